@@ -1,0 +1,947 @@
+#include "sim/experiment.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/depth_first_search.hpp>
+#include <boost/graph/topological_sort.hpp>
+
+namespace stagesim {
+namespace {
+
+// ---- small TOML helpers -------------------------------------------------------------------------
+
+std::string where(const toml::key& k, const toml::node* n = nullptr) {
+  if (k.source().begin.line != 0) return source_of(k.source());
+  if (n) return source_of(*n);
+  return source_of(k.source());
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep = ", ") {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+  return s;
+}
+
+// Splits a key path on dots, honouring "quoted segments".
+std::vector<std::string> split_path(const std::string& p, const std::string& origin) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (char c : p) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == '.' && !quoted) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  for (const std::string& s : out)
+    if (s.empty() || quoted)
+      throw ConfigError(origin + ": malformed key path '" + p +
+                        "'; write segments separated by dots, e.g. stages.ranker.alpha");
+  return out;
+}
+
+// Moves `value` into `root` at `path`, creating intermediate tables.
+void assign(toml::table& root, const std::vector<std::string>& path, toml::node&& value,
+            const std::string& origin) {
+  toml::table* t = &root;
+  std::string walked;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    walked += (i ? "." : "") + path[i];
+    toml::node* child = t->get(path[i]);
+    if (!child) {
+      t->insert_or_assign(path[i], toml::table{});
+      child = t->get(path[i]);
+    }
+    if (!child->is_table())
+      throw ConfigError(origin + ": cannot set '" + join(path, ".") + "' because '" + walked +
+                        "' is " + describe_node(*child) + ", not a table");
+    t = child->as_table();
+  }
+  value.visit([&](auto&& v) { t->insert_or_assign(path.back(), std::move(v)); });
+}
+
+const toml::node* lookup(const toml::table& root, const std::vector<std::string>& path) {
+  const toml::node* n = &root;
+  for (const std::string& s : path) {
+    if (!n->is_table()) return nullptr;
+    n = n->as_table()->get(s);
+    if (!n) return nullptr;
+  }
+  return n;
+}
+
+toml::table parse_toml(const std::string& text, const std::string& path) {
+  try {
+    return toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(source_of(e.source()) + ": TOML syntax error: " +
+                      std::string(e.description()));
+  }
+}
+
+// A --set value: TOML if it parses, else taken as a bare string (so `type=linucb` works).
+toml::table parse_set_value(const std::string& value, const std::string& origin) {
+  try {
+    return toml::parse("v = " + value, origin);
+  } catch (const toml::parse_error&) {
+    toml::table t;
+    t.insert_or_assign("v", value);
+    return t;
+  }
+}
+
+struct SetOverride {
+  std::vector<std::string> path;
+  std::string raw_path;
+  std::string value;
+  std::string origin;
+};
+
+std::vector<SetOverride> parse_sets(const std::vector<std::string>& sets) {
+  std::vector<SetOverride> out;
+  for (const std::string& s : sets) {
+    auto eq = s.find('=');
+    std::string origin = "--set " + s;
+    if (eq == std::string::npos || eq == 0)
+      throw ConfigError(origin + ": expected key.path=value, e.g. --set world.items=50");
+    SetOverride o;
+    o.raw_path = s.substr(0, eq);
+    o.value = s.substr(eq + 1);
+    o.origin = origin;
+    o.path = split_path(o.raw_path, origin);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+// ---- option groups of the engine itself ---------------------------------------------------------
+
+struct ExperimentOpts {
+  std::string name;
+  std::string description;
+  int64_t seed = 1;
+  int64_t replications = 1;
+  int64_t horizon = 1000;
+  int64_t checkpoints = 100;
+};
+
+OptionGroup<ExperimentOpts> experiment_options() {
+  OptionGroup<ExperimentOpts> g;
+  g.add("name", &ExperimentOpts::name, "name of the experiment (default: the file name)")
+      .add("description", &ExperimentOpts::description, "free text, copied to the output")
+      .add("seed", &ExperimentOpts::seed, "master seed of every random stream", at_least<int64_t>(0))
+      .add("replications", &ExperimentOpts::replications,
+           "independent repetitions of every configuration", at_least<int64_t>(1))
+      .add("horizon", &ExperimentOpts::horizon, "requests per replication", at_least<int64_t>(1))
+      .add("checkpoints", &ExperimentOpts::checkpoints,
+           "evenly spaced points at which metrics are recorded (<= horizon)",
+           at_least<int64_t>(1));
+  return g;
+}
+
+struct ArrivalOpts {
+  std::string process = "fixed";
+  double rate = 1.0;
+};
+
+OptionGroup<ArrivalOpts> arrival_options() {
+  OptionGroup<ArrivalOpts> g;
+  g.add("process", &ArrivalOpts::process,
+        "request arrival process: fixed spacing 1/rate, or poisson with this rate",
+        one_of({"fixed", "poisson"}))
+      .add("rate", &ArrivalOpts::rate, "requests per unit time", greater_than<double>(0));
+  return g;
+}
+
+struct FeedbackOpts {
+  std::string delay = "none";
+  double delay_mean = 0.0;
+};
+
+OptionGroup<FeedbackOpts> feedback_options() {
+  OptionGroup<FeedbackOpts> g;
+  g.add("delay", &FeedbackOpts::delay,
+        "feedback delay model: none (before the next request), fixed, or exponential",
+        one_of({"none", "fixed", "exponential"}))
+      .add("delay_mean", &FeedbackOpts::delay_mean, "mean feedback delay in time units",
+           at_least<double>(0));
+  return g;
+}
+
+struct StageStructOpts {
+  std::string type;
+  int64_t keep = 1;
+  int64_t replicas = 1;
+  std::string train_on = "all";
+  int64_t update_every = 1;
+  double update_interval = 0;
+};
+
+OptionGroup<StageStructOpts> stage_struct_options() {
+  OptionGroup<StageStructOpts> g;
+  g.add("type", &StageStructOpts::type, "registered stage type (see `stagesim list`)")
+      .add("keep", &StageStructOpts::keep, "items each replica passes on", at_least<int64_t>(1))
+      .add("replicas", &StageStructOpts::replicas,
+           "parallel copies of this stage (e.g. N nominators), each with its own pool and features",
+           at_least<int64_t>(1))
+      .add("train_on", &StageStructOpts::train_on,
+           "which feedback a replica learns from: all, served items in its own pool, or only its "
+           "own nominee",
+           one_of({"all", "own_pool", "own_nominee"}))
+      .add("update_every", &StageStructOpts::update_every,
+           "learn after every this many feedbacks (batch updates)", at_least<int64_t>(1))
+      .add("update_interval", &StageStructOpts::update_interval,
+           "if > 0, learn on a clock every this many time units instead", at_least<double>(0));
+  return g;
+}
+
+}  // namespace
+
+const std::vector<std::string>& structural_stage_keys() {
+  static const std::vector<std::string> keys = {
+      "type",     "input",    "keep",         "replicas",        "pools",
+      "features", "train_on", "update_every", "update_interval"};
+  return keys;
+}
+
+namespace {
+
+std::vector<std::vector<int>> read_int_lists(const toml::node& n, const std::string& path,
+                                             const std::string& what) {
+  std::vector<std::vector<int>> out;
+  const toml::array* a = n.as_array();
+  auto bad = [&](const toml::node& at) {
+    throw ConfigError(source_of(at) + ": key '" + path + "' must be " + what);
+  };
+  if (!a || a->empty()) bad(n);
+  for (const toml::node& e : *a) {
+    const toml::array* inner = e.as_array();
+    if (!inner || inner->empty()) bad(e);
+    std::vector<int> v;
+    for (const toml::node& x : *inner) {
+      auto i = x.value_exact<int64_t>();
+      if (!i) bad(x);
+      v.push_back(static_cast<int>(*i));
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+struct ParsedStage {
+  StageSpec spec;
+  toml::table resolved;
+  const toml::node* keep_node = nullptr;
+  std::vector<const toml::node*> input_nodes;
+};
+
+ParsedStage parse_stage(const std::string& name, const toml::table& t, const Registry& reg,
+                        const WorldBuild& world, const std::string& origin) {
+  ParsedStage ps;
+  StageSpec& s = ps.spec;
+  s.name = name;
+  const std::string path = "stages." + name;
+  std::vector<std::string> skip = {"input", "pools", "features"};
+  // Structural keys here; everything else is left for the type's own option group to check.
+  std::vector<std::string> ignore;
+  for (const auto& [k, v] : t) {
+    std::string key(k.str());
+    const auto& sk = structural_stage_keys();
+    if (std::find(sk.begin(), sk.end(), key) == sk.end() ||
+        std::find(skip.begin(), skip.end(), key) != skip.end())
+      ignore.push_back(key);
+  }
+  StageStructOpts so = stage_struct_options().parse(t, path, "", ignore);
+  if (so.type.empty())
+    throw ConfigError(source_of(t) + ": stage '" + name +
+                      "' needs a type, e.g. type = \"linucb\"; registered: " +
+                      join(Registry::names(reg.stages)));
+  const StageEntry* entry = reg.stage(so.type);
+  if (!entry) {
+    const toml::node* tn = t.get("type");
+    std::string hint = closest_match(so.type, Registry::names(reg.stages));
+    throw ConfigError(source_of(*tn) + ": key '" + path + ".type': unknown stage type '" +
+                      so.type + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                      "; registered: " + join(Registry::names(reg.stages)));
+  }
+  s.type = so.type;
+  s.keep = static_cast<int>(so.keep);
+  s.replicas = static_cast<int>(so.replicas);
+  s.train_on = so.train_on == "all"        ? TrainOn::all
+               : so.train_on == "own_pool" ? TrainOn::own_pool
+                                           : TrainOn::own_nominee;
+  s.update_every = static_cast<int>(so.update_every);
+  s.update_interval = so.update_interval;
+  ps.keep_node = t.get("keep");
+
+  // input: "items", a stage name, or a list of stage names.
+  if (const toml::node* in = t.get("input")) {
+    if (auto str = in->value_exact<std::string>()) {
+      s.inputs = {*str};
+      ps.input_nodes = {in};
+    } else if (const toml::array* a = in->as_array(); a && !a->empty()) {
+      for (const toml::node& e : *a) {
+        auto v = e.value_exact<std::string>();
+        if (!v)
+          throw ConfigError(source_of(e) + ": key '" + path +
+                            ".input' must list stage names as strings");
+        s.inputs.push_back(*v);
+        ps.input_nodes.push_back(&e);
+      }
+    } else {
+      throw ConfigError(source_of(*in) + ": key '" + path +
+                        ".input' must be \"items\", a stage name, or a list of stage names");
+    }
+  } else {
+    s.inputs = {"items"};
+    ps.input_nodes = {nullptr};
+  }
+
+  // pools: how replicas split their input.
+  s.pools = s.replicas > 1 ? PoolMode::round_robin : PoolMode::shared;
+  if (const toml::node* p = t.get("pools")) {
+    if (auto str = p->value_exact<std::string>()) {
+      if (*str == "shared") {
+        s.pools = PoolMode::shared;
+      } else if (*str == "round_robin") {
+        s.pools = PoolMode::round_robin;
+      } else {
+        throw ConfigError(source_of(*p) + ": key '" + path + ".pools' = \"" + *str +
+                          "\" is not allowed; use \"shared\", \"round_robin\" or a list of item "
+                          "id lists, one per replica");
+      }
+    } else {
+      s.pools = PoolMode::explicit_list;
+      s.explicit_pools =
+          read_int_lists(*p, path + ".pools", "\"shared\", \"round_robin\" or a list of item id "
+                                              "lists, one per replica");
+      if (static_cast<int>(s.explicit_pools.size()) != s.replicas)
+        throw ConfigError(source_of(*p) + ": key '" + path + ".pools' lists " +
+                          std::to_string(s.explicit_pools.size()) + " pools but replicas = " +
+                          std::to_string(s.replicas) + "; give one pool per replica");
+      for (const auto& pool : s.explicit_pools)
+        for (int id : pool)
+          if (id < 0 || id >= world.items)
+            throw ConfigError(source_of(*p) + ": key '" + path + ".pools' has item " +
+                              std::to_string(id) + " but the world has items 0.." +
+                              std::to_string(world.items - 1));
+    }
+  }
+
+  // features: 0 = all; s = random subset of size s per replica; or explicit lists.
+  if (const toml::node* f = t.get("features")) {
+    if (auto i = f->value_exact<int64_t>()) {
+      if (*i < 0 || *i > world.dim)
+        throw ConfigError(source_of(*f) + ": key '" + path + ".features' = " +
+                          std::to_string(*i) + " is out of range; allowed: 0 (all) to " +
+                          std::to_string(world.dim) + " (the world's feature dimension)");
+      s.feature_count = static_cast<int>(*i == world.dim ? 0 : *i);
+    } else {
+      s.explicit_features = read_int_lists(
+          *f, path + ".features", "an integer (0 = all) or a list of feature-index lists");
+      if (s.explicit_features.size() != 1 &&
+          static_cast<int>(s.explicit_features.size()) != s.replicas)
+        throw ConfigError(source_of(*f) + ": key '" + path + ".features' lists " +
+                          std::to_string(s.explicit_features.size()) +
+                          " subsets; give one, or one per replica (" +
+                          std::to_string(s.replicas) + ")");
+      for (auto& fs : s.explicit_features) {
+        std::sort(fs.begin(), fs.end());
+        for (size_t j = 0; j < fs.size(); ++j)
+          if (fs[j] < 0 || fs[j] >= world.dim || (j && fs[j] == fs[j - 1]))
+            throw ConfigError(source_of(*f) + ": key '" + path +
+                              ".features' must list distinct feature indices in 0.." +
+                              std::to_string(world.dim - 1));
+      }
+    }
+  }
+
+  // The type's own parameters.
+  toml::table& r = ps.resolved;
+  r.insert_or_assign("type", s.type);
+  toml::array inputs;
+  for (const auto& i : s.inputs) inputs.push_back(i);
+  r.insert_or_assign("input", inputs);
+  r.insert_or_assign("keep", static_cast<int64_t>(s.keep));
+  r.insert_or_assign("replicas", static_cast<int64_t>(s.replicas));
+  if (s.pools == PoolMode::explicit_list)
+    r.insert_or_assign("pools",
+                       OptionTraits<std::vector<std::vector<int64_t>>>::to_array(
+                           [&] {
+                             std::vector<std::vector<int64_t>> v;
+                             for (auto& p : s.explicit_pools) v.emplace_back(p.begin(), p.end());
+                             return v;
+                           }()));
+  else
+    r.insert_or_assign("pools", s.pools == PoolMode::shared ? "shared" : "round_robin");
+  if (!s.explicit_features.empty()) {
+    std::vector<std::vector<int64_t>> v;
+    for (auto& p : s.explicit_features) v.emplace_back(p.begin(), p.end());
+    r.insert_or_assign("features", OptionTraits<decltype(v)>::to_array(v));
+  } else {
+    r.insert_or_assign("features", static_cast<int64_t>(s.feature_count));
+  }
+  r.insert_or_assign("train_on", so.train_on);
+  r.insert_or_assign("update_every", so.update_every);
+  r.insert_or_assign("update_interval", so.update_interval);
+  s.build = entry->parse(t, path, r);
+  (void)origin;
+  return ps;
+}
+
+// ---- pipeline graph -----------------------------------------------------------------------------
+
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+
+struct CycleFinder : boost::default_dfs_visitor {
+  std::pair<int, int>* edge;
+  explicit CycleFinder(std::pair<int, int>* e) : edge(e) {}
+  void back_edge(Graph::edge_descriptor e, const Graph& g) {
+    if (edge->first < 0) *edge = {static_cast<int>(source(e, g)), static_cast<int>(target(e, g))};
+  }
+};
+
+// Orders stages from the item pool to the user, checks inputs, cycles, the single sink and sizes.
+void build_pipeline(Config& c, std::vector<ParsedStage>& parsed, const toml::table& stages_table) {
+  const int n = static_cast<int>(parsed.size());
+  std::map<std::string, int> id;
+  for (int i = 0; i < n; ++i) id[parsed[i].spec.name] = i + 1;  // vertex 0 = the item pool
+  std::vector<std::string> names;
+  for (auto& p : parsed) names.push_back(p.spec.name);
+  Graph g(n + 1);
+  std::vector<int> consumers(n + 1, 0);
+  for (int i = 0; i < n; ++i) {
+    const StageSpec& s = parsed[i].spec;
+    for (size_t j = 0; j < s.inputs.size(); ++j) {
+      const std::string& in = s.inputs[j];
+      int src;
+      if (in == "items") {
+        src = 0;
+      } else if (auto it = id.find(in); it != id.end()) {
+        src = it->second;
+      } else {
+        const toml::node* at = parsed[i].input_nodes[j];
+        std::string hint = closest_match(in, names);
+        throw ConfigError((at ? source_of(*at) : source_of(stages_table)) + ": key 'stages." +
+                          s.name + ".input': '" + in + "' is not a stage" +
+                          (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                          "; use \"items\" or one of: " + join(names));
+      }
+      if (src == i + 1)
+        throw ConfigError(source_of(*parsed[i].input_nodes[j]) + ": key 'stages." + s.name +
+                          ".input': a stage cannot feed itself");
+      boost::add_edge(src, i + 1, g);
+      consumers[src]++;
+    }
+  }
+  std::pair<int, int> back{-1, -1};
+  boost::depth_first_search(g, boost::visitor(CycleFinder(&back)));
+  if (back.first >= 0)
+    throw ConfigError(source_of(stages_table) + ": stages form a cycle through '" +
+                      names[back.first - 1] + "' -> '" + names[back.second - 1] +
+                      "'; the pipeline must be acyclic, from \"items\" to one final stage");
+  std::vector<std::string> sinks;
+  for (int i = 0; i < n; ++i)
+    if (consumers[i + 1] == 0) sinks.push_back(names[i]);
+  if (sinks.size() != 1)
+    throw ConfigError(source_of(stages_table) + ": the pipeline must end in exactly one stage, "
+                      "but these feed no other stage: " + join(sinks) +
+                      "; connect them with `input` or remove them");
+  std::vector<Graph::vertex_descriptor> topo;
+  boost::topological_sort(g, std::back_inserter(topo));
+  std::reverse(topo.begin(), topo.end());
+  std::vector<int> level(n + 1, 0), order;
+  for (auto v : topo) {
+    if (v == 0) continue;
+    int lv = 0;
+    for (const std::string& in : parsed[v - 1].spec.inputs)
+      lv = std::max(lv, in == "items" ? 1 : level[id[in]] + 1);
+    level[v] = lv;
+    order.push_back(static_cast<int>(v) - 1);
+  }
+  // Stable order: by level, then by name, so results do not depend on declaration order.
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return level[a + 1] < level[b + 1]; });
+  int levels = 0;
+  for (int i = 0; i < n; ++i) levels = std::max(levels, level[i + 1]);
+  c.level_names.assign(levels, "");
+  // Candidate counts (upper bounds) and keep checks.
+  std::vector<double> out_count(n + 1, 0);
+  out_count[0] = c.world.items;
+  for (int i : order) {
+    StageSpec& s = parsed[i].spec;
+    double in_count = 0;
+    for (const std::string& in : s.inputs) in_count += out_count[in == "items" ? 0 : id[in]];
+    in_count = std::min<double>(in_count, c.world.items);
+    double per_replica = in_count;
+    if (s.pools == PoolMode::round_robin)
+      per_replica = std::max(1.0, std::floor(in_count / s.replicas));
+    if (s.pools == PoolMode::explicit_list) {
+      per_replica = 1e300;
+      for (auto& p : s.explicit_pools) per_replica = std::min<double>(per_replica, p.size());
+    }
+    if (s.keep > per_replica)
+      throw ConfigError((parsed[i].keep_node ? source_of(*parsed[i].keep_node)
+                                             : source_of(stages_table)) +
+                        ": key 'stages." + s.name + ".keep' = " + std::to_string(s.keep) +
+                        " but each replica receives at most " +
+                        std::to_string(static_cast<long long>(per_replica)) +
+                        " candidates; lower keep or give the stage a larger pool");
+    out_count[i + 1] = std::min<double>(static_cast<double>(s.keep) * s.replicas, c.world.items);
+    const int dim = s.feature_count ? s.feature_count
+                    : s.explicit_features.empty()
+                        ? c.world.dim
+                        : static_cast<int>(s.explicit_features[0].size());
+    c.cost += s.replicas * s.build.cost(per_replica, dim);
+    std::string& ln = c.level_names[level[i + 1] - 1];
+    ln += (ln.empty() ? "" : "+") + s.name;
+  }
+  for (int i : order) {
+    c.stages.push_back(std::move(parsed[i].spec));
+    c.stage_level.push_back(level[i + 1] - 1);
+  }
+  c.slate = c.stages.back().keep * c.stages.back().replicas;
+}
+
+std::string to_text(const toml::table& t) {
+  std::ostringstream os;
+  os << toml::toml_formatter(t);
+  return os.str();
+}
+
+// ---- one configuration --------------------------------------------------------------------------
+
+struct GlobalSettings {
+  ExperimentOpts exp;
+  bool set = false;
+};
+
+Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& global,
+                       const std::string& file) {
+  static const std::vector<std::string> top = {"experiment", "arrivals", "feedback",
+                                               "world",      "stages",   "metrics"};
+  for (const auto& [k, v] : doc) {
+    std::string key(k.str());
+    if (std::find(top.begin(), top.end(), key) == top.end()) {
+      std::vector<std::string> allowed = top;
+      allowed.push_back("grid");
+      allowed.push_back("variant");
+      throw_unknown_key(k, key, "", allowed);
+    }
+    if (!v.is_table())
+      throw ConfigError(where(k, &v) + ": '" + key + "' must be a table, e.g. [" + key + "]");
+  }
+  auto table_or_empty = [&](const char* k) -> const toml::table& {
+    static const toml::table empty;
+    const toml::node* n = doc.get(k);
+    return n ? *n->as_table() : empty;
+  };
+  Config c;
+  toml::table resolved;
+
+  ExperimentOpts eo = experiment_options().parse(table_or_empty("experiment"), "experiment", "");
+  if (eo.checkpoints > eo.horizon) {
+    const toml::node* at = table_or_empty("experiment").get("checkpoints");
+    throw ConfigError((at ? source_of(*at) : file) + ": key 'experiment.checkpoints' = " +
+                      std::to_string(eo.checkpoints) + " exceeds horizon = " +
+                      std::to_string(eo.horizon) + "; use at most one checkpoint per request");
+  }
+  if (!global.set) {
+    global.exp = eo;
+    global.set = true;
+  } else {
+    auto differs = [&](const char* key, bool d) {
+      if (d)
+        throw ConfigError(file + ": key 'experiment." + key +
+                          "' must be the same for every grid point and variant");
+    };
+    differs("seed", eo.seed != global.exp.seed);
+    differs("replications", eo.replications != global.exp.replications);
+    differs("checkpoints", eo.checkpoints != global.exp.checkpoints);
+  }
+  c.horizon = eo.horizon;
+  for (int64_t j = 0; j < eo.checkpoints; ++j)
+    c.checkpoint_steps.push_back(((j + 1) * eo.horizon) / eo.checkpoints);
+  {
+    toml::table e;
+    e.insert_or_assign("horizon", eo.horizon);
+    resolved.insert_or_assign("experiment", e);
+  }
+
+  ArrivalOpts ao = arrival_options().parse(table_or_empty("arrivals"), "arrivals", "");
+  c.arrivals = ao.process == "fixed" ? ArrivalProcess::fixed : ArrivalProcess::poisson;
+  c.rate = ao.rate;
+  toml::table arrivals;
+  arrival_options().write(ao, arrivals);
+
+  FeedbackOpts fo = feedback_options().parse(table_or_empty("feedback"), "feedback", "");
+  c.delay = fo.delay == "none"    ? DelayModel::none
+            : fo.delay == "fixed" ? DelayModel::fixed
+                                  : DelayModel::exponential;
+  c.delay_mean = fo.delay_mean;
+  toml::table feedback;
+  feedback_options().write(fo, feedback);
+
+  // World.
+  const toml::node* wn = doc.get("world");
+  if (!wn)
+    throw ConfigError(file + ": missing [world] table; e.g. [world] type = \"linear\"; "
+                      "registered worlds: " + join(Registry::names(reg.worlds)));
+  const toml::table& wt = *wn->as_table();
+  const toml::node* wtype = wt.get("type");
+  if (!wtype || !wtype->is_string())
+    throw ConfigError(source_of(wt) + ": [world] needs type = \"...\"; registered worlds: " +
+                      join(Registry::names(reg.worlds)));
+  c.world_type = *wtype->value<std::string>();
+  const WorldEntry* we = reg.world(c.world_type);
+  if (!we) {
+    std::string hint = closest_match(c.world_type, Registry::names(reg.worlds));
+    throw ConfigError(source_of(*wtype) + ": key 'world.type': unknown world '" + c.world_type +
+                      "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                      "; registered: " + join(Registry::names(reg.worlds)));
+  }
+  toml::table world_resolved;
+  world_resolved.insert_or_assign("type", c.world_type);
+  c.world = we->parse(wt, "world", world_resolved);
+
+  // Stages.
+  const toml::node* sn = doc.get("stages");
+  if (!sn || sn->as_table()->empty())
+    throw ConfigError(file + ": no stages; add at least one, e.g. [stages.policy] type = "
+                      "\"linucb\"");
+  const toml::table& st = *sn->as_table();
+  std::vector<ParsedStage> parsed;
+  toml::table stages_resolved;
+  for (const auto& [k, v] : st) {
+    std::string name(k.str());
+    if (name == "items")
+      throw ConfigError(where(k, &v) + ": 'items' is reserved for the world's item pool; rename "
+                        "the stage");
+    if (!v.is_table())
+      throw ConfigError(where(k, &v) + ": 'stages." + name + "' must be a table, e.g. [stages." +
+                        name + "] type = \"linucb\"");
+    parsed.push_back(parse_stage(name, *v.as_table(), reg, c.world, file));
+    stages_resolved.insert_or_assign(name, parsed.back().resolved);
+  }
+  build_pipeline(c, parsed, st);
+  c.cost = (c.cost + c.world.cost_per_request) * static_cast<double>(c.horizon);
+
+  // Metrics (default: regret and reward).
+  toml::table metrics_resolved;
+  const toml::node* mn = doc.get("metrics");
+  toml::table default_metrics;
+  if (!mn) {
+    default_metrics.insert_or_assign("regret", toml::table{});
+    default_metrics.insert_or_assign("reward", toml::table{});
+  }
+  const toml::table& mt = mn ? *mn->as_table() : default_metrics;
+  MetricSetup ms;
+  ms.level_names = c.level_names;
+  ms.slate = c.slate;
+  for (const auto& [k, v] : mt) {
+    std::string type(k.str());
+    const MetricEntry* me = reg.metric(type);
+    if (!me) throw_unknown_key(k, "metrics." + type, "metrics", Registry::names(reg.metrics));
+    if (!v.is_table())
+      throw ConfigError(where(k, &v) + ": 'metrics." + type + "' must be a table (may be empty: "
+                        "[metrics." + type + "])");
+    toml::table r;
+    MetricSpec spec;
+    spec.type = type;
+    spec.build = me->parse(*v.as_table(), "metrics." + type, r);
+    for (const SeriesInfo& si : spec.build.make(ms)->series()) c.series.push_back(si);
+    metrics_resolved.insert_or_assign(type, r);
+    c.metrics.push_back(std::move(spec));
+  }
+
+  toml::table world_scope;
+  world_scope.insert_or_assign("world", world_resolved);
+  world_scope.insert_or_assign("arrivals", arrivals);
+  world_scope.insert_or_assign("slate", static_cast<int64_t>(c.slate));
+  c.world_scope = hash_text(to_text(world_scope));
+  toml::table system_scope;
+  system_scope.insert_or_assign("stages", stages_resolved);
+  system_scope.insert_or_assign("feedback", feedback);
+  c.system_scope = hash_combine(c.world_scope, hash_text(to_text(system_scope)));
+
+  resolved.insert_or_assign("arrivals", arrivals);
+  resolved.insert_or_assign("feedback", feedback);
+  resolved.insert_or_assign("world", world_resolved);
+  resolved.insert_or_assign("stages", stages_resolved);
+  resolved.insert_or_assign("metrics", metrics_resolved);
+  c.resolved = to_text(resolved);
+  return c;
+}
+
+// Applies a variant: stage tables whose type changes lose the old type's parameters; `remove`
+// deletes tables (e.g. the ranker of a single-stage baseline); everything else overrides.
+void merge_variant(toml::table& target, toml::table& src, const std::string& path) {
+  for (auto&& [k, v] : src) {
+    std::string key(k.str());
+    std::string p = path.empty() ? key : path + "." + key;
+    toml::node* existing = target.get(key);
+    if (v.is_table() && existing && existing->is_table()) {
+      toml::table& et = *existing->as_table();
+      toml::table& vt = *v.as_table();
+      if (path == "stages") {
+        const toml::node* nt = vt.get("type");
+        const toml::node* ot = et.get("type");
+        if (nt && ot && nt->value<std::string>() != ot->value<std::string>()) {
+          std::vector<std::string> drop;
+          const auto& sk = structural_stage_keys();
+          for (const auto& [ek, ev] : et)
+            if (std::find(sk.begin(), sk.end(), std::string(ek.str())) == sk.end())
+              drop.emplace_back(ek.str());
+          for (const auto& d : drop) et.erase(d);
+        }
+      }
+      merge_variant(et, vt, p);
+    } else {
+      v.visit([&](auto&& x) { target.insert_or_assign(k, std::move(x)); });
+    }
+  }
+}
+
+struct GridAxis {
+  std::string name;
+  size_t size = 0;
+};
+
+}  // namespace
+
+Experiment parse_experiment(const std::string& text, const std::string& path,
+                            const LoadOptions& opts, const Registry& reg) {
+  Experiment ex;
+  ex.path = path;
+  ex.text = text;
+  ex.set_overrides = opts.set;
+  std::vector<SetOverride> sets = parse_sets(opts.set);
+
+  // First pass over a fresh parse: grid axes and variant names.
+  toml::table doc0 = parse_toml(text, path);
+  std::vector<GridAxis> axes;
+  std::map<std::string, size_t> set_on_axis;  // --set that replaces a grid axis
+  if (const toml::node* g = doc0.get("grid")) {
+    if (!g->is_table())
+      throw ConfigError(source_of(*g) + ": 'grid' must be a table of key path = [values]");
+    for (const auto& [k, v] : *g->as_table()) {
+      std::string name(k.str());
+      const toml::array* a = v.as_array();
+      if (!a)
+        throw ConfigError(where(k, &v) + ": grid axis '" + name +
+                          "' must be a list of values, e.g. \"world.items\" = [10, 100]");
+      if (a->empty())
+        throw ConfigError(where(k, &v) + ": grid axis '" + name +
+                          "' is empty; give at least one value or remove it");
+      bool tables = a->front().is_table();
+      for (const toml::node& e : *a)
+        if (e.is_table() != tables)
+          throw ConfigError(source_of(e) + ": grid axis '" + name +
+                            "' mixes tables and plain values; use one or the other");
+      axes.push_back({name, a->size()});
+    }
+  }
+  for (size_t i = 0; i < sets.size(); ++i)
+    for (const GridAxis& a : axes)
+      if (a.name == sets[i].raw_path) set_on_axis[a.name] = i;
+  for (GridAxis& a : axes)
+    if (auto it = set_on_axis.find(a.name); it != set_on_axis.end()) {
+      toml::table v = parse_set_value(sets[it->second].value, sets[it->second].origin);
+      const toml::array* arr = v.get("v")->as_array();
+      a.size = arr ? arr->size() : 1;
+      if (a.size == 0) throw ConfigError(sets[it->second].origin + ": empty list for grid axis");
+    }
+  size_t n_variants = 1;
+  if (const toml::node* vn = doc0.get("variant")) {
+    const toml::array* va = vn->as_array();
+    if (!va || !va->is_array_of_tables())
+      throw ConfigError(source_of(*vn) + ": 'variant' must be an array of tables: [[variant]]");
+    std::set<std::string> seen;
+    for (const toml::node& e : *va) {
+      const toml::table& t = *e.as_table();
+      const toml::node* name = t.get("name");
+      if (!name || !name->is_string())
+        throw ConfigError(source_of(t) + ": every [[variant]] needs name = \"...\"");
+      std::string nm = *name->value<std::string>();
+      if (!seen.insert(nm).second)
+        throw ConfigError(source_of(*name) + ": variant name '" + nm + "' is used twice");
+      if (const toml::node* rm = t.get("remove")) {
+        const toml::array* ra = rm->as_array();
+        bool ok = ra != nullptr;
+        if (ra)
+          for (const toml::node& x : *ra) ok = ok && x.is_string();
+        if (!ok)
+          throw ConfigError(source_of(*rm) + ": key 'variant.remove' must be a list of key paths, "
+                            "e.g. [\"stages.ranker\"]");
+      }
+      ex.variants.push_back(nm);
+    }
+    n_variants = ex.variants.size();
+    if (n_variants == 0) n_variants = 1;
+  }
+  for (const GridAxis& a : axes) ex.grid_axes.push_back(a.name);
+
+  size_t n_points = 1;
+  for (const GridAxis& a : axes) n_points *= a.size;
+  GlobalSettings global;
+  for (size_t point = 0; point < n_points; ++point) {
+    for (size_t vi = 0; vi < n_variants; ++vi) {
+      toml::table doc = parse_toml(text, path);
+      toml::table grid_tbl;
+      if (toml::node* g = doc.get("grid")) {
+        grid_tbl = std::move(*g->as_table());
+        doc.erase("grid");
+      }
+      toml::array variant_arr;
+      if (toml::node* v = doc.get("variant")) {
+        variant_arr = std::move(*v->as_array());
+        doc.erase("variant");
+      }
+      // --set overrides of the base document.
+      for (const SetOverride& s : sets) {
+        if (set_on_axis.count(s.raw_path)) continue;
+        toml::table v = parse_set_value(s.value, s.origin);
+        assign(doc, s.path, std::move(*v.get("v")), s.origin);
+      }
+      // Grid point (mixed radix, last axis fastest).
+      std::vector<std::pair<std::string, std::string>> grid_values;
+      size_t rem = point;
+      std::vector<size_t> idx(axes.size());
+      for (size_t a = axes.size(); a-- > 0;) {
+        idx[a] = rem % axes[a].size;
+        rem /= axes[a].size;
+      }
+      for (size_t a = 0; a < axes.size(); ++a) {
+        toml::table setv;
+        toml::array* arr;
+        if (auto it = set_on_axis.find(axes[a].name); it != set_on_axis.end()) {
+          setv = parse_set_value(sets[it->second].value, sets[it->second].origin);
+          if (!setv.get("v")->is_array()) {
+            toml::array one;
+            setv.get("v")->visit([&](auto&& x) { one.push_back(std::move(x)); });
+            setv.insert_or_assign("v", std::move(one));
+          }
+          arr = setv.get("v")->as_array();
+        } else {
+          arr = grid_tbl.get(axes[a].name)->as_array();
+        }
+        toml::node& value = *arr->get(idx[a]);
+        std::ostringstream os;
+        if (value.is_table()) {
+          os << toml::toml_formatter(*value.as_table(),
+                                     toml::format_flags::none);
+          std::string txt = os.str();
+          std::replace(txt.begin(), txt.end(), '\n', ' ');
+          grid_values.emplace_back(axes[a].name, txt);
+          toml::table& links = *value.as_table();
+          std::vector<std::string> keys;
+          for (const auto& [k, x] : links) keys.emplace_back(k.str());
+          for (const std::string& k : keys)
+            assign(doc, split_path(k, source_of(value)), std::move(*links.get(k)),
+                   source_of(value));
+        } else {
+          value.visit([&](auto&& x) {
+            if constexpr (toml::is_value<decltype(x)>) {
+              std::ostringstream o2;
+              o2 << x;
+              grid_values.emplace_back(axes[a].name, o2.str());
+            } else {
+              grid_values.emplace_back(axes[a].name, "[...]");
+            }
+          });
+          assign(doc, split_path(axes[a].name, source_of(value)), std::move(value),
+                 source_of(value));
+        }
+      }
+      // Variant.
+      std::string vname;
+      if (!ex.variants.empty()) {
+        toml::table& vt = *variant_arr.get(vi)->as_table();
+        vname = *vt.get("name")->value<std::string>();
+        std::vector<std::string> removes;
+        if (const toml::node* rm = vt.get("remove"))
+          for (const toml::node& x : *rm->as_array()) removes.push_back(*x.value<std::string>());
+        vt.erase("name");
+        vt.erase("remove");
+        for (const std::string& r : removes) {
+          auto p = split_path(r, source_of(vt));
+          toml::node* parent = p.size() == 1 ? &doc : const_cast<toml::node*>(lookup(
+                                                          doc, {p.begin(), p.end() - 1}));
+          if (!parent || !parent->is_table() || !parent->as_table()->get(p.back()))
+            throw ConfigError(source_of(vt) + ": variant '" + vname +
+                              "' removes '" + r + "', which does not exist");
+          parent->as_table()->erase(p.back());
+        }
+        merge_variant(doc, vt, "");
+      }
+      Config c = validate_config(doc, reg, global, path);
+      c.index = ex.configs.size();
+      c.variant = vname;
+      c.grid = std::move(grid_values);
+      ex.configs.push_back(std::move(c));
+    }
+  }
+  if (opts.seed) global.exp.seed = static_cast<int64_t>(*opts.seed);
+  ex.seed = static_cast<uint64_t>(global.exp.seed);
+  ex.replications = global.exp.replications;
+  ex.checkpoints = global.exp.checkpoints;
+  ex.name = global.exp.name;
+  if (ex.name.empty()) {
+    std::string base = path.substr(path.find_last_of('/') + 1);
+    ex.name = base.substr(0, base.find_last_of('.'));
+  }
+  ex.description = global.exp.description;
+  for (const Config& c : ex.configs)
+    for (const SeriesInfo& s : c.series)
+      if (std::none_of(ex.series.begin(), ex.series.end(),
+                       [&](const SeriesInfo& x) { return x.name == s.name; }))
+        ex.series.push_back(s);
+  uint64_t h = hash_combine(hash_text("stagesim-experiment-v1"), ex.seed);
+  h = hash_combine(h, static_cast<uint64_t>(ex.replications));
+  h = hash_combine(h, static_cast<uint64_t>(ex.checkpoints));
+  for (const Config& c : ex.configs) {
+    h = hash_combine(h, hash_text(c.resolved));
+    h = hash_combine(h, hash_text(c.variant));
+  }
+  ex.hash = h;
+  return ex;
+}
+
+std::vector<std::pair<std::string, std::vector<ParamInfo>>> engine_option_info() {
+  std::vector<ParamInfo> stage = stage_struct_options().info();
+  stage.push_back({"input", "string or array", "\"items\"", "",
+                   "\"items\" (the world's item pool) or the stage(s) whose output this one ranks"});
+  stage.push_back({"pools", "string or array", "\"shared\" (1 replica), \"round_robin\"",
+                   "\"shared\", \"round_robin\", or one item-id list per replica",
+                   "how replicas split their input: all see everything, a random deal, or given"});
+  stage.push_back({"features", "integer or array", "0", "0..dim, or index lists",
+                   "feature columns each replica sees: 0 = all, s = random subset of size s "
+                   "(sorted), or explicit lists"});
+  return {{"[experiment]", experiment_options().info()},
+          {"[arrivals]", arrival_options().info()},
+          {"[feedback]", feedback_options().info()},
+          {"[stages.NAME] (every stage)", stage}};
+}
+
+Experiment load_experiment(const std::string& path, const LoadOptions& opts, const Registry& reg) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw ConfigError(path + ": cannot open the experiment file; check the path (e.g. "
+                      "experiments/quickstart.toml)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_experiment(ss.str(), path, opts, reg);
+}
+
+}  // namespace stagesim

@@ -1,0 +1,96 @@
+#pragma once
+// Experiment files: TOML -> validated, typed configurations. A file expands into configurations
+// (grid points × variants); each configuration × replication is a task.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/registry.hpp"
+
+namespace stagesim {
+
+enum class TrainOn { all, own_pool, own_nominee };
+enum class PoolMode { shared, round_robin, explicit_list };
+enum class ArrivalProcess { fixed, poisson };
+enum class DelayModel { none, fixed, exponential };
+
+struct StageSpec {
+  std::string name;
+  std::string type;
+  std::vector<std::string> inputs;  // entry names, or {"items"} for the world's item pool
+  int keep = 1;
+  int replicas = 1;
+  PoolMode pools = PoolMode::shared;
+  std::vector<std::vector<int>> explicit_pools;
+  int feature_count = 0;  // 0 = all features; otherwise a random subset of this size per replica
+  std::vector<std::vector<int>> explicit_features;
+  TrainOn train_on = TrainOn::all;
+  int update_every = 1;        // learn after this many feedbacks
+  double update_interval = 0;  // or on a clock (time units), when > 0
+  StageBuild build;
+};
+
+struct MetricSpec {
+  std::string type;
+  MetricBuild build;
+};
+
+struct Config {
+  std::size_t index = 0;
+  std::string variant;                                       // "" when the file has no variants
+  std::vector<std::pair<std::string, std::string>> grid;     // axis -> value (TOML text)
+  std::string resolved;                                      // resolved TOML, defaults filled in
+  std::uint64_t world_scope = 0;   // selects world streams: equal worlds share draws
+  std::uint64_t system_scope = 0;  // selects the stages' streams
+  std::int64_t horizon = 0;
+  std::vector<std::int64_t> checkpoint_steps;  // request counts at which metrics are recorded
+  ArrivalProcess arrivals = ArrivalProcess::fixed;
+  double rate = 1.0;
+  DelayModel delay = DelayModel::none;
+  double delay_mean = 0.0;
+  std::string world_type;
+  WorldBuild world;
+  std::vector<StageSpec> stages;  // topological order, item pool side first
+  std::vector<int> stage_level;   // layer index of each stage
+  std::vector<std::string> level_names;
+  int slate = 1;  // items served per request (keep of the last stage)
+  std::vector<MetricSpec> metrics;
+  std::vector<SeriesInfo> series;
+  double cost = 0;  // estimated flops for one replication
+};
+
+struct Experiment {
+  std::string path;
+  std::string text;  // the experiment file as given
+  std::string name;
+  std::string description;
+  std::uint64_t seed = 0;
+  std::int64_t replications = 1;
+  std::int64_t checkpoints = 1;
+  std::vector<std::string> set_overrides;  // --set arguments, recorded in the output
+  std::vector<std::string> grid_axes;
+  std::vector<std::string> variants;
+  std::vector<Config> configs;
+  std::vector<SeriesInfo> series;  // union over configs, in first-seen order
+  std::uint64_t hash = 0;          // identity of the resolved experiment (resume / merge checks)
+
+  std::size_t task_count() const { return configs.size() * static_cast<std::size_t>(replications); }
+};
+
+struct LoadOptions {
+  std::vector<std::string> set;  // "key.path=value" overrides
+  std::optional<std::uint64_t> seed;
+};
+
+// The engine's own option groups ([experiment], [arrivals], [feedback], stage structure), for
+// `stagesim list`.
+std::vector<std::pair<std::string, std::vector<ParamInfo>>> engine_option_info();
+
+// Parses and validates; throws ConfigError with a one-line message naming file:line and key path.
+Experiment load_experiment(const std::string& path, const LoadOptions& opts, const Registry& reg);
+Experiment parse_experiment(const std::string& text, const std::string& path,
+                            const LoadOptions& opts, const Registry& reg);
+
+}  // namespace stagesim

@@ -1,0 +1,180 @@
+#include "sim/journal.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "sim/errors.hpp"
+
+namespace stagesim {
+namespace {
+
+constexpr char kMagic[8] = {'S', 'S', 'J', 'O', 'U', 'R', 'N', '1'};
+constexpr std::uint32_t kRecordMagic = 0x52434A53;  // "SJCR"
+
+struct Header {
+  char magic[8];
+  std::uint64_t hash, configs, replications, series, checkpoints;
+};
+
+std::string errno_text(int err, const std::string& path) {
+  if (err == ENOSPC || err == EFBIG || err == EDQUOT)
+    return "no space left for " + path + " (" + std::strerror(err) + ")";
+  return path + ": " + std::strerror(err);
+}
+
+template <class T>
+void put(std::vector<unsigned char>& b, const T& v) {
+  const auto* p = reinterpret_cast<const unsigned char*>(&v);
+  b.insert(b.end(), p, p + sizeof(T));
+}
+
+template <class T>
+bool get(const unsigned char*& p, const unsigned char* end, T& v) {
+  if (static_cast<std::size_t>(end - p) < sizeof(T)) return false;
+  std::memcpy(&v, p, sizeof(T));
+  p += sizeof(T);
+  return true;
+}
+
+}  // namespace
+
+Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& results)
+    : path_(std::move(path)), series_(ex.series.size()), checkpoints_(ex.checkpoints) {
+  Header h{};
+  std::memcpy(h.magic, kMagic, 8);
+  h.hash = ex.hash;
+  h.configs = ex.configs.size();
+  h.replications = static_cast<std::uint64_t>(ex.replications);
+  h.series = series_;
+  h.checkpoints = checkpoints_;
+  struct stat st;
+  const bool exists = ::stat(path_.c_str(), &st) == 0;
+  if (exists && !resume)
+    throw IoError(path_ + ": an interrupted run left this journal; continue it with --resume, or "
+                  "delete it to start over");
+  if (exists) {
+    std::ifstream in(path_, std::ios::binary);
+    std::vector<unsigned char> data((std::istreambuf_iterator<char>(in)),
+                                    std::istreambuf_iterator<char>());
+    Header got{};
+    if (data.size() < sizeof(Header) ||
+        (std::memcpy(&got, data.data(), sizeof(Header)), std::memcmp(got.magic, kMagic, 8) != 0))
+      throw IoError(path_ + ": not a stagesim journal; delete it or choose another --out");
+    if (got.hash != h.hash || got.configs != h.configs || got.replications != h.replications ||
+        got.series != h.series || got.checkpoints != h.checkpoints)
+      throw ConfigError(path_ + ": the journal belongs to a different experiment (the file, "
+                        "--set or --seed changed); rerun with the original settings, or delete "
+                        "the journal to start over");
+    // Read complete, checksummed records; stop at the first torn one and cut it off.
+    std::size_t good = sizeof(Header);
+    const unsigned char* p = data.data() + good;
+    const unsigned char* end = data.data() + data.size();
+    while (true) {
+      std::uint32_t magic, len, crc;
+      const unsigned char* q = p;
+      if (!get(q, end, magic) || magic != kRecordMagic || !get(q, end, len)) break;
+      if (static_cast<std::size_t>(end - q) < static_cast<std::size_t>(len) + 4) break;
+      const unsigned char* payload = q;
+      q += len;
+      get(q, end, crc);
+      if (crc != crc32(0, payload, len)) break;
+      // Decode.
+      const unsigned char* r = payload;
+      const unsigned char* rend = payload + len;
+      std::uint32_t n;
+      bool ok = get(r, rend, n);
+      std::vector<CellResult> cells;
+      for (std::uint32_t i = 0; ok && i < n; ++i) {
+        CellResult c;
+        std::uint64_t cfg, rep;
+        ok = get(r, rend, cfg) && get(r, rend, rep) && cfg < h.configs && rep < h.replications;
+        if (!ok) break;
+        c.config = cfg;
+        c.replication = rep;
+        c.values.resize(series_ * checkpoints_);
+        const std::size_t bytes = c.values.size() * sizeof(double);
+        ok = static_cast<std::size_t>(rend - r) >= bytes;
+        if (!ok) break;
+        std::memcpy(c.values.data(), r, bytes);
+        r += bytes;
+        cells.push_back(std::move(c));
+      }
+      if (!ok) break;
+      for (CellResult& c : cells) results.cell(c.config, c.replication) = std::move(c.values);
+      ++records_read_;
+      p = q;
+      good = static_cast<std::size_t>(p - data.data());
+    }
+    if (good != data.size() && ::truncate(path_.c_str(), static_cast<off_t>(good)) != 0)
+      throw IoError("cannot repair " + errno_text(errno, path_));
+  }
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0)
+    throw IoError("cannot write the journal " + errno_text(errno, path_) +
+                  "; check that the output directory exists and is writable");
+  if (!exists) {
+    write_all(&h, sizeof h);
+    if (::fsync(fd_) != 0) throw IoError("cannot sync " + errno_text(errno, path_));
+  }
+}
+
+Journal::~Journal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Journal::write_all(const void* data, std::size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd_, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw IoError("cannot record finished tasks: " + errno_text(errno, path_) +
+                    "; tasks already recorded are safe — free space and rerun with --resume");
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+void Journal::append(const std::vector<CellResult>& cells) {
+  std::vector<unsigned char> payload;
+  put(payload, static_cast<std::uint32_t>(cells.size()));
+  for (const CellResult& c : cells) {
+    put(payload, static_cast<std::uint64_t>(c.config));
+    put(payload, static_cast<std::uint64_t>(c.replication));
+    const auto* v = reinterpret_cast<const unsigned char*>(c.values.data());
+    payload.insert(payload.end(), v, v + c.values.size() * sizeof(double));
+  }
+  std::vector<unsigned char> rec;
+  put(rec, kRecordMagic);
+  put(rec, static_cast<std::uint32_t>(payload.size()));
+  rec.insert(rec.end(), payload.begin(), payload.end());
+  put(rec, static_cast<std::uint32_t>(crc32(0, payload.data(), payload.size())));
+  const off_t before = ::lseek(fd_, 0, SEEK_END);
+  try {
+    write_all(rec.data(), rec.size());
+  } catch (...) {
+    // Cut a partial record off so the journal stays readable.
+    if (before >= 0 && ::ftruncate(fd_, before) != 0) {
+    }
+    throw;
+  }
+  if (::fdatasync(fd_) != 0)
+    throw IoError("cannot sync " + errno_text(errno, path_) +
+                  "; free space and rerun with --resume");
+}
+
+void Journal::remove() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(path_.c_str());
+}
+
+}  // namespace stagesim

@@ -1,0 +1,38 @@
+#pragma once
+// Append-only journal of finished tasks. Each record is written and synced to disk before the
+// worker takes its next unit, so an interrupted run loses at most the units in flight; --resume
+// reads the journal back, drops a torn final record, and continues. The final HDF5 file is built
+// from these records, so it is identical whether or not the run was interrupted.
+#include <string>
+#include <vector>
+
+#include "sim/experiment.hpp"
+#include "sim/results.hpp"
+
+namespace stagesim {
+
+class Journal {
+ public:
+  // Creates the journal (fails if one exists and !resume), or with resume reads the finished cells
+  // into `results` (which must already be sized for `ex`).
+  Journal(std::string path, const Experiment& ex, bool resume, Results& results);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Appends one unit's cells and syncs; throws IoError (results already written stay intact).
+  void append(const std::vector<CellResult>& cells);
+  // Deletes the journal file (after the final output was written).
+  void remove();
+  const std::string& path() const { return path_; }
+  std::size_t records_read() const { return records_read_; }
+
+ private:
+  void write_all(const void* data, std::size_t n);
+  std::string path_;
+  int fd_ = -1;
+  std::size_t series_, checkpoints_;
+  std::size_t records_read_ = 0;
+};
+
+}  // namespace stagesim

@@ -1,0 +1,266 @@
+#include "sim/output.hpp"
+
+#include <hdf5.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+
+#include "sim/errors.hpp"
+#include "stagesim_version.hpp"
+
+namespace stagesim {
+namespace {
+
+// Closes an HDF5 handle on scope exit.
+struct H {
+  hid_t id;
+  herr_t (*close)(hid_t);
+  H(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
+  ~H() {
+    if (id >= 0) close(id);
+  }
+  H(const H&) = delete;
+  operator hid_t() const { return id; }
+};
+
+struct Quiet {  // HDF5 prints its error stack by default; we report our own one-line errors.
+  Quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+};
+
+void check(herr_t r, const std::string& what, const std::string& path) {
+  if (r < 0) throw IoError(path + ": HDF5 failed to " + what + " (disk full or not writable?)");
+}
+hid_t check_id(hid_t id, const std::string& what, const std::string& path) {
+  if (id < 0) throw IoError(path + ": HDF5 failed to " + what + " (disk full or not writable?)");
+  return id;
+}
+
+hid_t string_type() {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  return t;
+}
+
+void attr_string(hid_t obj, const char* name, const std::string& value, const std::string& path) {
+  H t(string_type(), H5Tclose);
+  H space(H5Screate(H5S_SCALAR), H5Sclose);
+  H a(check_id(H5Acreate2(obj, name, t, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute",
+               path),
+      H5Aclose);
+  const char* p = value.c_str();
+  check(H5Awrite(a, t, &p), "write attribute", path);
+}
+
+template <class T>
+void attr_scalar(hid_t obj, const char* name, T value, hid_t type, const std::string& path) {
+  H space(H5Screate(H5S_SCALAR), H5Sclose);
+  H a(check_id(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute",
+               path),
+      H5Aclose);
+  check(H5Awrite(a, type, &value), "write attribute", path);
+}
+
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& v,
+                   const std::string& path) {
+  H t(string_type(), H5Tclose);
+  hsize_t dims[1] = {v.size()};
+  H space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+  H d(check_id(H5Dcreate2(loc, name.c_str(), t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+               "create dataset " + name, path),
+      H5Dclose);
+  std::vector<const char*> ptrs;
+  for (const auto& s : v) ptrs.push_back(s.c_str());
+  if (!v.empty()) check(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "write", path);
+}
+
+template <class T>
+void write_array(hid_t loc, const std::string& name, hid_t type, const std::vector<hsize_t>& dims,
+                 const T* data, const std::string& path, bool compress) {
+  H space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  H dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  hsize_t total = 1;
+  for (hsize_t d : dims) total *= d;
+  if (compress && total > 0) {
+    // One chunk per task: all replications and checkpoints of a configuration together.
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = 1;
+    H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+    H5Pset_shuffle(dcpl);
+    H5Pset_deflate(dcpl, 4);
+  }
+  H d(check_id(H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+               "create dataset " + name, path),
+      H5Dclose);
+  if (total > 0) check(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + name, path);
+}
+
+std::string sanitize(std::string s) {
+  for (char& c : s)
+    if (c == '/') c = '_';
+  return s;
+}
+
+}  // namespace
+
+void write_results(const std::string& path, const Experiment& ex, const Results& res,
+                   const RunInfo& info) {
+  static Quiet quiet;
+  const std::string tmp = path + ".tmp";
+  {
+    hid_t fid = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (fid < 0)
+      throw IoError(path + ": cannot create the output file; check that the directory exists and "
+                    "is writable");
+    H f(fid, H5Fclose);
+    attr_string(f, "format", "stagesim-results-1", tmp);
+    attr_string(f, "stagesim_version", kVersion, tmp);
+    attr_string(f, "git_commit", kGitCommit, tmp);
+    attr_string(f, "experiment_name", ex.name, tmp);
+    attr_string(f, "experiment_description", ex.description, tmp);
+    attr_string(f, "experiment_path", ex.path, tmp);
+    attr_string(f, "experiment_text", ex.text, tmp);
+    std::string sets;
+    for (const auto& s : ex.set_overrides) sets += (sets.empty() ? "" : "\n") + s;
+    attr_string(f, "set_overrides", sets, tmp);
+    char hash[32];
+    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(ex.hash));
+    attr_string(f, "experiment_hash", hash, tmp);
+    attr_scalar<unsigned long long>(f, "master_seed", ex.seed, H5T_NATIVE_ULLONG, tmp);
+    attr_scalar<long long>(f, "replications", ex.replications, H5T_NATIVE_LLONG, tmp);
+    attr_scalar<long long>(f, "checkpoints", ex.checkpoints, H5T_NATIVE_LLONG, tmp);
+    attr_string(f, "start_time", info.start_time, tmp);
+    attr_string(f, "end_time", info.end_time, tmp);
+    attr_string(f, "host", info.host, tmp);
+    attr_scalar<int>(f, "threads", info.threads, H5T_NATIVE_INT, tmp);
+
+    const std::size_t C = ex.configs.size(), R = res.replications, S = res.series,
+                      P = res.checkpoints;
+    H tasks(check_id(H5Gcreate2(f, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group",
+                     tmp),
+            H5Gclose);
+    std::vector<std::string> variants, resolved;
+    std::vector<long long> horizon;
+    for (const Config& c : ex.configs) {
+      variants.push_back(c.variant);
+      resolved.push_back(c.resolved);
+      horizon.push_back(c.horizon);
+    }
+    write_strings(tasks, "variant", variants, tmp);
+    write_strings(tasks, "resolved", resolved, tmp);
+    write_array(tasks, "horizon", H5T_NATIVE_LLONG, {C}, horizon.data(), tmp, false);
+    H grid(check_id(H5Gcreate2(tasks, "grid", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                    "create group", tmp),
+           H5Gclose);
+    for (std::size_t a = 0; a < ex.grid_axes.size(); ++a) {
+      std::vector<std::string> text;
+      std::vector<double> num;
+      bool numeric = true;
+      for (const Config& c : ex.configs) {
+        text.push_back(c.grid[a].second);
+        char* end = nullptr;
+        double v = std::strtod(c.grid[a].second.c_str(), &end);
+        numeric = numeric && end && *end == '\0' && !c.grid[a].second.empty();
+        num.push_back(v);
+      }
+      const std::string name = sanitize(ex.grid_axes[a]);
+      if (numeric)
+        write_array(grid, name, H5T_NATIVE_DOUBLE, {C}, num.data(), tmp, false);
+      else
+        write_strings(grid, name, text, tmp);
+    }
+    std::vector<long long> steps;
+    for (const Config& c : ex.configs)
+      for (std::int64_t s : c.checkpoint_steps) steps.push_back(s);
+    write_array(f, "checkpoints", H5T_NATIVE_LLONG, {C, P}, steps.data(), tmp, false);
+
+    H metrics(check_id(H5Gcreate2(f, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                       "create group", tmp),
+              H5Gclose);
+    std::vector<double> buf(C * R * P);
+    for (std::size_t s = 0; s < S; ++s) {
+      for (std::size_t c = 0; c < C; ++c)
+        for (std::size_t r = 0; r < R; ++r) {
+          const std::vector<double>& cell = res.cell(c, r);
+          for (std::size_t p = 0; p < P; ++p)
+            buf[(c * R + r) * P + p] =
+                cell.empty() ? std::numeric_limits<double>::quiet_NaN() : cell[s * P + p];
+        }
+      const std::string name = sanitize(ex.series[s].name);
+      write_array(metrics, name, H5T_NATIVE_DOUBLE, {C, R, P}, buf.data(), tmp, true);
+      H d(H5Dopen2(metrics, name.c_str(), H5P_DEFAULT), H5Dclose);
+      attr_string(d, "units", ex.series[s].units, tmp);
+      attr_string(d, "description", ex.series[s].description, tmp);
+      attr_string(d, "dimensions", "task, replication, checkpoint", tmp);
+    }
+    check(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush", tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw IoError(path + ": cannot move the finished file into place (" + ec.message() + ")");
+  }
+}
+
+Dataset read_dataset(const std::string& path, const std::string& name) {
+  static Quiet quiet;
+  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (fid < 0) throw IoError(path + ": cannot open as HDF5");
+  H f(fid, H5Fclose);
+  hid_t did = H5Dopen2(f, name.c_str(), H5P_DEFAULT);
+  if (did < 0) throw IoError(path + ": no dataset " + name);
+  H d(did, H5Dclose);
+  H space(H5Dget_space(d), H5Sclose);
+  int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(rank);
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  Dataset out;
+  hsize_t total = 1;
+  for (hsize_t x : dims) {
+    out.shape.push_back(x);
+    total *= x;
+  }
+  out.values.resize(total);
+  if (total > 0 &&
+      H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.values.data()) < 0)
+    throw IoError(path + ": cannot read " + name);
+  return out;
+}
+
+std::string read_string_attribute(const std::string& path, const std::string& name) {
+  static Quiet quiet;
+  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (fid < 0) throw IoError(path + ": cannot open as HDF5");
+  H f(fid, H5Fclose);
+  hid_t aid = H5Aopen(f, name.c_str(), H5P_DEFAULT);
+  if (aid < 0) throw IoError(path + ": no attribute " + name);
+  H a(aid, H5Aclose);
+  H t(string_type(), H5Tclose);
+  char* p = nullptr;
+  if (H5Aread(a, t, &p) < 0) throw IoError(path + ": cannot read attribute " + name);
+  std::string s = p ? p : "";
+  H5free_memory(p);
+  return s;
+}
+
+std::vector<std::string> list_metrics(const std::string& path) {
+  static Quiet quiet;
+  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (fid < 0) throw IoError(path + ": cannot open as HDF5");
+  H f(fid, H5Fclose);
+  H g(H5Gopen2(f, "metrics", H5P_DEFAULT), H5Gclose);
+  std::vector<std::string> names;
+  H5Literate(
+      g, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+      [](hid_t, const char* n, const H5L_info_t*, void* op) -> herr_t {
+        static_cast<std::vector<std::string>*>(op)->push_back(n);
+        return 0;
+      },
+      &names);
+  return names;
+}
+
+}  // namespace stagesim

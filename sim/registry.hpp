@@ -1,0 +1,99 @@
+#pragma once
+// The catalogue of worlds, stages and metrics. Each component lives in its own file with its option
+// group and exposes one `*_entry()` function; sim/registry.cpp lists them, one line each.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/metric.hpp"
+#include "sim/options.hpp"
+#include "sim/stage.hpp"
+#include "sim/world.hpp"
+
+namespace stagesim {
+
+struct WorldBuild {
+  std::function<std::unique_ptr<World>(const StreamKey&)> make;
+  int items = 0;
+  int dim = 0;
+  double cost_per_request = 0;  // rough flops, for scheduling and `stagesim check`
+};
+
+struct StageBuild {
+  std::function<std::unique_ptr<Stage>(const StageSetup&)> make;
+  // Rough flops per request for `candidates` items of `dim` features.
+  std::function<double(double candidates, double dim)> cost;
+  bool needs_features = true;
+};
+
+struct MetricBuild {
+  std::function<std::unique_ptr<Metric>(const MetricSetup&)> make;
+};
+
+template <class Build>
+struct Entry {
+  std::string type;
+  std::string help;
+  std::vector<ParamInfo> params;
+  // Validates the component's own keys of `table` (found at key path `path`), writes the resolved
+  // values (defaults filled in) to `resolved` and returns what builds it.
+  std::function<Build(const toml::table& table, const std::string& path, toml::table& resolved)>
+      parse;
+};
+
+using WorldEntry = Entry<WorldBuild>;
+using StageEntry = Entry<StageBuild>;
+using MetricEntry = Entry<MetricBuild>;
+
+// Builds an entry from an option group and a function Opts -> Build. Keys in `skip` belong to the
+// caller (the engine's structural stage keys) and are not checked here.
+template <class Build, class Opts, class F>
+Entry<Build> make_entry(std::string kind, std::string type, std::string help,
+                        OptionGroup<Opts> group, F build,
+                        std::vector<std::string> skip = {"type"}) {
+  Entry<Build> e;
+  e.type = type;
+  e.help = std::move(help);
+  e.params = group.info();
+  e.parse = [kind, type, group, build, skip](const toml::table& t, const std::string& path,
+                                             toml::table& resolved) {
+    Opts o = group.parse(t, path, kind + " type '" + type + "'", skip);
+    group.write(o, resolved);
+    return build(o);
+  };
+  return e;
+}
+
+// Keys every stage entry has whatever its type; handled by the engine.
+const std::vector<std::string>& structural_stage_keys();
+
+struct Registry {
+  std::vector<WorldEntry> worlds;
+  std::vector<StageEntry> stages;
+  std::vector<MetricEntry> metrics;
+
+  const WorldEntry* world(const std::string& t) const { return find(worlds, t); }
+  const StageEntry* stage(const std::string& t) const { return find(stages, t); }
+  const MetricEntry* metric(const std::string& t) const { return find(metrics, t); }
+
+  template <class E>
+  static std::vector<std::string> names(const std::vector<E>& v) {
+    std::vector<std::string> n;
+    for (const E& e : v) n.push_back(e.type);
+    return n;
+  }
+
+ private:
+  template <class E>
+  static const E* find(const std::vector<E>& v, const std::string& t) {
+    for (const E& e : v)
+      if (e.type == t) return &e;
+    return nullptr;
+  }
+};
+
+// Everything stagesim ships with.
+Registry builtin_registry();
+
+}  // namespace stagesim

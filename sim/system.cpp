@@ -1,0 +1,300 @@
+#include "sim/system.hpp"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+#include "sim/select.hpp"
+
+namespace stagesim {
+
+struct System::Instance {
+  int entry = 0;
+  int replica = 0;
+  std::unique_ptr<Stage> stage;
+  Rng rng;                        // the stage's own randomness (tie-breaks, sampling)
+  std::vector<char> in_pool;      // membership bitmap; empty = every item
+  std::vector<int> static_cands;  // candidates when the input is the item pool
+  bool static_input = false;
+  std::vector<int> cands, selected;
+  std::vector<double> weights;
+  std::vector<Feedback> buffer;                 // feedback waiting for the next update
+  std::vector<std::shared_ptr<Record>> held;    // keeps the buffered feedback's data alive
+};
+
+// Everything a delayed or batched feedback needs after the request has been served.
+struct System::Record {
+  std::shared_ptr<const Request> request;
+  std::vector<int> served;
+  std::vector<double> rewards;
+  std::vector<std::vector<int>> cands, selected;  // per instance (cands empty when static)
+  std::vector<std::vector<double>> weights;
+};
+
+System::System(const Config& cfg, const StreamKey& key, int world_items, int world_dim)
+    : cfg_(cfg), items_(world_items), stamp_(world_items, 0) {
+  all_items_.resize(items_);
+  std::iota(all_items_.begin(), all_items_.end(), 0);
+  const int n_entries = static_cast<int>(cfg.stages.size());
+  std::map<std::string, int> index;
+  for (int e = 0; e < n_entries; ++e) index[cfg.stages[e].name] = e;
+  entry_instances_.resize(n_entries);
+  entry_output_.resize(n_entries);
+  entry_inputs_.resize(n_entries);
+  level_entries_.resize(cfg.level_names.size());
+  level_outputs_.resize(cfg.level_names.size());
+  immediate_ = cfg.delay == DelayModel::none;
+  for (int e = 0; e < n_entries; ++e) {
+    const StageSpec& s = cfg.stages[e];
+    level_entries_[cfg.stage_level[e]].push_back(e);
+    for (const std::string& in : s.inputs) entry_inputs_[e].push_back(in == "items" ? -1 : index[in]);
+    const bool static_input = s.inputs.size() == 1 && s.inputs[0] == "items";
+    if (s.update_every != 1 || s.update_interval > 0) immediate_ = false;
+    // Pools: drawn from the system's stream, so systems differ only through their own choices.
+    std::vector<std::vector<int>> pools;
+    if (s.pools == PoolMode::round_robin) {
+      Rng prng = key.stream("pools:" + s.name);
+      std::vector<int> perm = all_items_;
+      for (int i = items_ - 1; i > 0; --i) std::swap(perm[i], perm[uniform_index(prng, i + 1)]);
+      pools.resize(s.replicas);
+      for (int i = 0; i < std::max(items_, s.replicas); ++i)
+        pools[i % s.replicas].push_back(perm[i % items_]);
+    } else if (s.pools == PoolMode::explicit_list) {
+      pools = s.explicit_pools;
+    }
+    for (auto& p : pools) {
+      std::sort(p.begin(), p.end());
+      p.erase(std::unique(p.begin(), p.end()), p.end());
+    }
+    for (int r = 0; r < s.replicas; ++r) {
+      Instance inst;
+      inst.entry = e;
+      inst.replica = r;
+      inst.rng = key.stream("stage:" + s.name, r);
+      inst.static_input = static_input;
+      if (!pools.empty()) {
+        inst.in_pool.assign(items_, 0);
+        for (int a : pools[r]) inst.in_pool[a] = 1;
+        if (static_input) inst.static_cands = pools[r];
+      } else if (static_input) {
+        inst.static_cands = all_items_;
+      }
+      StageSetup setup;
+      setup.num_items = items_;
+      setup.world_dim = world_dim;
+      setup.replica = r;
+      if (s.feature_count > 0) {
+        Rng frng = key.stream("features:" + s.name, r);
+        std::vector<int> scratch;
+        uniform_sample(world_dim, s.feature_count, frng, setup.features, scratch);
+        std::sort(setup.features.begin(), setup.features.end());
+      } else if (!s.explicit_features.empty()) {
+        setup.features = s.explicit_features[s.explicit_features.size() == 1 ? 0 : r];
+      }
+      Rng init = key.stream("init:" + s.name, r);
+      setup.init_rng = &init;
+      inst.stage = s.build.make(setup);
+      entry_instances_[e].push_back(static_cast<int>(inst_.size()));
+      inst_.push_back(std::move(inst));
+    }
+    if (s.update_interval > 0)
+      calendar_.push(s.update_interval, EventKind::clock_update, static_cast<std::size_t>(e));
+  }
+  MetricSetup ms;
+  ms.level_names = cfg.level_names;
+  ms.slate = cfg.slate;
+  std::size_t offset = 0;
+  for (const MetricSpec& m : cfg.metrics) {
+    metrics_.push_back(m.build.make(ms));
+    metric_offset_.push_back(offset);
+    offset += metrics_.back()->series().size();
+  }
+  metric_offset_.push_back(offset);
+}
+
+System::~System() = default;
+
+std::size_t System::series_count() const { return metric_offset_.back(); }
+
+void System::serve(const std::shared_ptr<const Request>& req_ptr, const World& world) {
+  const Request& req = *req_ptr;
+  const int n_entries = static_cast<int>(cfg_.stages.size());
+  for (int e = 0; e < n_entries; ++e) {
+    const StageSpec& s = cfg_.stages[e];
+    // Union of the inputs' outputs, in input order, duplicates collapsed.
+    const bool from_pool = entry_inputs_[e].size() == 1 && entry_inputs_[e][0] < 0;
+    if (!from_pool) {
+      ++stamp_now_;
+      union_.clear();
+      for (int in : entry_inputs_[e]) {
+        const std::vector<int>& src = in < 0 ? all_items_ : entry_output_[in];
+        for (int a : src)
+          if (stamp_[a] != stamp_now_) {
+            stamp_[a] = stamp_now_;
+            union_.push_back(a);
+          }
+      }
+    }
+    for (int i : entry_instances_[e]) {
+      Instance& inst = inst_[i];
+      std::span<const int> cands;
+      if (inst.static_input) {
+        cands = inst.static_cands;
+      } else {
+        inst.cands.clear();
+        for (int a : union_)
+          if (inst.in_pool.empty() || inst.in_pool[a]) inst.cands.push_back(a);
+        cands = inst.cands;
+      }
+      inst.selected.clear();
+      const int keep = std::min<int>(s.keep, static_cast<int>(cands.size()));
+      if (keep > 0) inst.stage->select(req, cands, keep, inst.rng, inst.selected);
+    }
+    // The entry's output: its replicas' selections, duplicates collapsed.
+    ++stamp_now_;
+    std::vector<int>& out = entry_output_[e];
+    out.clear();
+    for (int i : entry_instances_[e])
+      for (int a : inst_[i].selected)
+        if (stamp_[a] != stamp_now_) {
+          stamp_[a] = stamp_now_;
+          out.push_back(a);
+        }
+  }
+  const std::vector<int>& served = entry_output_.back();
+  rewards_.resize(served.size());
+  for (std::size_t l = 0; l < served.size(); ++l)
+    rewards_[l] = world.reward(req, served[l], static_cast<int>(l));
+  for (std::size_t l = 0; l < level_entries_.size(); ++l) {
+    std::vector<int>& lo = level_outputs_[l];
+    if (level_entries_[l].size() == 1) {
+      lo = entry_output_[level_entries_[l][0]];
+      continue;
+    }
+    ++stamp_now_;
+    lo.clear();
+    for (int e : level_entries_[l])
+      for (int a : entry_output_[e])
+        if (stamp_[a] != stamp_now_) {
+          stamp_[a] = stamp_now_;
+          lo.push_back(a);
+        }
+  }
+  Trace trace;
+  trace.request = &req;
+  trace.level_outputs = level_outputs_;
+  trace.level_names = cfg_.level_names;
+  trace.served = served;
+  trace.rewards = rewards_;
+  for (auto& m : metrics_) m->observe(trace);
+
+  // Training weights per served position (train_on).
+  for (Instance& inst : inst_) {
+    const TrainOn mode = cfg_.stages[inst.entry].train_on;
+    inst.weights.resize(served.size());
+    for (std::size_t l = 0; l < served.size(); ++l) {
+      const int a = served[l];
+      double w = 1.0;
+      if (mode == TrainOn::own_pool && !inst.in_pool.empty()) w = inst.in_pool[a] ? 1.0 : 0.0;
+      if (mode == TrainOn::own_nominee)
+        w = std::find(inst.selected.begin(), inst.selected.end(), a) != inst.selected.end() ? 1.0
+                                                                                           : 0.0;
+      inst.weights[l] = w;
+    }
+  }
+  if (immediate_) {
+    // The textbook loop: every stage learns from this request before the next one arrives.
+    for (Instance& inst : inst_) {
+      Feedback fb;
+      fb.request = &req;
+      fb.candidates = inst.static_input ? std::span<const int>(inst.static_cands)
+                                        : std::span<const int>(inst.cands);
+      fb.selected = inst.selected;
+      fb.served = served;
+      fb.rewards = rewards_;
+      fb.weights = inst.weights;
+      inst.stage->learn({&fb, 1});
+    }
+    return;
+  }
+  auto rec = std::make_shared<Record>();
+  rec->request = req_ptr;
+  rec->served = served;
+  rec->rewards = rewards_;
+  rec->cands.resize(inst_.size());
+  rec->selected.resize(inst_.size());
+  rec->weights.resize(inst_.size());
+  for (std::size_t i = 0; i < inst_.size(); ++i) {
+    if (!inst_[i].static_input) rec->cands[i] = inst_[i].cands;
+    rec->selected[i] = inst_[i].selected;
+    rec->weights[i] = inst_[i].weights;
+  }
+  if (cfg_.delay == DelayModel::none) {
+    deliver(rec);
+    return;
+  }
+  const double delay =
+      cfg_.delay == DelayModel::fixed ? cfg_.delay_mean : cfg_.delay_mean * req.delay_draw;
+  std::size_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    pending_[slot] = std::move(rec);
+  } else {
+    slot = pending_.size();
+    pending_.push_back(std::move(rec));
+  }
+  calendar_.push(req.time + delay, EventKind::feedback, slot);
+}
+
+void System::deliver(const std::shared_ptr<Record>& rec) {
+  for (std::size_t i = 0; i < inst_.size(); ++i) {
+    Instance& inst = inst_[i];
+    const StageSpec& s = cfg_.stages[inst.entry];
+    Feedback fb;
+    fb.request = rec->request.get();
+    fb.candidates = inst.static_input ? std::span<const int>(inst.static_cands)
+                                      : std::span<const int>(rec->cands[i]);
+    fb.selected = rec->selected[i];
+    fb.served = rec->served;
+    fb.rewards = rec->rewards;
+    fb.weights = rec->weights[i];
+    if (s.update_every == 1 && s.update_interval <= 0) {
+      inst.stage->learn({&fb, 1});
+      continue;
+    }
+    inst.buffer.push_back(fb);
+    inst.held.push_back(rec);
+    if (s.update_interval <= 0 && static_cast<int>(inst.buffer.size()) >= s.update_every)
+      learn_buffered(inst);
+  }
+}
+
+void System::learn_buffered(Instance& inst) {
+  if (inst.buffer.empty()) return;
+  inst.stage->learn(inst.buffer);
+  inst.buffer.clear();
+  inst.held.clear();
+}
+
+void System::advance(double t) {
+  Event ev;
+  while (calendar_.pop_until(t, ev)) {
+    if (ev.kind == EventKind::feedback) {
+      std::shared_ptr<Record> rec = std::move(pending_[ev.index]);
+      free_slots_.push_back(ev.index);
+      deliver(rec);
+    } else {
+      const int e = static_cast<int>(ev.index);
+      for (int i : entry_instances_[e]) learn_buffered(inst_[i]);
+      calendar_.push(ev.time + cfg_.stages[e].update_interval, EventKind::clock_update, ev.index);
+    }
+  }
+}
+
+void System::record(std::span<double> out) {
+  for (std::size_t m = 0; m < metrics_.size(); ++m)
+    metrics_[m]->record(out.subspan(metric_offset_[m], metric_offset_[m + 1] - metric_offset_[m]));
+}
+
+}  // namespace stagesim

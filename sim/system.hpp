@@ -1,0 +1,52 @@
+#pragma once
+// One configuration's pipeline, metrics and event calendar for one replication. The runner feeds
+// it requests in arrival order; it serves each through the stage DAG, observes metrics, and
+// delivers feedback to the stages immediately, after a delay, in batches or on a clock.
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "sim/calendar.hpp"
+#include "sim/experiment.hpp"
+
+namespace stagesim {
+
+class System {
+ public:
+  System(const Config& cfg, const StreamKey& key, int world_items, int world_dim);
+  ~System();
+
+  // Processes calendar events (delayed feedback, clock updates) due at or before time t.
+  void advance(double t);
+  // Serves one request end to end; `world` gives the realised rewards.
+  void serve(const std::shared_ptr<const Request>& req, const World& world);
+  // Current value of every series of cfg.series, in that order.
+  void record(std::span<double> out);
+  std::size_t series_count() const;
+
+ private:
+  struct Instance;
+  struct Record;
+  void deliver(const std::shared_ptr<Record>& rec);
+  void learn_buffered(Instance& inst);
+
+  const Config& cfg_;
+  int items_;
+  std::vector<Instance> inst_;
+  std::vector<std::vector<int>> entry_instances_;  // entry -> instance indices
+  std::vector<std::vector<int>> entry_output_;
+  std::vector<std::vector<int>> entry_inputs_;  // entry -> input entries (-1 = item pool)
+  std::vector<std::vector<int>> level_entries_, level_outputs_;
+  std::vector<int> all_items_, union_, served_;
+  std::vector<double> rewards_;
+  std::vector<unsigned> stamp_;
+  unsigned stamp_now_ = 0;
+  bool immediate_;  // no delay, no batching: feedback is learned from before the next request
+  Calendar calendar_;
+  std::vector<std::shared_ptr<Record>> pending_;  // slot -> record in flight
+  std::vector<std::size_t> free_slots_;
+  std::vector<std::unique_ptr<Metric>> metrics_;
+  std::vector<std::size_t> metric_offset_;
+};
+
+}  // namespace stagesim

@@ -1,0 +1,24 @@
+#pragma once
+// A world produces requests (contexts + oracle means) and realised rewards. One instance is built
+// per replication from that replication's world streams; it is shared read-only by every system
+// that runs on the same world configuration (common random numbers).
+#include <memory>
+
+#include "sim/random.hpp"
+#include "sim/request.hpp"
+
+namespace stagesim {
+
+class World {
+ public:
+  virtual ~World() = default;
+  virtual int num_items() const = 0;
+  virtual int dim() const = 0;
+  // Fills the context, oracle means and `slate` per-position noise draws of the next request.
+  // `index`, `time` and `delay_draw` are set by the caller.
+  virtual void next(Request& req, int slate) = 0;
+  // Realised reward of showing `item` at slate position `pos` of `req`.
+  virtual double reward(const Request& req, int item, int pos) const = 0;
+};
+
+}  // namespace stagesim
