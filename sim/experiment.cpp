@@ -670,9 +670,19 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   world_scope.insert_or_assign("arrivals", arrivals);
   world_scope.insert_or_assign("slate", static_cast<int64_t>(c.slate));
   c.world_scope = hash_text(to_text(world_scope));
+  // Stage streams (pools, feature subsets, tie-breaks) follow the pipeline's structure only, not
+  // the learners: systems that differ only in their algorithms or hyper-parameters are paired on
+  // pools, subsets and random draws too.
+  toml::table structure;
+  for (const auto& [name, st] : stages_resolved) {
+    toml::table t;
+    for (const char* k : {"input", "keep", "replicas", "pools", "features"})
+      if (const toml::node* n = st.as_table()->get(k))
+        n->visit([&](const auto& x) { t.insert_or_assign(k, x); });
+    structure.insert_or_assign(name, t);
+  }
   toml::table system_scope;
-  system_scope.insert_or_assign("stages", stages_resolved);
-  system_scope.insert_or_assign("feedback", feedback);
+  system_scope.insert_or_assign("stages", structure);
   c.system_scope = hash_combine(c.world_scope, hash_text(to_text(system_scope)));
 
   resolved.insert_or_assign("arrivals", arrivals);

@@ -43,7 +43,7 @@ struct Config {
   std::vector<std::pair<std::string, std::string>> grid;     // axis -> value (TOML text)
   std::string resolved;                                      // resolved TOML, defaults filled in
   std::uint64_t world_scope = 0;   // selects world streams: equal worlds share draws
-  std::uint64_t system_scope = 0;  // selects the stages' streams
+  std::uint64_t system_scope = 0;  // selects the stages' streams (pipeline structure only)
   std::int64_t horizon = 0;
   std::vector<std::int64_t> checkpoint_steps;  // request counts at which metrics are recorded
   ArrivalProcess arrivals = ArrivalProcess::fixed;

@@ -1,0 +1,240 @@
+// The event engine against a hand-written bandit loop, feedback timing, and the statistical
+// sanity of the linear world.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "sim/system.hpp"
+#include "test_util.hpp"
+
+using namespace stagesim;
+using namespace stagesim::test;
+
+namespace {
+
+const char* kSingle = R"(
+[experiment]
+seed = 11
+replications = 3
+horizon = 400
+checkpoints = 8
+[world]
+type = "linear"
+items = 50
+dim = 6
+[stages.policy]
+type = "linucb"
+alpha = 0.3
+)";
+
+}  // namespace
+
+// With zero delay and per-feedback updates the engine must be exactly the textbook loop:
+// observe x_t, choose argmax, observe r_t, update.
+TEST(Engine, ZeroDelayIsTheTextbookBanditLoop) {
+  Experiment ex = parse(kSingle);
+  const Config& c = ex.configs[0];
+  Results engine = run_all(ex);
+  for (std::size_t rep = 0; rep < 3; ++rep) {
+    StreamKey wk{ex.seed, c.world_scope, rep};
+    auto world = c.world.make(wk);
+    StageSetup setup;
+    setup.num_items = world->num_items();
+    setup.world_dim = world->dim();
+    auto stage = c.stages[0].build.make(setup);
+    Rng rng = StreamKey{ex.seed, c.system_scope, rep}.stream("stage:policy", 0);
+    std::vector<int> all(world->num_items());
+    std::iota(all.begin(), all.end(), 0);
+    Request req;
+    double regret = 0, reward = 0;
+    std::vector<double> at_checkpoints;
+    for (int t = 0; t < c.horizon; ++t) {
+      req.index = t;
+      world->next(req, 1);
+      std::vector<int> chosen;
+      stage->select(req, all, 1, rng, chosen);
+      const int a = chosen[0];
+      const double r = world->reward(req, a, 0);
+      regret += req.mean.maxCoeff() - req.mean[a];
+      reward += r;
+      double w = 1.0;
+      Feedback fb;
+      fb.request = &req;
+      fb.candidates = all;
+      fb.selected = chosen;
+      fb.served = chosen;
+      fb.rewards = {&r, 1};
+      fb.weights = {&w, 1};
+      stage->learn({&fb, 1});
+      if ((t + 1) % 50 == 0) at_checkpoints.push_back(regret);
+    }
+    const std::size_t s = series_index(ex, "regret");
+    for (std::size_t p = 0; p < 8; ++p)
+      EXPECT_EQ(engine.cell(0, rep)[s * 8 + p], at_checkpoints[p]) << "rep " << rep << " cp " << p;
+    EXPECT_EQ(final_value(ex, engine, 0, rep, "reward"), reward);
+  }
+}
+
+TEST(Engine, GreedyEqualsLinUcbWithZeroAlpha) {
+  std::string text = std::string(kSingle) + R"(
+[[variant]]
+name = "G"
+stages.policy.type = "greedy"
+[[variant]]
+name = "U0"
+stages.policy.alpha = 0.0
+)";
+  Experiment ex = parse(text);
+  Results r = run_all(ex);
+  for (std::size_t rep = 0; rep < 3; ++rep) EXPECT_EQ(r.cell(0, rep), r.cell(1, rep));
+}
+
+// A delay shorter than the gap between requests, batches of one, or a clock faster than the
+// arrivals change nothing; a long delay does change the choices.
+TEST(Engine, FeedbackTimingEquivalences) {
+  Experiment base = parse(kSingle);
+  Results r0 = run_all(base);
+  auto same = [&](std::vector<std::string> sets) {
+    Experiment ex = parse(kSingle, sets);
+    Results r = run_all(ex);
+    for (std::size_t rep = 0; rep < 3; ++rep)
+      EXPECT_EQ(r.cell(0, rep), r0.cell(0, rep)) << sets[0];
+  };
+  same({"feedback.delay=\"fixed\"", "feedback.delay_mean=0.5"});
+  same({"stages.policy.update_every=1", "feedback.delay=\"fixed\"", "feedback.delay_mean=0.0"});
+  same({"stages.policy.update_interval=0.25"});
+  Experiment late = parse(kSingle, {"feedback.delay=\"fixed\"", "feedback.delay_mean=20"});
+  Results rl = run_all(late);
+  EXPECT_NE(rl.cell(0, 0), r0.cell(0, 0));
+  // Delayed learning cannot help: regret with a 20-request delay is larger on average.
+  double a = 0, b = 0;
+  for (std::size_t rep = 0; rep < 3; ++rep) {
+    a += final_value(late, rl, 0, rep, "regret");
+    b += final_value(base, r0, 0, rep, "regret");
+  }
+  EXPECT_GT(a, b);
+}
+
+// A probe stage that records the batch sizes it learns from.
+namespace {
+std::vector<std::size_t>* g_batches = nullptr;  // test-only sink, reset by each test
+class ProbeStage final : public Stage {
+ public:
+  void select(const Request&, std::span<const int> c, int keep, Rng&,
+              std::vector<int>& out) override {
+    for (int i = 0; i < keep; ++i) out.push_back(c[i]);
+  }
+  void learn(std::span<const Feedback> batch) override {
+    if (g_batches) g_batches->push_back(batch.size());
+  }
+};
+struct NoOpts {};
+Registry probe_registry() {
+  Registry r = builtin_registry();
+  r.stages.push_back(make_entry<StageBuild>(
+      "stage", "probe", "records batch sizes", OptionGroup<NoOpts>{},
+      [](const NoOpts&) {
+        StageBuild b;
+        b.make = [](const StageSetup&) { return std::make_unique<ProbeStage>(); };
+        b.cost = [](double n, double) { return n; };
+        return b;
+      },
+      structural_stage_keys()));
+  return r;
+}
+}  // namespace
+
+TEST(Engine, UpdateCadenceBatchesFeedback) {
+  const char* text = R"(
+[experiment]
+replications = 1
+horizon = 10
+checkpoints = 1
+[world]
+type = "linear"
+items = 5
+dim = 2
+[stages.p]
+type = "probe"
+update_every = 4
+)";
+  std::vector<std::size_t> batches;
+  g_batches = &batches;
+  Experiment ex = parse_experiment(text, "t.toml", {}, probe_registry());
+  run_unit(ex, plan_units(ex)[0]);
+  EXPECT_EQ(batches, (std::vector<std::size_t>{4, 4}));  // the last 2 feedbacks wait past T
+  batches.clear();
+  Experiment clock = parse_experiment(text, "t.toml", {{"stages.p.update_interval=2.5"}, {}},
+                                      probe_registry());
+  run_unit(clock, plan_units(clock)[0]);
+  // Requests arrive at t = 0..9; clock updates at 2.5, 5, 7.5 see 3, 2 and 3 feedbacks.
+  EXPECT_EQ(batches, (std::vector<std::size_t>{3, 2, 3}));
+  g_batches = nullptr;
+}
+
+// Spec check value: uniform random regret over T = 1000 with K = 100 standard-normal means is
+// T·E[max of 100 normals] = 2507.6; the realised random policy and the exact baseline must agree
+// within 3 standard errors over 30 replications.
+TEST(Engine, UniformRandomRegretMatchesClosedForm) {
+  Experiment ex = parse(R"(
+[experiment]
+seed = 5
+replications = 30
+horizon = 1000
+checkpoints = 1
+[world]
+type = "linear"
+items = 100
+dim = 10
+[stages.policy]
+type = "random"
+)");
+  Results r = run_all(ex);
+  for (const char* series : {"regret", "random_regret"}) {
+    double sum = 0, sum2 = 0;
+    for (std::size_t rep = 0; rep < 30; ++rep) {
+      double v = final_value(ex, r, 0, rep, series);
+      sum += v;
+      sum2 += v * v;
+    }
+    const double mean = sum / 30, sd = std::sqrt((sum2 - 30 * mean * mean) / 29);
+    const double se = sd / std::sqrt(30.0);
+    EXPECT_NEAR(mean, 2507.6, 3 * se) << series << " se " << se;
+    EXPECT_GT(se, 0.5) << series;  // guard: a degenerate zero-variance run would pass trivially
+  }
+}
+
+// Changing one system's stage parameters must not change what another system sees: the exact
+// random-regret series depends only on the requests, so it must be identical across systems and
+// across experiments that differ only in a stage parameter.
+TEST(Engine, StageParametersDoNotChangeWorldStreams) {
+  Experiment a = parse(kSingle, {"stages.policy.alpha=0.1"});
+  Experiment b = parse(kSingle, {"stages.policy.alpha=2.0", "stages.policy.lambda=3.0"});
+  Results ra = run_all(a), rb = run_all(b);
+  const std::size_t s = series_index(a, "random_regret");
+  for (std::size_t rep = 0; rep < 3; ++rep) {
+    std::vector<double> xa(ra.cell(0, rep).begin() + s * 8, ra.cell(0, rep).begin() + s * 8 + 8);
+    std::vector<double> xb(rb.cell(0, rep).begin() + s * 8, rb.cell(0, rep).begin() + s * 8 + 8);
+    EXPECT_EQ(xa, xb);
+    EXPECT_NE(ra.cell(0, rep), rb.cell(0, rep));  // but the systems themselves do differ
+  }
+  // Different replications do see different requests.
+  EXPECT_NE(ra.cell(0, 0)[s * 8 + 7], ra.cell(0, 1)[s * 8 + 7]);
+}
+
+TEST(Engine, ResultsDoNotDependOnUnitOrder) {
+  Experiment ex = parse(std::string(kSingle) + R"(
+[grid]
+"world.items" = [20, 50]
+[[variant]]
+name = "U"
+[[variant]]
+name = "R"
+stages.policy.type = "random"
+)");
+  Results fwd = run_all(ex), rev = run_all(ex, true);
+  EXPECT_EQ(fwd.cells, rev.cells);
+  // Units group the systems that share a world: 2 world configurations × 3 replications.
+  EXPECT_EQ(plan_units(ex).size(), 6u);
+}

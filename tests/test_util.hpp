@@ -1,0 +1,79 @@
+#pragma once
+// Shared helpers for the core tests.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "sim/experiment.hpp"
+#include "sim/runner.hpp"
+
+namespace stagesim::test {
+
+inline Experiment parse(const std::string& text, std::vector<std::string> sets = {}) {
+  LoadOptions lo;
+  lo.set = std::move(sets);
+  return parse_experiment(text, "test.toml", lo, builtin_registry());
+}
+
+// Runs every unit in the given order and returns results indexed like Results::cell.
+inline Results run_all(const Experiment& ex, bool reverse = false) {
+  Results res;
+  res.reset(ex.configs.size(), ex.replications, ex.series.size(), ex.checkpoints);
+  auto units = plan_units(ex);
+  if (reverse) std::reverse(units.begin(), units.end());
+  for (const Unit& u : units)
+    for (CellResult& c : run_unit(ex, u)) res.cell(c.config, c.replication) = std::move(c.values);
+  return res;
+}
+
+inline std::size_t series_index(const Experiment& ex, const std::string& name) {
+  for (std::size_t i = 0; i < ex.series.size(); ++i)
+    if (ex.series[i].name == name) return i;
+  throw std::runtime_error("no series " + name);
+}
+
+// Value of series `name` at the last checkpoint for (config, rep).
+inline double final_value(const Experiment& ex, const Results& r, std::size_t config,
+                          std::size_t rep, const std::string& name) {
+  return r.cell(config, rep)[series_index(ex, name) * ex.checkpoints + ex.checkpoints - 1];
+}
+
+struct CommandResult {
+  int exit_code;
+  std::string output;  // stdout + stderr
+};
+
+// Runs a shell command, capturing its combined output.
+inline CommandResult run_command(const std::string& cmd) {
+  std::string full = cmd + " 2>&1";
+  FILE* p = popen(full.c_str(), "r");
+  CommandResult r{-1, ""};
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+inline std::string stagesim_binary() { return STAGESIM_BINARY; }
+inline std::string source_dir() { return STAGESIM_SOURCE_DIR; }
+
+// A fresh scratch directory per test.
+inline std::filesystem::path scratch_dir(const std::string& name) {
+  auto d = std::filesystem::temp_directory_path() / ("stagesim_test_" + name + "_" +
+                                                     std::to_string(::getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+inline void write_file(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+}
+
+}  // namespace stagesim::test
