@@ -8,13 +8,13 @@ import argparse
 import os
 import sys
 
-import matplotlib
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stagesim_h5 import Results, mean_se, text  # noqa: E402  (first: picks an interpreter with h5py)
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stagesim_h5 import Results, mean_se  # noqa: E402
 
 
 def main():
@@ -35,9 +35,9 @@ def main():
         ax.fill_between(x, mean[task] - 2 * se[task], mean[task] + 2 * se[task],
                         color=line.get_color(), alpha=0.2, linewidth=0)
     ax.set_xlabel("requests")
-    units = res.f["metrics"][args.metric].attrs.get("units", "")
-    ylabel = args.metric.replace("_", " ")
-    ax.set_ylabel(f"cumulative {ylabel}" + (f" ({units if isinstance(units, str) else units.decode()})" if units else ""))
+    units = text(res.f["metrics"][args.metric].attrs.get("units", ""))
+    ylabel = "cumulative " + args.metric.replace("_", " ")
+    ax.set_ylabel(f"{ylabel} ({units})" if units else ylabel)
     if args.log:
         ax.set_yscale("log")
     ax.set_title(f"{res.name}: mean ± 2 SE over {values.shape[1]} replications")

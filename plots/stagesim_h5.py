@@ -1,6 +1,20 @@
-"""Helpers shared by the plot scripts: open a stagesim results file and label its tasks."""
-import h5py
-import numpy as np
+"""Helpers shared by the plot scripts: open a stagesim results file and label its tasks.
+
+Import this module before matplotlib: when the interpreter running the script lacks h5py or
+matplotlib (e.g. a pyenv or venv python), it re-runs the script with Debian's /usr/bin/python3,
+where python3-h5py and python3-matplotlib are installed."""
+import os
+import sys
+
+try:
+    import h5py
+    import matplotlib  # noqa: F401
+    import numpy as np
+except ImportError as e:
+    if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath(
+            "/usr/bin/python3"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    raise SystemExit(f"{e}: install python3-h5py python3-matplotlib python3-numpy (apt-get)")
 
 
 def text(v):

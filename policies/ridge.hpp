@@ -2,8 +2,8 @@
 // Online ridge regression with the inverse Gram matrix kept by Sherman–Morrison updates, and the
 // batched LinUCB score z·theta + alpha·sqrt(zᵀ Σ z).
 //
-// The kernels are plain loops with a fixed order of operations per row, so an item's score does not
-// depend on which other items are scored with it. That is what makes a two-stage system whose
+// The scoring kernel processes rows in the lanes of a vector with a fixed order of operations per
+// lane, so an item's score does not depend on which other items are scored with it. That is what makes a two-stage system whose
 // nominators see every feature reproduce a single-stage learner bit for bit (spec invariant 1).
 #include <span>
 #include <vector>
@@ -25,13 +25,14 @@ class Ridge {
   const Eigen::VectorXd& response() const { return b_; }
 
  private:
-  template <int R>
-  void bonus_block(const double* rows, double alpha, double* scores) const;
+  // Eight doubles: the rows of one scoring block, one per lane (a GCC/Clang vector extension).
+  typedef double Lanes __attribute__((vector_size(8 * sizeof(double))));
 
   int m_;
   Eigen::MatrixXd sigma_;  // symmetric, so row k is column k
   Eigen::VectorXd b_, theta_;
-  mutable std::vector<double> q_, u_;
+  std::vector<double> u_;
+  mutable std::vector<Lanes> zt_;  // block of rows, transposed
 };
 
 }  // namespace stagesim

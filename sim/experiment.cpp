@@ -537,7 +537,7 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
       std::vector<std::string> allowed = top;
       allowed.push_back("grid");
       allowed.push_back("variant");
-      throw_unknown_key(k, key, "", allowed);
+      throw_unknown_key(k, key, "", allowed, &v);
     }
     if (!v.is_table())
       throw ConfigError(where(k, &v) + ": '" + key + "' must be a table, e.g. [" + key + "]");
@@ -652,7 +652,8 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   for (const auto& [k, v] : mt) {
     std::string type(k.str());
     const MetricEntry* me = reg.metric(type);
-    if (!me) throw_unknown_key(k, "metrics." + type, "metrics", Registry::names(reg.metrics));
+    if (!me)
+      throw_unknown_key(k, "metrics." + type, "metrics", Registry::names(reg.metrics), &v);
     if (!v.is_table())
       throw ConfigError(where(k, &v) + ": 'metrics." + type + "' must be a table (may be empty: "
                         "[metrics." + type + "])");

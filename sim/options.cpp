@@ -81,8 +81,10 @@ std::string closest_match(const std::string& word, const std::vector<std::string
 }
 
 void throw_unknown_key(const toml::key& key, const std::string& path, const std::string& owner,
-                       const std::vector<std::string>& allowed) {
-  std::string msg = source_of(key.source()) + ": unknown key '" + path + "'";
+                       const std::vector<std::string>& allowed, const toml::node* value) {
+  const bool key_located = key.source().begin.line != 0;
+  std::string msg = (key_located || !value ? source_of(key.source()) : source_of(*value)) +
+                    ": unknown key '" + path + "'";
   if (!owner.empty()) msg += " for " + owner;
   std::string hint = closest_match(std::string(key.str()), allowed);
   if (!hint.empty()) msg += " (did you mean '" + hint + "'?)";

@@ -33,8 +33,10 @@ struct ParamInfo {
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
 
 // Throws the standard "unknown key" error for `key` found at `path` (a dotted key path).
+// `value` locates the error when the key itself has no position (keys set by grids or --set).
 [[noreturn]] void throw_unknown_key(const toml::key& key, const std::string& path,
-                                    const std::string& owner, const std::vector<std::string>& allowed);
+                                    const std::string& owner, const std::vector<std::string>& allowed,
+                                    const toml::node* value = nullptr);
 
 std::string format_number(double v);
 
@@ -227,7 +229,7 @@ class OptionGroup {
       if (!f) {
         std::vector<std::string> allowed;
         for (const Field& g : fields_) allowed.push_back(g.info.name);
-        throw_unknown_key(key, path.empty() ? k : path + "." + k, owner, allowed);
+        throw_unknown_key(key, path.empty() ? k : path + "." + k, owner, allowed, &node);
       }
       f->read(o, node, path.empty() ? k : path + "." + k);
     }

@@ -13,6 +13,7 @@
 
 #include <boost/random/exponential_distribution.hpp>
 
+#include "sim/errors.hpp"
 #include "sim/journal.hpp"
 #include "sim/output.hpp"
 #include "sim/progress.hpp"
@@ -189,7 +190,12 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
   if (error) std::rethrow_exception(error);
   progress.finish();
   info.end_time = now_iso();
-  write_results(opts.out, ex, res, info);
+  try {
+    write_results(opts.out, ex, res, info);
+  } catch (const IoError& e) {
+    throw IoError(std::string(e.what()) + "; all results are safe in " + journal.path() +
+                  " — fix the problem and rerun with --resume to write the file");
+  }
   journal.remove();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return summary;

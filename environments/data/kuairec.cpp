@@ -1,0 +1,685 @@
+#include "environments/data/kuairec.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+#include <unordered_set>
+
+#include "environments/data/csv.hpp"
+#include "environments/data/data_error.hpp"
+
+namespace stagesim::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::int64_t kV1MaxVideoId = 10728;  // v2 ids are 0..10727 (id 1225 removed)
+constexpr const char* kKnownFiles[] = {"small_matrix.csv",        "big_matrix.csv",
+                                       "user_features.csv",       "item_categories.csv",
+                                       "item_daily_features.csv", "social_network.csv"};
+
+std::string Thousands(std::int64_t v) {
+  const std::string digits = std::to_string(v);
+  std::string s;
+  std::size_t start = digits[0] == '-' ? 1 : 0;
+  s.append(digits, 0, start);
+  for (std::size_t i = start; i < digits.size(); ++i) {
+    if (i > start && (digits.size() - i) % 3 == 0) s.push_back(',');
+    s.push_back(digits[i]);
+  }
+  return s;
+}
+
+std::string FormatG(double v) {
+  if (std::isnan(v)) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// The eight interaction columns, looked up by name.
+struct InteractionColumns {
+  std::size_t user, video, play, vdur, time, date, ts, ratio;
+  explicit InteractionColumns(const CsvReader& r)
+      : user(r.Column("user_id")),
+        video(r.Column("video_id")),
+        play(r.Column("play_duration")),
+        vdur(r.Column("video_duration")),
+        time(r.Column("time")),
+        date(r.Column("date")),
+        ts(r.Column("timestamp")),
+        ratio(r.Column("watch_ratio")) {}
+};
+
+struct RawRow {
+  std::int64_t user = 0;
+  std::int64_t video = 0;
+  double play = kNaN;
+  double vdur = kNaN;
+  double ts = kNaN;
+  std::int64_t date = -1;
+  double ratio = kNaN;
+  int missing = 0;
+  bool skip = false;
+};
+
+// Parses one interaction row: every numeric column is validated (a bad number throws); missing
+// ids / ratio mark the row skipped.
+void ReadRow(const CsvReader& r, const InteractionColumns& c, RawRow& row) {
+  row.skip = false;
+  const auto u = r.Int(c.user);
+  const auto v = r.Int(c.video);
+  auto ratio = r.Double(c.ratio);
+  const auto play = r.Double(c.play);
+  const auto vdur = r.Double(c.vdur);
+  const auto ts = r.Double(c.ts);
+  const auto date = r.Int(c.date);
+  row.missing = !u + !v + !ratio + !play + !vdur + !ts + !date + r.IsMissing(c.time);
+  if (date && (*date < 0 || *date > std::numeric_limits<std::int32_t>::max())) {
+    throw r.Error("column 'date': " + std::to_string(*date) + " is not a yyyymmdd date",
+                  "fix or remove this row");
+  }
+  row.play = play ? *play : kNaN;
+  row.vdur = vdur ? *vdur : kNaN;
+  row.ts = ts ? *ts : kNaN;
+  row.date = date ? *date : -1;
+  if (!ratio && play && vdur && *vdur > 0) ratio = *play / *vdur;
+  if (!u || !v || !ratio) {
+    row.skip = true;
+    return;
+  }
+  if (*u < 0 || *v < 0) {
+    throw r.Error("negative user_id/video_id", "ids must be non-negative integers");
+  }
+  row.user = *u;
+  row.video = *v;
+  row.ratio = *ratio;
+}
+
+double Clip(double x, const std::optional<double>& clip) {
+  if (!clip) return x;
+  return std::clamp(x, 0.0, *clip);
+}
+
+void AddCountWarnings(LoadSummary& s) {
+  const std::string name = fs::path(s.file).filename().string();
+  if (s.max_video_id >= kV1MaxVideoId) {
+    s.warnings.push_back("max video_id is " + std::to_string(s.max_video_id) +
+                         ": this looks like a KuaiRec v1 copy, whose video ids are shifted (v2 "
+                         "removed id 1225); use KuaiRec v2");
+  }
+  auto official = OfficialKuaiRecCounts(name);
+  if (!official) return;
+  std::string diff;
+  if (s.rows != official->rows) {
+    diff += "rows " + Thousands(s.rows) + " vs " + Thousands(official->rows);
+  }
+  if (official->users && s.users != official->users) {
+    diff += (diff.empty() ? "" : ", ") + std::string("users ") + Thousands(s.users) + " vs " +
+            Thousands(official->users);
+  }
+  if (official->items && s.items != official->items) {
+    diff += (diff.empty() ? "" : ", ") + std::string("items ") + Thousands(s.items) + " vs " +
+            Thousands(official->items);
+  }
+  if (!diff.empty()) {
+    s.warnings.push_back("counts differ from the official KuaiRec v2 " + name + " (" + diff +
+                         "): the file may be incomplete, filtered or another version");
+  }
+}
+
+// "[8]", "[27, 9]" or "[]" in column `col`; DataError otherwise.
+void ParseListField(const CsvReader& r, std::size_t col, std::vector<std::int32_t>& out) {
+  if (!ParseIdListLiteral(r.Field(col), out)) {
+    std::string shown(r.Field(col).substr(0, 40));
+    throw r.Error("column '" + r.header()[col] + "': '" + shown + "' is not a list like [1, 2]",
+                  "fix or remove this row");
+  }
+}
+
+}  // namespace
+
+// ---- Locating -----------------------------------------------------------------------------------
+
+fs::path LocateKuaiRecDir(const fs::path& root, std::string_view required_file) {
+  const fs::path candidates[] = {root, root / "data", root / "KuaiRec" / "data",
+                                 root / "KuaiRec 2.0" / "data"};
+  std::error_code ec;
+  for (const fs::path& dir : candidates) {
+    if (!required_file.empty()) {
+      if (fs::is_regular_file(dir / required_file, ec)) return dir;
+      continue;
+    }
+    for (const char* f : kKnownFiles) {
+      if (fs::is_regular_file(dir / f, ec)) return dir;
+    }
+  }
+  std::string tried;
+  for (const fs::path& dir : candidates) tried += (tried.empty() ? "" : ", ") + dir.string();
+  const std::string what =
+      required_file.empty() ? std::string("KuaiRec CSV files") : std::string(required_file);
+  throw DataError(root.string(), "no " + what + " found (tried " + tried + ")",
+                  "point the data directory at the unpacked KuaiRec 2.0 folder");
+}
+
+fs::path KuaiRecFile(const fs::path& root, std::string_view file) {
+  return LocateKuaiRecDir(root, file) / file;
+}
+
+// ---- Summaries ----------------------------------------------------------------------------------
+
+std::optional<OfficialCounts> OfficialKuaiRecCounts(std::string_view name) {
+  if (name == "small_matrix.csv") return OfficialCounts{4676570, 1411, 3327};
+  if (name == "big_matrix.csv") return OfficialCounts{12530806, 7176, 10728};
+  if (name == "user_features.csv") return OfficialCounts{7176, 0, 0};
+  if (name == "item_categories.csv") return OfficialCounts{10728, 0, 0};
+  if (name == "item_daily_features.csv") return OfficialCounts{343341, 0, 0};
+  if (name == "social_network.csv") return OfficialCounts{472, 0, 0};
+  return std::nullopt;
+}
+
+std::string LoadSummary::Report() const {
+  std::string s = file + ": " + Thousands(rows) + " rows read, " + Thousands(skipped_rows) +
+                  " skipped, " + Thousands(kept_rows) + " kept";
+  if (users || items) {
+    s += "; " + Thousands(users) + " users x " + Thousands(items) + " items";
+  }
+  s += "; " + Thousands(duplicates) + " duplicate (user, video) rows; " +
+       Thousands(missing_values) + " missing values.";
+  const std::string name = fs::path(file).filename().string();
+  if (auto o = OfficialKuaiRecCounts(name)) {
+    bool match = true;
+    for (const std::string& w : warnings) match = match && w.rfind("counts differ", 0) != 0;
+    s += match ? " Matches the official KuaiRec v2 counts (" : " Official KuaiRec v2 counts: (";
+    s += Thousands(o->rows) + " rows";
+    if (o->users) s += ", " + Thousands(o->users) + " users x " + Thousands(o->items) + " items";
+    s += ").";
+  }
+  for (const std::string& w : warnings) s += " WARNING: " + w + ".";
+  return s;
+}
+
+// ---- Duplicate policies -------------------------------------------------------------------------
+
+DuplicatePolicy ParseDuplicatePolicy(std::string_view name) {
+  if (name == "keep_all") return DuplicatePolicy::kKeepAll;
+  if (name == "first") return DuplicatePolicy::kFirst;
+  if (name == "last") return DuplicatePolicy::kLast;
+  if (name == "mean") return DuplicatePolicy::kMean;
+  if (name == "max") return DuplicatePolicy::kMax;
+  throw DataError("duplicate policy", "unknown policy '" + std::string(name) + "'",
+                  "use keep_all, first, last, mean or max");
+}
+
+std::string_view DuplicatePolicyName(DuplicatePolicy p) {
+  switch (p) {
+    case DuplicatePolicy::kKeepAll:
+      return "keep_all";
+    case DuplicatePolicy::kFirst:
+      return "first";
+    case DuplicatePolicy::kLast:
+      return "last";
+    case DuplicatePolicy::kMean:
+      return "mean";
+    case DuplicatePolicy::kMax:
+      return "max";
+  }
+  return "?";
+}
+
+// ---- Interactions -------------------------------------------------------------------------------
+
+Interactions LoadKuaiRecInteractions(const fs::path& csv, const InteractionOptions& opt) {
+  CsvReader r(csv);
+  const InteractionColumns c(r);
+  Interactions out;
+  LoadSummary& s = out.summary;
+  s.file = r.path();
+  const bool details = opt.keep_details;
+  RawRow row;
+  while (r.Next()) {
+    ReadRow(r, c, row);
+    s.missing_values += row.missing;
+    if (row.skip) {
+      ++s.skipped_rows;
+      continue;
+    }
+    out.user.push_back(out.users.Intern(row.user));
+    out.item.push_back(out.items.Intern(row.video));
+    s.max_video_id = std::max(s.max_video_id, row.video);
+    out.watch_ratio.push_back(Clip(row.ratio, opt.clip));
+    if (details) {
+      out.play_duration.push_back(row.play);
+      out.video_duration.push_back(row.vdur);
+      out.timestamp.push_back(row.ts);
+      out.date.push_back(static_cast<std::int32_t>(row.date));
+    }
+  }
+  s.rows = r.records();
+
+  // Group rows by (user, item): a stable sort keeps file order inside each group.
+  const std::size_t n = out.user.size();
+  const auto n_items = static_cast<std::int64_t>(out.items.size());
+  std::vector<std::uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  auto key = [&](std::uint32_t i) {
+    return static_cast<std::int64_t>(out.user[i]) * n_items + out.item[i];
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return key(a) < key(b); });
+  std::vector<std::int64_t> chosen;  // per first row of a group: row to emit, or -1
+  std::vector<double> value;
+  if (opt.duplicates != DuplicatePolicy::kKeepAll) {
+    chosen.assign(n, -1);
+    value.assign(n, 0);
+  }
+  for (std::size_t g = 0; g < n;) {
+    std::size_t e = g + 1;
+    while (e < n && key(order[e]) == key(order[g])) ++e;
+    s.duplicates += static_cast<std::int64_t>(e - g - 1);
+    if (!chosen.empty()) {
+      const std::uint32_t first = order[g];
+      std::uint32_t pick = first;
+      double v = out.watch_ratio[first];
+      switch (opt.duplicates) {
+        case DuplicatePolicy::kFirst:
+        case DuplicatePolicy::kKeepAll:
+          break;
+        case DuplicatePolicy::kLast:
+          pick = order[e - 1];
+          v = out.watch_ratio[pick];
+          break;
+        case DuplicatePolicy::kMean: {
+          double sum = 0;
+          for (std::size_t k = g; k < e; ++k) sum += out.watch_ratio[order[k]];
+          v = sum / static_cast<double>(e - g);
+          break;
+        }
+        case DuplicatePolicy::kMax:
+          for (std::size_t k = g + 1; k < e; ++k) {
+            if (out.watch_ratio[order[k]] > v) {
+              pick = order[k];
+              v = out.watch_ratio[pick];
+            }
+          }
+          break;
+      }
+      chosen[first] = pick;
+      value[first] = v;
+    }
+    g = e;
+  }
+  order.clear();
+  order.shrink_to_fit();
+
+  if (!chosen.empty() && s.duplicates > 0) {
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (chosen[i] < 0) continue;
+      const auto p = static_cast<std::size_t>(chosen[i]);
+      out.user[w] = out.user[i];
+      out.item[w] = out.item[i];
+      out.watch_ratio[w] = value[i];
+      if (details) {
+        // p >= i for the policies that pick a later row, so p has not been overwritten yet.
+        out.play_duration[w] = out.play_duration[p];
+        out.video_duration[w] = out.video_duration[p];
+        out.timestamp[w] = out.timestamp[p];
+        out.date[w] = out.date[p];
+      }
+      ++w;
+    }
+    for (auto* v : {&out.watch_ratio, &out.play_duration, &out.video_duration, &out.timestamp}) {
+      if (!v->empty()) v->resize(w);
+    }
+    out.user.resize(w);
+    out.item.resize(w);
+    if (details) out.date.resize(w);
+  }
+  if (opt.positive_threshold) {
+    const double t = *opt.positive_threshold;
+    out.positive.resize(out.watch_ratio.size());
+    for (std::size_t i = 0; i < out.watch_ratio.size(); ++i) {
+      const double x = out.watch_ratio[i];
+      out.positive[i] = opt.positive_strict ? x > t : x >= t;
+    }
+  }
+  s.kept_rows = out.size();
+  s.users = out.users.size();
+  s.items = out.items.size();
+  AddCountWarnings(s);
+  return out;
+}
+
+std::int64_t CountOverlappingPairs(const Interactions& a, const Interactions& b) {
+  std::unordered_set<std::uint64_t> pairs;
+  auto pack = [](std::int64_t u, std::int64_t v) {
+    return (static_cast<std::uint64_t>(u) << 32) ^ static_cast<std::uint64_t>(v);
+  };
+  pairs.reserve(static_cast<std::size_t>(a.size()));
+  for (std::int64_t i = 0; i < a.size(); ++i) {
+    pairs.insert(pack(a.users.Id(a.user[i]), a.items.Id(a.item[i])));
+  }
+  std::unordered_set<std::uint64_t> seen;
+  for (std::int64_t i = 0; i < b.size(); ++i) {
+    const std::uint64_t k = pack(b.users.Id(b.user[i]), b.items.Id(b.item[i]));
+    if (pairs.count(k)) seen.insert(k);
+  }
+  return static_cast<std::int64_t>(seen.size());
+}
+
+// ---- Dense table --------------------------------------------------------------------------------
+
+template <class T>
+DenseTable<T> LoadKuaiRecDense(const fs::path& csv, const DenseOptions& opt) {
+  if (opt.duplicates == DuplicatePolicy::kKeepAll) {
+    throw DataError(csv.string(), "duplicate policy keep_all cannot fill a dense table",
+                    "use first, last, mean or max");
+  }
+  DenseTable<T> out;
+  LoadSummary& s = out.summary;
+  RawRow row;
+  {  // Pass 1: ids in order of first appearance.
+    CsvReader r(csv);
+    const InteractionColumns c(r);
+    s.file = r.path();
+    while (r.Next()) {
+      ReadRow(r, c, row);
+      s.missing_values += row.missing;
+      if (row.skip) {
+        ++s.skipped_rows;
+        continue;
+      }
+      out.users.Intern(row.user);
+      out.items.Intern(row.video);
+      s.max_video_id = std::max(s.max_video_id, row.video);
+    }
+    s.rows = r.records();
+  }
+  const std::int64_t nu = out.users.size();
+  const std::int64_t ni = out.items.size();
+  out.values = DenseMatrix<T>(nu, ni, T{0});
+  const auto cells = static_cast<std::size_t>(nu * ni);
+  std::vector<std::uint64_t> seen((cells + 63) / 64, 0);
+  std::vector<std::uint32_t> count;  // only once a duplicate appears under kMean
+  {                                  // Pass 2: values.
+    CsvReader r(csv);
+    const InteractionColumns c(r);
+    while (r.Next()) {
+      ReadRow(r, c, row);
+      if (row.skip) continue;
+      const auto ui = out.users.Find(row.user);
+      const auto vi = out.items.Find(row.video);
+      if (!ui || !vi) {
+        throw r.Error("the file changed while it was being read", "load it again");
+      }
+      const std::size_t cell = static_cast<std::size_t>(*ui) * static_cast<std::size_t>(ni) +
+                               static_cast<std::size_t>(*vi);
+      const double x = Clip(row.ratio, opt.clip);
+      T& slot = out.values.values[cell];
+      std::uint64_t& word = seen[cell / 64];
+      const std::uint64_t bit = std::uint64_t{1} << (cell % 64);
+      if (!(word & bit)) {
+        word |= bit;
+        slot = static_cast<T>(x);
+        ++out.observed_cells;
+        continue;
+      }
+      ++s.duplicates;
+      switch (opt.duplicates) {
+        case DuplicatePolicy::kFirst:
+        case DuplicatePolicy::kKeepAll:
+          break;
+        case DuplicatePolicy::kLast:
+          slot = static_cast<T>(x);
+          break;
+        case DuplicatePolicy::kMax:
+          if (x > static_cast<double>(slot)) slot = static_cast<T>(x);
+          break;
+        case DuplicatePolicy::kMean: {
+          if (count.empty()) {
+            count.assign(cells, 0);
+            for (std::size_t k = 0; k < cells; ++k) count[k] = (seen[k / 64] >> (k % 64)) & 1;
+          }
+          const std::uint32_t k = ++count[cell];
+          slot = static_cast<T>(static_cast<double>(slot) +
+                                (x - static_cast<double>(slot)) / static_cast<double>(k));
+          break;
+        }
+      }
+    }
+  }
+  s.kept_rows = out.observed_cells;
+  s.users = nu;
+  s.items = ni;
+  AddCountWarnings(s);
+  return out;
+}
+
+template DenseTable<float> LoadKuaiRecDense<float>(const fs::path&, const DenseOptions&);
+template DenseTable<double> LoadKuaiRecDense<double>(const fs::path&, const DenseOptions&);
+
+// ---- Side tables --------------------------------------------------------------------------------
+
+bool ParseIdListLiteral(std::string_view t, std::vector<std::int32_t>& out) {
+  out.clear();
+  auto skip = [&] {
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  };
+  skip();
+  if (t.empty() || t.front() != '[') return false;
+  t.remove_prefix(1);
+  skip();
+  if (!t.empty() && t.front() == ']') {
+    t.remove_prefix(1);
+    skip();
+    return t.empty();
+  }
+  for (;;) {
+    skip();
+    std::int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc() || ptr == t.data() || v < 0 ||
+        v > std::numeric_limits<std::int32_t>::max()) {
+      return false;
+    }
+    t.remove_prefix(static_cast<std::size_t>(ptr - t.data()));
+    out.push_back(static_cast<std::int32_t>(v));
+    skip();
+    if (t.empty()) return false;
+    if (t.front() == ',') {
+      t.remove_prefix(1);
+      continue;
+    }
+    if (t.front() != ']') return false;
+    t.remove_prefix(1);
+    skip();
+    return t.empty();
+  }
+}
+
+std::optional<std::size_t> UserFeatures::NumericColumn(std::string_view name) const {
+  for (std::size_t i = 0; i < numeric_names.size(); ++i) {
+    if (numeric_names[i] == name) return i;
+  }
+  return std::nullopt;
+}
+
+UserFeatures LoadKuaiRecUserFeatures(const fs::path& csv) {
+  CsvReader r(csv);
+  UserFeatures out;
+  out.summary.file = r.path();
+  const std::size_t uid = r.Column("user_id");
+  const std::size_t degree = r.Column("user_active_degree");
+  out.numeric_names = {"is_lowactive_period", "is_live_streamer", "is_video_author",
+                       "follow_user_num",     "fans_user_num",    "friend_user_num",
+                       "register_days"};
+  for (int k = 0; k <= 17; ++k) out.numeric_names.push_back("onehot_feat" + std::to_string(k));
+  out.range_names = {"follow_user_num_range", "fans_user_num_range", "friend_user_num_range",
+                     "register_days_range"};
+  std::vector<std::size_t> num_cols;
+  std::vector<std::size_t> range_cols;
+  for (const std::string& n : out.numeric_names) num_cols.push_back(r.Column(n));
+  for (const std::string& n : out.range_names) range_cols.push_back(r.Column(n));
+  out.ranges.resize(range_cols.size());
+  std::vector<double> values;
+  while (r.Next()) {
+    out.user_id.push_back(r.RequiredInt(uid));
+    out.active_degree.emplace_back(r.Field(degree));
+    out.summary.missing_values += r.IsMissing(degree);
+    for (std::size_t c : num_cols) {
+      auto v = r.Double(c);
+      out.summary.missing_values += !v;
+      values.push_back(v ? *v : kNaN);
+    }
+    for (std::size_t k = 0; k < range_cols.size(); ++k) {
+      out.ranges[k].emplace_back(r.Field(range_cols[k]));
+      out.summary.missing_values += r.IsMissing(range_cols[k]);
+    }
+  }
+  out.numeric.rows = static_cast<std::int64_t>(out.user_id.size());
+  out.numeric.cols = static_cast<std::int64_t>(num_cols.size());
+  out.numeric.values = std::move(values);
+  out.summary.rows = r.records();
+  out.summary.kept_rows = r.records();
+  AddCountWarnings(out.summary);
+  return out;
+}
+
+ItemCategories LoadKuaiRecItemCategories(const fs::path& csv) {
+  CsvReader r(csv);
+  ItemCategories out;
+  out.summary.file = r.path();
+  const std::size_t vid = r.Column("video_id");
+  const std::size_t feat = r.Column("feat");
+  std::vector<std::int32_t> tags;
+  while (r.Next()) {
+    out.video_id.push_back(r.RequiredInt(vid));
+    ParseListField(r, feat, tags);
+    for (std::int32_t t : tags) {
+      if (t > 30) {
+        throw r.Error("column 'feat': tag id " + std::to_string(t) + " is outside 0..30",
+                      "KuaiRec tag ids are 0..30; fix or remove this row");
+      }
+    }
+    out.tags.push_back(tags);
+  }
+  out.summary.rows = r.records();
+  out.summary.kept_rows = r.records();
+  AddCountWarnings(out.summary);
+  return out;
+}
+
+SocialNetwork LoadKuaiRecSocialNetwork(const fs::path& csv) {
+  CsvReader r(csv);
+  SocialNetwork out;
+  out.summary.file = r.path();
+  const std::size_t uid = r.Column("user_id");
+  const std::size_t fl = r.Column("friend_list");
+  std::vector<std::int32_t> friends;
+  while (r.Next()) {
+    out.user_id.push_back(r.RequiredInt(uid));
+    ParseListField(r, fl, friends);
+    out.friends.push_back(friends);
+  }
+  out.summary.rows = r.records();
+  out.summary.kept_rows = r.records();
+  AddCountWarnings(out.summary);
+  return out;
+}
+
+std::optional<std::size_t> ItemDailyFeatures::NumericColumn(std::string_view name) const {
+  for (std::size_t i = 0; i < numeric_names.size(); ++i) {
+    if (numeric_names[i] == name) return i;
+  }
+  return std::nullopt;
+}
+
+ItemDailyFeatures LoadKuaiRecItemDailyFeatures(const fs::path& csv,
+                                               const std::vector<std::string>& numeric_columns) {
+  CsvReader r(csv);
+  ItemDailyFeatures out;
+  LoadSummary& s = out.summary;
+  s.file = r.path();
+  const std::size_t vid = r.Column("video_id");
+  const std::size_t date = r.Column("date");
+  const std::size_t author = r.Column("author_id");
+  struct Col {
+    std::size_t index;
+    bool numeric;
+    std::vector<double> num;
+    std::vector<std::string> text;
+  };
+  std::vector<Col> cols;
+  const bool automatic = numeric_columns.empty();
+  if (automatic) {
+    for (std::size_t i = 0; i < r.header().size(); ++i) {
+      if (i != vid && i != date && i != author) cols.push_back({i, true, {}, {}});
+    }
+  } else {
+    for (const std::string& n : numeric_columns) cols.push_back({r.Column(n), true, {}, {}});
+  }
+  while (r.Next()) {
+    out.video_id.push_back(r.RequiredInt(vid));
+    const std::int64_t d = r.RequiredInt(date);
+    if (d < 0 || d > std::numeric_limits<std::int32_t>::max()) {
+      throw r.Error("column 'date': " + std::to_string(d) + " is not a yyyymmdd date",
+                    "fix or remove this row");
+    }
+    out.date.push_back(static_cast<std::int32_t>(d));
+    auto a = r.Int(author);
+    s.missing_values += !a;
+    out.author_id.push_back(a ? *a : -1);
+    for (Col& c : cols) {
+      const std::string_view f = r.Field(c.index);
+      const bool missing = IsMissingToken(f);
+      s.missing_values += missing;
+      if (c.numeric) {
+        if (!automatic) {
+          auto v = r.Double(c.index);
+          c.num.push_back(v ? *v : kNaN);
+          continue;
+        }
+        double v = kNaN;
+        const ParseStatus st = ParseDouble(f, v);
+        if (st != ParseStatus::kBad) {
+          c.num.push_back(st == ParseStatus::kOk ? v : kNaN);
+          continue;
+        }
+        c.numeric = false;  // demote to text
+        c.text.reserve(c.num.size() + 1);
+        for (double x : c.num) c.text.push_back(FormatG(x));
+        c.num.clear();
+        c.num.shrink_to_fit();
+      }
+      c.text.emplace_back(f);
+    }
+  }
+  const auto rows = static_cast<std::int64_t>(out.video_id.size());
+  std::size_t n_num = 0;
+  for (const Col& c : cols) n_num += c.numeric;
+  out.numeric = DenseMatrix<double>(rows, static_cast<std::int64_t>(n_num), 0.0);
+  std::size_t j = 0;
+  for (Col& c : cols) {
+    const std::string& name = r.header()[c.index];
+    if (c.numeric) {
+      for (std::int64_t i = 0; i < rows; ++i)
+        out.numeric(i, static_cast<std::int64_t>(j)) = c.num[i];
+      out.numeric_names.push_back(name);
+      ++j;
+    } else {
+      out.text_names.push_back(name);
+      out.text.push_back(std::move(c.text));
+    }
+  }
+  s.rows = r.records();
+  s.kept_rows = rows;
+  AddCountWarnings(s);
+  return out;
+}
+
+}  // namespace stagesim::data

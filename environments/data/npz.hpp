@@ -1,0 +1,70 @@
+#pragma once
+// NumPy .npz archives: a minimal ZIP reader (central directory, stored and deflated members,
+// zip64 records as Python's zipfile writes them) and the SciPy CSR layout of
+// scipy.sparse.save_npz (members format='csr', shape, data, indices, indptr).
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "environments/data/npy.hpp"
+#include "environments/data/sparse.hpp"
+
+namespace stagesim::data {
+
+struct ZipEntry {
+  std::string name;
+  std::uint16_t method = 0;  // 0 stored, 8 deflated
+  std::uint16_t flags = 0;
+  std::uint32_t crc32 = 0;
+  std::uint64_t compressed_size = 0;
+  std::uint64_t uncompressed_size = 0;
+  std::uint64_t local_header_offset = 0;
+};
+
+class ZipReader {
+ public:
+  // Reads the central directory. DataError if the file is missing or not a readable ZIP.
+  explicit ZipReader(const std::filesystem::path& path);
+
+  const std::string& path() const { return path_; }
+  const std::vector<ZipEntry>& entries() const { return entries_; }
+  // The entry with this exact name, or nullptr.
+  const ZipEntry* Find(std::string_view name) const;
+
+  // The member's uncompressed bytes, CRC-checked. DataError on corruption or an unsupported
+  // compression method / encryption.
+  std::vector<unsigned char> Read(const ZipEntry& e) const;
+  std::vector<unsigned char> Read(std::string_view name) const;
+
+ private:
+  std::string path_;
+  std::uint64_t file_size_ = 0;
+  std::vector<ZipEntry> entries_;
+};
+
+class NpzFile {
+ public:
+  explicit NpzFile(const std::filesystem::path& path) : zip_(path) {}
+
+  // Array names, i.e. member names without the ".npy" suffix, in archive order.
+  std::vector<std::string> Names() const;
+  bool Contains(std::string_view name) const;
+  // Reads array `name` ("x" or "x.npy"). DataError if absent or malformed.
+  NpyArray Read(std::string_view name) const;
+  // Reads a string array member (e.g. SciPy's `format`).
+  std::string ReadString(std::string_view name) const;
+
+  const ZipReader& zip() const { return zip_; }
+
+ private:
+  const ZipEntry& Entry(std::string_view name) const;
+  ZipReader zip_;
+};
+
+// Reads a CSR matrix written by scipy.sparse.save_npz (compressed or not). Data of any supported
+// dtype is converted to double. Validates shape, indptr (monotone, 0..nnz) and index ranges.
+CsrMatrix ReadScipyCsr(const std::filesystem::path& path);
+
+}  // namespace stagesim::data
