@@ -56,51 +56,66 @@ inline Lanes splat(double x) { return Lanes{x, x, x, x, x, x, x, x}; }
 
 }  // namespace
 
+// Scores B·8 rows (B lane vectors) held transposed in zt[k*B + b]. Loading a row of Σ once for B
+// vectors halves the traffic on Σ for B = 2, which matters once Σ no longer fits in L1/L2.
+template <int B>
+static void score_block(const double* S, const double* theta, int m, const Lanes* zt,
+                        bool bonus, Lanes* mean, Lanes* quad) {
+  for (int b = 0; b < B; ++b) mean[b] = quad[b] = splat(0.0);
+  for (int j = 0; j < m; ++j)
+    for (int b = 0; b < B; ++b) mean[b] += zt[j * B + b] * theta[j];
+  if (!bonus) return;
+  // quad = Σ_j (Σ_k z_k S_kj) z_j, columns j in register tiles of 8.
+  int j = 0;
+  for (; j + 8 <= m; j += 8) {
+    Lanes a[B][8];
+    for (int b = 0; b < B; ++b)
+      for (int c = 0; c < 8; ++c) a[b][c] = splat(0.0);
+    for (int k = 0; k < m; ++k) {
+      const double* s = S + static_cast<std::ptrdiff_t>(k) * m + j;  // row k of Σ (symmetric)
+      for (int b = 0; b < B; ++b) {
+        const Lanes z = zt[k * B + b];
+        for (int c = 0; c < 8; ++c) a[b][c] += z * s[c];
+      }
+    }
+    for (int b = 0; b < B; ++b)
+      for (int c = 0; c < 8; ++c) quad[b] += a[b][c] * zt[(j + c) * B + b];
+  }
+  for (; j < m; ++j)
+    for (int b = 0; b < B; ++b) {
+      Lanes a = splat(0.0);
+      for (int k = 0; k < m; ++k) a += zt[k * B + b] * S[static_cast<std::ptrdiff_t>(k) * m + j];
+      quad[b] += a * zt[j * B + b];
+    }
+}
+
 void Ridge::score(const double* rows, int n, double alpha, double* scores) const {
   const int m = m_;
-  const double* S = sigma_.data();
-  const double* theta = theta_.data();
-  zt_.resize(m);
+  constexpr int kMaxB = 2;
+  zt_.resize(static_cast<size_t>(m) * kMaxB);
   Lanes* zt = zt_.data();
-  for (int i0 = 0; i0 < n; i0 += kLanes) {
-    const int rows_here = std::min(kLanes, n - i0);
-    // Transpose the block so that zt[k] holds feature k of the eight rows.
-    for (int k = 0; k < m; ++k) {
-      Lanes v = splat(0.0);
-      for (int r = 0; r < rows_here; ++r) v[r] = rows[static_cast<std::ptrdiff_t>(i0 + r) * m + k];
-      zt[k] = v;
-    }
-    Lanes mean = splat(0.0);
-    for (int j = 0; j < m; ++j) mean += zt[j] * theta[j];
-    Lanes quad = splat(0.0);
-    if (alpha != 0) {
-      // quad = Σ_j (Σ_k z_k S_kj) z_j, columns j in register tiles of 8.
-      int j = 0;
-      for (; j + 8 <= m; j += 8) {
-        Lanes a0 = splat(0.0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        for (int k = 0; k < m; ++k) {
-          const double* s = S + static_cast<std::ptrdiff_t>(k) * m + j;  // row k of Σ (symmetric)
-          const Lanes z = zt[k];
-          a0 += z * s[0];
-          a1 += z * s[1];
-          a2 += z * s[2];
-          a3 += z * s[3];
-          a4 += z * s[4];
-          a5 += z * s[5];
-          a6 += z * s[6];
-          a7 += z * s[7];
-        }
-        quad += a0 * zt[j] + a1 * zt[j + 1] + a2 * zt[j + 2] + a3 * zt[j + 3] + a4 * zt[j + 4] +
-                a5 * zt[j + 5] + a6 * zt[j + 6] + a7 * zt[j + 7];
+  Lanes mean[kMaxB], quad[kMaxB];
+  for (int i0 = 0; i0 < n;) {
+    // Two vectors (16 rows) while at least 9 rows remain, else one; a row's arithmetic is the same
+    // in both, only the interleaving of independent lanes differs.
+    const int B = n - i0 > kLanes ? 2 : 1;
+    const int rows_here = std::min(B * kLanes, n - i0);
+    for (int k = 0; k < m; ++k)
+      for (int b = 0; b < B; ++b) {
+        Lanes v = splat(0.0);
+        for (int r = 0; r < kLanes && b * kLanes + r < rows_here; ++r)
+          v[r] = rows[static_cast<std::ptrdiff_t>(i0 + b * kLanes + r) * m + k];
+        zt[k * B + b] = v;
       }
-      for (; j < m; ++j) {
-        Lanes a = splat(0.0);
-        for (int k = 0; k < m; ++k) a += zt[k] * S[static_cast<std::ptrdiff_t>(k) * m + j];
-        quad += a * zt[j];
-      }
+    if (B == 2)
+      score_block<2>(sigma_.data(), theta_.data(), m, zt, alpha != 0, mean, quad);
+    else
+      score_block<1>(sigma_.data(), theta_.data(), m, zt, alpha != 0, mean, quad);
+    for (int r = 0; r < rows_here; ++r) {
+      const double mu = mean[r / kLanes][r % kLanes], q = quad[r / kLanes][r % kLanes];
+      scores[i0 + r] = alpha != 0 ? mu + alpha * std::sqrt(std::max(q, 0.0)) : mu;
     }
-    for (int r = 0; r < rows_here; ++r)
-      scores[i0 + r] = alpha != 0 ? mean[r] + alpha * std::sqrt(std::max(quad[r], 0.0)) : mean[r];
+    i0 += rows_here;
   }
 }
 
