@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <algorithm>
+#include <filesystem>
 #include <iterator>
 
 #include "sim/errors.hpp"
@@ -22,6 +24,17 @@ struct Header {
   char magic[8];
   std::uint64_t hash, configs, replications, series, checkpoints;
 };
+
+Header make_header(const Experiment& ex) {
+  Header h{};
+  std::memcpy(h.magic, kMagic, 8);
+  h.hash = ex.hash;
+  h.configs = ex.configs.size();
+  h.replications = static_cast<std::uint64_t>(ex.replications);
+  h.series = ex.series.size();
+  h.checkpoints = static_cast<std::uint64_t>(ex.checkpoints);
+  return h;
+}
 
 std::string errno_text(int err, const std::string& path) {
   if (err == ENOSPC || err == EFBIG || err == EDQUOT)
@@ -47,72 +60,15 @@ bool get(const unsigned char*& p, const unsigned char* end, T& v) {
 
 Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& results)
     : path_(std::move(path)), series_(ex.series.size()), checkpoints_(ex.checkpoints) {
-  Header h{};
-  std::memcpy(h.magic, kMagic, 8);
-  h.hash = ex.hash;
-  h.configs = ex.configs.size();
-  h.replications = static_cast<std::uint64_t>(ex.replications);
-  h.series = series_;
-  h.checkpoints = checkpoints_;
+  const Header h = make_header(ex);
   struct stat st;
   const bool exists = ::stat(path_.c_str(), &st) == 0;
   if (exists && !resume)
     throw IoError(path_ + ": an interrupted run left this journal; continue it with --resume, or "
                   "delete it to start over");
   if (exists) {
-    std::ifstream in(path_, std::ios::binary);
-    std::vector<unsigned char> data((std::istreambuf_iterator<char>(in)),
-                                    std::istreambuf_iterator<char>());
-    Header got{};
-    if (data.size() < sizeof(Header) ||
-        (std::memcpy(&got, data.data(), sizeof(Header)), std::memcmp(got.magic, kMagic, 8) != 0))
-      throw IoError(path_ + ": not a stagesim journal; delete it or choose another --out");
-    if (got.hash != h.hash || got.configs != h.configs || got.replications != h.replications ||
-        got.series != h.series || got.checkpoints != h.checkpoints)
-      throw ConfigError(path_ + ": the journal belongs to a different experiment (the file, "
-                        "--set or --seed changed); rerun with the original settings, or delete "
-                        "the journal to start over");
-    // Read complete, checksummed records; stop at the first torn one and cut it off.
-    std::size_t good = sizeof(Header);
-    const unsigned char* p = data.data() + good;
-    const unsigned char* end = data.data() + data.size();
-    while (true) {
-      std::uint32_t magic, len, crc;
-      const unsigned char* q = p;
-      if (!get(q, end, magic) || magic != kRecordMagic || !get(q, end, len)) break;
-      if (static_cast<std::size_t>(end - q) < static_cast<std::size_t>(len) + 4) break;
-      const unsigned char* payload = q;
-      q += len;
-      get(q, end, crc);
-      if (crc != crc32(0, payload, len)) break;
-      // Decode.
-      const unsigned char* r = payload;
-      const unsigned char* rend = payload + len;
-      std::uint32_t n;
-      bool ok = get(r, rend, n);
-      std::vector<CellResult> cells;
-      for (std::uint32_t i = 0; ok && i < n; ++i) {
-        CellResult c;
-        std::uint64_t cfg, rep;
-        ok = get(r, rend, cfg) && get(r, rend, rep) && cfg < h.configs && rep < h.replications;
-        if (!ok) break;
-        c.config = cfg;
-        c.replication = rep;
-        c.values.resize(series_ * checkpoints_);
-        const std::size_t bytes = c.values.size() * sizeof(double);
-        ok = static_cast<std::size_t>(rend - r) >= bytes;
-        if (!ok) break;
-        std::memcpy(c.values.data(), r, bytes);
-        r += bytes;
-        cells.push_back(std::move(c));
-      }
-      if (!ok) break;
-      for (CellResult& c : cells) results.cell(c.config, c.replication) = std::move(c.values);
-      ++records_read_;
-      p = q;
-      good = static_cast<std::size_t>(p - data.data());
-    }
-    if (good != data.size() && ::truncate(path_.c_str(), static_cast<off_t>(good)) != 0)
+    const std::size_t good = load(path_, ex, results, records_read_);
+    if (::truncate(path_.c_str(), static_cast<off_t>(good)) != 0)
       throw IoError("cannot repair " + errno_text(errno, path_));
   }
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -123,6 +79,88 @@ Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& r
     write_all(&h, sizeof h);
     if (::fsync(fd_) != 0) throw IoError("cannot sync " + errno_text(errno, path_));
   }
+}
+
+std::size_t Journal::load(const std::string& path, const Experiment& ex, Results& results,
+                          std::size_t& records) {
+  const Header h = make_header(ex);
+  const std::size_t per_cell = h.series * h.checkpoints;
+  std::ifstream in(path, std::ios::binary);
+  std::vector<unsigned char> data((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+  Header got{};
+  if (data.size() < sizeof(Header) ||
+      (std::memcpy(&got, data.data(), sizeof(Header)), std::memcmp(got.magic, kMagic, 8) != 0))
+    throw IoError(path + ": not a stagesim journal; delete it or choose another --out");
+  if (got.hash != h.hash || got.configs != h.configs || got.replications != h.replications ||
+      got.series != h.series || got.checkpoints != h.checkpoints)
+    throw ConfigError(path + ": the journal belongs to a different experiment (the file, --set or "
+                      "--seed changed); rerun with the original settings, or delete the journal "
+                      "to start over");
+  // Complete, checksummed records only; a torn last record (killed mid-write) ends the scan.
+  std::size_t good = sizeof(Header);
+  const unsigned char* p = data.data() + good;
+  const unsigned char* end = data.data() + data.size();
+  while (true) {
+    std::uint32_t magic, len, crc;
+    const unsigned char* q = p;
+    if (!get(q, end, magic) || magic != kRecordMagic || !get(q, end, len)) break;
+    if (static_cast<std::size_t>(end - q) < static_cast<std::size_t>(len) + 4) break;
+    const unsigned char* payload = q;
+    q += len;
+    get(q, end, crc);
+    if (crc != crc32(0, payload, len)) break;
+    const unsigned char* r = payload;
+    const unsigned char* rend = payload + len;
+    std::uint32_t n;
+    bool ok = get(r, rend, n);
+    std::vector<CellResult> cells;
+    for (std::uint32_t i = 0; ok && i < n; ++i) {
+      CellResult c;
+      std::uint64_t cfg, rep;
+      ok = get(r, rend, cfg) && get(r, rend, rep) && cfg < h.configs && rep < h.replications;
+      if (!ok) break;
+      c.config = cfg;
+      c.replication = rep;
+      c.values.resize(per_cell);
+      const std::size_t bytes = per_cell * sizeof(double);
+      ok = static_cast<std::size_t>(rend - r) >= bytes;
+      if (!ok) break;
+      std::memcpy(c.values.data(), r, bytes);
+      r += bytes;
+      cells.push_back(std::move(c));
+    }
+    if (!ok) break;
+    for (CellResult& c : cells) results.cell(c.config, c.replication) = std::move(c.values);
+    ++records;
+    p = q;
+    good = static_cast<std::size_t>(p - data.data());
+  }
+  return good;
+}
+
+std::size_t Journal::read_into(const std::string& path, const Experiment& ex, Results& results) {
+  std::size_t records = 0;
+  load(path, ex, results, records);
+  return records;
+}
+
+std::vector<std::string> Journal::list(const std::string& base) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  fs::path b(base);
+  fs::path dir = b.parent_path().empty() ? fs::path(".") : b.parent_path();
+  const std::string name = b.filename().string();
+  std::error_code ec;
+  if (fs::exists(b, ec)) out.push_back(base);
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string f = e.path().filename().string();
+    if (f.size() > name.size() + 1 && f.compare(0, name.size() + 1, name + ".") == 0 &&
+        f.find_first_not_of("0123456789", name.size() + 1) == std::string::npos)
+      out.push_back((b.parent_path() / f).string());
+  }
+  std::sort(out.begin() + (out.empty() || out[0] != base ? 0 : 1), out.end());
+  return out;
 }
 
 Journal::~Journal() {

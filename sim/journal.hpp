@@ -24,11 +24,19 @@ class Journal {
   void append(const std::vector<CellResult>& cells);
   // Deletes the journal file (after the final output was written).
   void remove();
+  // Reads the complete records of a journal (e.g. another rank's) into `results` without
+  // modifying it; throws like the constructor on a foreign or corrupt header.
+  static std::size_t read_into(const std::string& path, const Experiment& ex, Results& results);
+  // The journals of a run writing `base`: base itself and base.<rank> for MPI ranks > 0.
+  static std::vector<std::string> list(const std::string& base);
   const std::string& path() const { return path_; }
   std::size_t records_read() const { return records_read_; }
 
  private:
   void write_all(const void* data, std::size_t n);
+  // Returns the byte offset after the last complete record.
+  static std::size_t load(const std::string& path, const Experiment& ex, Results& results,
+                          std::size_t& records);
   std::string path_;
   int fd_ = -1;
   std::size_t series_, checkpoints_;

@@ -7,17 +7,28 @@
 #include <iostream>
 #include <thread>
 
+#include <omp.h>
+
 #include <boost/program_options.hpp>
 
+#ifdef STAGESIM_WITH_MPI
+#include <mpi.h>
+#endif
+
+#include "sim/cluster.hpp"
 #include "sim/errors.hpp"
 #include "sim/experiment.hpp"
+#include "sim/merge.hpp"
 #include "sim/runner.hpp"
+#include "sim/slurm.hpp"
 #include "stagesim_version.hpp"
 
 namespace po = boost::program_options;
 using namespace stagesim;
 
 namespace {
+
+Cluster* g_cluster = nullptr;  // the MPI ranks when built with MPI and started under mpirun
 
 const char* kUsage =
     "usage: stagesim <command> [options]\n"
@@ -26,6 +37,8 @@ const char* kUsage =
     "  run FILE    run an experiment and write its HDF5 file\n"
     "  check FILE  validate an experiment; print its task count and a cost estimate\n"
     "  list        registered worlds, stages and metrics with their parameters\n"
+    "  merge OUT PARTS...  combine the partial files of --shard runs into OUT\n"
+    "  slurm FILE  print an sbatch script (array of shards + merge step)\n"
     "\n"
     "  --help      this text (or `stagesim <command> --help`)\n"
     "  --version   version and git commit\n";
@@ -101,7 +114,9 @@ int cmd_run(const std::vector<std::string>& args) {
   d.add_options()("help", "this text")("out,o", po::value<std::string>(),
                                        "output HDF5 file (default: NAME.h5, NAME from the file)")(
       "threads,j", po::value<int>()->default_value(0), "worker threads (0 = all cores)")(
-      "resume", "continue an interrupted run from its journal")(
+      "resume", "continue an interrupted run from its journal (starts fresh if there is none)")(
+      "shard", po::value<std::string>(),
+      "i/n: run only shard i of n (0-based) and write a partial file for `stagesim merge`")(
       "journal", po::value<std::string>(), "journal path (default: OUT.journal)")(
       "quiet,q", "no progress lines");
   d.add(experiment_opts());
@@ -119,6 +134,17 @@ int cmd_run(const std::vector<std::string>& args) {
   ro.resume = vm.count("resume") > 0;
   if (vm.count("journal")) ro.journal = vm["journal"].as<std::string>();
   ro.progress = vm.count("quiet") == 0;
+  ro.cluster = g_cluster;
+  if (vm.count("shard")) {
+    const std::string sh = vm["shard"].as<std::string>();
+    int i = -1, n = 0;
+    char slash = 0, extra = 0;
+    if (std::sscanf(sh.c_str(), "%d%c%d%c", &i, &slash, &n, &extra) != 3 || slash != '/' ||
+        n < 1 || i < 0 || i >= n)
+      throw ConfigError("--shard " + sh + ": expected i/n with 0 <= i < n, e.g. --shard 0/8");
+    ro.shard_index = i;
+    ro.shard_count = n;
+  }
   std::filesystem::path parent = std::filesystem::path(ro.out).parent_path();
   if (!parent.empty()) {
     std::error_code ec;
@@ -127,6 +153,8 @@ int cmd_run(const std::vector<std::string>& args) {
       throw IoError(ro.out + ": cannot create the output directory " + parent.string() + " (" +
                     ec.message() + ")");
   }
+  const bool lead = !g_cluster || g_cluster->rank() == 0;
+  ro.progress = ro.progress && lead;
   if (ro.progress)
     std::printf("stagesim %s: %zu configurations x %lld replications = %zu tasks -> %s\n",
                 ex.name.c_str(), ex.configs.size(), static_cast<long long>(ex.replications),
@@ -135,6 +163,55 @@ int cmd_run(const std::vector<std::string>& args) {
   if (ro.progress)
     std::printf("wrote %s (%zu tasks, %zu resumed from the journal) in %.2f s\n", ro.out.c_str(),
                 s.tasks, s.skipped, s.seconds);
+  return 0;
+}
+
+int cmd_merge(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help") {
+    std::printf("usage: stagesim merge OUT PART.h5...\n"
+                "Combines the partial files written by `stagesim run --shard i/n` into OUT.\n");
+    return args.empty() ? 2 : 0;
+  }
+  if (args.size() < 2) throw ConfigError("stagesim merge: give OUT and at least one part");
+  std::vector<std::string> parts(args.begin() + 1, args.end());
+  merge_parts(args[0], parts, builtin_registry());
+  std::printf("merged %zu parts into %s\n", parts.size(), args[0].c_str());
+  return 0;
+}
+
+int cmd_slurm(const std::vector<std::string>& args) {
+  po::options_description d("stagesim slurm FILE [options]  (prints an sbatch script)");
+  d.add_options()("help", "this text")("array", po::value<int>()->default_value(8),
+                                       "number of shards (Slurm array tasks)")(
+      "time", po::value<std::string>()->default_value("04:00:00"), "time limit per shard")(
+      "cpus", po::value<int>()->default_value(2), "cores per shard (OpenMP threads)")(
+      "mem", po::value<std::string>()->default_value("4G"), "memory per shard")(
+      "partition", po::value<std::string>(), "Slurm partition")(
+      "out,o", po::value<std::string>(), "final HDF5 file (default: NAME.h5)")(
+      "binary", po::value<std::string>(), "path of stagesim on the cluster (default: this one)");
+  d.add(experiment_opts());
+  auto vm = parse(args, d, "slurm");
+  if (vm.count("help")) {
+    std::cout << d;
+    return 0;
+  }
+  LoadOptions lo = load_options(vm);
+  Experiment ex = load_experiment(vm["file"].as<std::string>(), lo, builtin_registry());
+  SlurmOptions so;
+  so.experiment = std::filesystem::absolute(vm["file"].as<std::string>()).string();
+  so.out = std::filesystem::absolute(vm.count("out") ? vm["out"].as<std::string>() : ex.name + ".h5")
+               .string();
+  so.binary = vm.count("binary") ? vm["binary"].as<std::string>()
+                                 : std::filesystem::canonical("/proc/self/exe").string();
+  so.array = vm["array"].as<int>();
+  if (so.array < 1) throw ConfigError("--array must be >= 1");
+  so.time = vm["time"].as<std::string>();
+  so.cpus = vm["cpus"].as<int>();
+  so.mem = vm["mem"].as<std::string>();
+  if (vm.count("partition")) so.partition = vm["partition"].as<std::string>();
+  so.set = lo.set;
+  if (lo.seed) so.set.push_back("experiment.seed=" + std::to_string(*lo.seed));
+  std::fputs(slurm_script(so, ex.name).c_str(), stdout);
   return 0;
 }
 
@@ -172,10 +249,32 @@ int cmd_list() {
 
 }  // namespace
 
+int run_main(std::vector<std::string> args);
+
 int main(int argc, char** argv) {
   // A file-size limit then shows up as a write error we can report, not a kill.
   std::signal(SIGXFSZ, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
+#ifdef STAGESIM_WITH_MPI
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
+  std::unique_ptr<Cluster> cluster = make_mpi_cluster();
+  g_cluster = cluster.get();
+  if (provided < MPI_THREAD_SERIALIZED) {
+    // Without thread support only the master thread may call MPI: one thread per rank.
+    omp_set_num_threads(1);
+  }
+  int code = run_main(args);
+  cluster.reset();
+  MPI_Finalize();
+  return code;
+#else
+  return run_main(args);
+#endif
+}
+
+int run_main(std::vector<std::string> args) {
+  const bool lead = !g_cluster || g_cluster->rank() == 0;  // errors common to all ranks: once
   try {
     if (args.empty()) {
       std::fputs(kUsage, stderr);
@@ -194,15 +293,23 @@ int main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(rest);
     if (cmd == "check") return cmd_check(rest);
     if (cmd == "list") return cmd_list();
+    if (cmd == "merge") return cmd_merge(rest);
+    if (cmd == "slurm") return cmd_slurm(rest);
     throw ConfigError("unknown command '" + cmd + "'; use run, check or list (see --help)");
-  } catch (const ConfigError& e) {
+  } catch (const ReportedElsewhere& e) {
+    return e.code;
+  } catch (const TaskError& e) {
+    // Raised by the rank that ran the task: always printed, by that rank.
     std::fprintf(stderr, "stagesim: error: %s\n", e.what());
+    return 1;
+  } catch (const ConfigError& e) {
+    if (lead) std::fprintf(stderr, "stagesim: error: %s\n", e.what());
     return 2;
   } catch (const po::error& e) {
-    std::fprintf(stderr, "stagesim: error: %s (see --help)\n", e.what());
+    if (lead) std::fprintf(stderr, "stagesim: error: %s (see --help)\n", e.what());
     return 2;
   } catch (const IoError& e) {
-    std::fprintf(stderr, "stagesim: error: %s\n", e.what());
+    if (lead) std::fprintf(stderr, "stagesim: error: %s\n", e.what());
     return 3;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "stagesim: internal error: %s\n", e.what());

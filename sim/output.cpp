@@ -135,6 +135,8 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
     attr_string(f, "end_time", info.end_time, tmp);
     attr_string(f, "host", info.host, tmp);
     attr_scalar<int>(f, "threads", info.threads, H5T_NATIVE_INT, tmp);
+    attr_scalar<int>(f, "mpi_ranks", info.ranks, H5T_NATIVE_INT, tmp);
+    attr_string(f, "shard", info.shard, tmp);
 
     const std::size_t C = ex.configs.size(), R = res.replications, S = res.series,
                       P = res.checkpoints;
@@ -151,6 +153,9 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
     write_strings(tasks, "variant", variants, tmp);
     write_strings(tasks, "resolved", resolved, tmp);
     write_array(tasks, "horizon", H5T_NATIVE_LLONG, {C}, horizon.data(), tmp, false);
+    std::vector<unsigned char> done(C * R);
+    for (std::size_t i = 0; i < C * R; ++i) done[i] = !res.cells[i].empty();
+    write_array(tasks, "done", H5T_NATIVE_UCHAR, {C, R}, done.data(), tmp, false);
     H grid(check_id(H5Gcreate2(tasks, "grid", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                     "create group", tmp),
            H5Gclose);
@@ -236,7 +241,7 @@ std::string read_string_attribute(const std::string& path, const std::string& na
   if (fid < 0) throw IoError(path + ": cannot open as HDF5");
   H f(fid, H5Fclose);
   hid_t aid = H5Aopen(f, name.c_str(), H5P_DEFAULT);
-  if (aid < 0) throw IoError(path + ": no attribute " + name);
+  if (aid < 0) throw IoError(path + ": no attribute " + name + " (not a stagesim results file?)");
   H a(aid, H5Aclose);
   H t(string_type(), H5Tclose);
   char* p = nullptr;
@@ -244,6 +249,47 @@ std::string read_string_attribute(const std::string& path, const std::string& na
   std::string s = p ? p : "";
   H5free_memory(p);
   return s;
+}
+
+std::uint64_t read_u64_attribute(const std::string& path, const std::string& name) {
+  static Quiet quiet;
+  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (fid < 0) throw IoError(path + ": cannot open as HDF5");
+  H f(fid, H5Fclose);
+  hid_t aid = H5Aopen(f, name.c_str(), H5P_DEFAULT);
+  if (aid < 0) throw IoError(path + ": no attribute " + name + " (not a stagesim results file?)");
+  H a(aid, H5Aclose);
+  unsigned long long v = 0;
+  if (H5Aread(a, H5T_NATIVE_ULLONG, &v) < 0) throw IoError(path + ": cannot read attribute " + name);
+  return v;
+}
+
+std::vector<unsigned char> read_done(const std::string& path) {
+  Dataset d = read_dataset(path, "tasks/done");
+  std::vector<unsigned char> out;
+  for (double v : d.values) out.push_back(v != 0);
+  return out;
+}
+
+std::vector<std::string> read_string_dataset(const std::string& path, const std::string& name) {
+  static Quiet quiet;
+  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (fid < 0) throw IoError(path + ": cannot open as HDF5");
+  H f(fid, H5Fclose);
+  hid_t did = H5Dopen2(f, name.c_str(), H5P_DEFAULT);
+  if (did < 0) throw IoError(path + ": no dataset " + name);
+  H d(did, H5Dclose);
+  H space(H5Dget_space(d), H5Sclose);
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space, &n, nullptr);
+  std::vector<char*> ptrs(n, nullptr);
+  H t(string_type(), H5Tclose);
+  if (n > 0 && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
+    throw IoError(path + ": cannot read " + name);
+  std::vector<std::string> out;
+  for (char* p : ptrs) out.emplace_back(p ? p : "");
+  if (n > 0) H5Dvlen_reclaim(t, space, H5P_DEFAULT, ptrs.data());
+  return out;
 }
 
 std::vector<std::string> list_metrics(const std::string& path) {

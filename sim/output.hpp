@@ -7,6 +7,8 @@
 //   /tasks/grid/<axis>   [task] float64 or strings
 //   /tasks/horizon       [task] int64
 //   /tasks/resolved      [task] strings: the configuration as TOML with every default filled in
+//   /tasks/done          [task, replication] uint8: 1 where the cell holds results (all of them
+//                        unless the file is a --shard part; missing cells are NaN)
 //   /checkpoints         [task, checkpoint] int64: requests served at each checkpoint
 //   /metrics/<series>    [task, replication, checkpoint] float64, chunked + deflate; attributes
 //                        units, description
@@ -21,6 +23,8 @@ namespace stagesim {
 struct RunInfo {
   std::string start_time, end_time, host;
   int threads = 1;
+  int ranks = 1;
+  std::string shard;  // "i/n" for a partial file written by --shard, else ""
 };
 
 // Writes atomically (temporary file, then rename). Throws IoError; never leaves a half file at path.
@@ -34,6 +38,9 @@ struct Dataset {
 };
 Dataset read_dataset(const std::string& path, const std::string& name);
 std::string read_string_attribute(const std::string& path, const std::string& name);
+std::uint64_t read_u64_attribute(const std::string& path, const std::string& name);
 std::vector<std::string> list_metrics(const std::string& path);
+std::vector<unsigned char> read_done(const std::string& path);
+std::vector<std::string> read_string_dataset(const std::string& path, const std::string& name);
 
 }  // namespace stagesim

@@ -14,8 +14,10 @@ Progress::Progress(std::size_t total, std::size_t already_done, bool enabled, st
       start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 
-void Progress::advance(std::size_t tasks) {
-  done_ += tasks;
+void Progress::advance(std::size_t tasks) { set(done_ + tasks); }
+
+void Progress::set(std::size_t done) {
+  done_ = done;
   if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
   const double since = std::chrono::duration<double>(now - last_).count();

@@ -11,6 +11,7 @@ class Progress {
  public:
   Progress(std::size_t total, std::size_t already_done, bool enabled, std::FILE* out = stdout);
   void advance(std::size_t tasks);  // call from one thread at a time
+  void set(std::size_t done);       // absolute count (e.g. tasks handed out to all MPI ranks)
   void finish();
 
  private:

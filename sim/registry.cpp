@@ -4,6 +4,7 @@ namespace stagesim {
 
 // One line per component: declare its entry function here and add it below.
 WorldEntry linear_world_entry();
+WorldEntry fixed_context_world_entry();
 StageEntry lin_ucb_entry();
 StageEntry greedy_entry();
 StageEntry random_stage_entry();
@@ -13,6 +14,7 @@ MetricEntry reward_metric_entry();
 Registry builtin_registry() {
   Registry r;
   r.worlds.push_back(linear_world_entry());
+  r.worlds.push_back(fixed_context_world_entry());
   r.stages.push_back(lin_ucb_entry());
   r.stages.push_back(greedy_entry());
   r.stages.push_back(random_stage_entry());

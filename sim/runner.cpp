@@ -8,12 +8,14 @@
 #include <cmath>
 #include <ctime>
 #include <exception>
+#include <filesystem>
 #include <limits>
 #include <map>
 
 #include <boost/random/exponential_distribution.hpp>
 
 #include "sim/errors.hpp"
+#include "sim/cluster.hpp"
 #include "sim/journal.hpp"
 #include "sim/output.hpp"
 #include "sim/progress.hpp"
@@ -123,8 +125,31 @@ std::string now_iso() {
 
 }  // namespace
 
+namespace {
+
+std::string task_name(const Experiment& ex, std::size_t config, std::size_t rep) {
+  const Config& c = ex.configs[config];
+  std::vector<std::string> parts;
+  if (!c.variant.empty()) parts.push_back("variant " + c.variant);
+  for (const auto& [axis, value] : c.grid) parts.push_back(axis + "=" + value);
+  std::string s = "task " + std::to_string(config);
+  for (std::size_t i = 0; i < parts.size(); ++i) s += (i ? ", " : " (") + parts[i];
+  return s + (parts.empty() ? "" : ")") + " replication " + std::to_string(rep);
+}
+
+// Rank 0 decides (existing journals, resume) and tells everyone; an error there stops all ranks.
+struct Start {
+  std::vector<unsigned char> done;  // [config * R + rep]
+  int error_code = 0;
+};
+
+}  // namespace
+
 RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
   auto t0 = std::chrono::steady_clock::now();
+  LocalCluster local;
+  Cluster& cluster = opts.cluster ? *opts.cluster : local;
+  const int rank = cluster.rank();
   RunInfo info;
   info.start_time = now_iso();
   char host[256] = {0};
@@ -132,71 +157,159 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
   info.host = host;
   if (opts.threads > 0) omp_set_num_threads(opts.threads);
   info.threads = omp_get_max_threads();
+  info.ranks = cluster.size();
+  if (opts.shard_count > 1)
+    info.shard = std::to_string(opts.shard_index) + "/" + std::to_string(opts.shard_count);
 
-  Results res;
-  res.reset(ex.configs.size(), static_cast<std::size_t>(ex.replications), ex.series.size(),
-            static_cast<std::size_t>(ex.checkpoints));
-  Journal journal(opts.journal.empty() ? opts.out + ".journal" : opts.journal, ex, opts.resume,
-                  res);
-  std::vector<Unit> todo;
-  for (Unit& u : plan_units(ex)) {
-    bool done = true;
-    for (std::size_t c : u.configs) done = done && !res.cell(c, u.replication).empty();
-    if (!done) todo.push_back(std::move(u));
-  }
-  std::stable_sort(todo.begin(), todo.end(),
-                   [](const Unit& a, const Unit& b) { return a.cost > b.cost; });
-  RunSummary summary;
-  summary.tasks = ex.task_count();
-  summary.skipped = res.done();
-  Progress progress(summary.tasks, summary.skipped, opts.progress);
+  const std::size_t C = ex.configs.size(), R = static_cast<std::size_t>(ex.replications);
+  const std::string base = opts.journal.empty() ? opts.out + ".journal" : opts.journal;
+  const std::string own = rank == 0 ? base : base + "." + std::to_string(rank);
 
-  std::exception_ptr error;
-  bool stop = false;
-  const auto n = static_cast<std::ptrdiff_t>(todo.size());
-#pragma omp parallel for schedule(dynamic, 1)
-  for (std::ptrdiff_t i = 0; i < n; ++i) {
-    bool skip;
-#pragma omp atomic read
-    skip = stop;
-    if (skip) continue;
-    std::vector<CellResult> cells;
-    std::exception_ptr local;
+  // Rank 0 reads every journal of the run (other ranks' too) and broadcasts what is done.
+  std::vector<unsigned char> start(C * R + 1, 0);
+  std::exception_ptr start_error;
+  if (rank == 0) {
     try {
-      cells = run_unit(ex, todo[i]);
+      std::vector<std::string> journals = Journal::list(base);
+      if (!journals.empty() && !opts.resume)
+        throw IoError(journals[0] + ": an interrupted run left this journal; continue it with "
+                      "--resume, or delete it to start over");
+      Results seen;
+      seen.reset(C, R, ex.series.size(), static_cast<std::size_t>(ex.checkpoints));
+      for (const std::string& j : journals) Journal::read_into(j, ex, seen);
+      for (std::size_t i = 0; i < C * R; ++i) start[i] = !seen.cells[i].empty();
+    } catch (const ConfigError&) {
+      start_error = std::current_exception();
+      start[C * R] = 2;
     } catch (...) {
-      local = std::current_exception();
+      start_error = std::current_exception();
+      start[C * R] = 3;
     }
+  }
+  cluster.broadcast(start);
+  if (start[C * R] != 0) {
+    if (start_error) std::rethrow_exception(start_error);
+    throw ReportedElsewhere(start[C * R]);
+  }
+
+  Results scratch;  // the own journal's records are not needed here: rank 0 re-reads at the end
+  scratch.reset(C, R, ex.series.size(), static_cast<std::size_t>(ex.checkpoints));
+  bool open_failed = false;
+  std::unique_ptr<Journal> journal;
+  std::exception_ptr error;
+  try {
+    journal = std::make_unique<Journal>(own, ex, opts.resume, scratch);
+  } catch (...) {
+    error = std::current_exception();
+    open_failed = true;
+  }
+  if (cluster.any(open_failed)) {
+    if (error) std::rethrow_exception(error);
+    throw ReportedElsewhere(3);
+  }
+
+  // Units still to run, most expensive first; a shard takes every n-th of them.
+  std::vector<Unit> all = plan_units(ex);
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Unit& a, const Unit& b) { return a.cost > b.cost; });
+  std::vector<Unit> todo;
+  std::size_t shard_tasks = 0, shard_done = 0;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (static_cast<int>(i % static_cast<std::size_t>(opts.shard_count)) != opts.shard_index)
+      continue;
+    bool done = true;
+    for (std::size_t c : all[i].configs) {
+      ++shard_tasks;
+      const bool d = start[c * R + all[i].replication] != 0;
+      shard_done += d;
+      done = done && d;
+    }
+    if (!done) todo.push_back(all[i]);
+  }
+  RunSummary summary;
+  summary.tasks = shard_tasks;
+  summary.skipped = shard_done;
+  Progress progress(shard_tasks, shard_done, opts.progress && rank == 0);
+
+  // With several ranks, rank 0 sees others' progress only through the shared counter: it reports
+  // tasks handed out (dispatched), and completion at the end.
+  std::vector<std::size_t> dispatched(todo.size() + 1, shard_done);
+  for (std::size_t i = 0; i < todo.size(); ++i)
+    dispatched[i + 1] = dispatched[i] + todo[i].configs.size();
+  const bool many = cluster.size() > 1;
+  bool stop = false;
+  const long n = static_cast<long>(todo.size());
+#pragma omp parallel
+  {
+    while (true) {
+      long i;
+#pragma omp critical(stagesim_dispatch)
+      {
+        i = stop ? n : cluster.next();
+        if (many && i <= n) progress.set(dispatched[static_cast<std::size_t>(std::min(i, n))]);
+      }
+      if (i >= n) break;
+      const Unit& u = todo[static_cast<std::size_t>(i)];
+      std::vector<CellResult> cells;
+      std::exception_ptr local_error;
+      try {
+        cells = run_unit(ex, u);
+      } catch (const std::exception& e) {
+        local_error = std::make_exception_ptr(
+            TaskError(task_name(ex, u.configs.front(), u.replication) + " failed: " + e.what() +
+                      "; finished tasks are kept in the journal — fix and rerun with --resume"));
+      }
 #pragma omp critical(stagesim_journal)
-    {
-      // Finished units are journaled even after another unit failed: nothing computed is lost.
-      if (local) {
-        if (!error) error = local;
-#pragma omp atomic write
-        stop = true;
-      } else {
-        try {
-          journal.append(cells);
-          for (CellResult& c : cells) res.cell(c.config, c.replication) = std::move(c.values);
-          progress.advance(todo[i].configs.size());
-        } catch (...) {
-          if (!error) error = std::current_exception();
-#pragma omp atomic write
+      {
+        // Finished units are journaled even after another unit failed: nothing is lost.
+        if (local_error) {
+          if (!error) error = local_error;
           stop = true;
+        } else {
+          try {
+            journal->append(cells);
+            if (!many) progress.advance(u.configs.size());
+          } catch (...) {
+            if (!error) error = std::current_exception();
+            stop = true;
+          }
         }
       }
     }
   }
-  if (error) std::rethrow_exception(error);
+  if (cluster.any(error != nullptr)) {
+    if (error) std::rethrow_exception(error);
+    if (rank == 0)
+      throw TaskError("a task failed on another rank (reported above); finished tasks are kept in "
+                      "the journals — fix and rerun with --resume");
+    throw ReportedElsewhere(1);
+  }
+  progress.set(shard_tasks);
   progress.finish();
+  if (rank != 0) return summary;
+
+  // Rank 0 assembles the file from every journal, so the result does not depend on who ran what.
+  Results res;
+  res.reset(C, R, ex.series.size(), static_cast<std::size_t>(ex.checkpoints));
+  std::vector<std::string> journals = Journal::list(base);
+  for (const std::string& j : journals) Journal::read_into(j, ex, res);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (static_cast<int>(i % static_cast<std::size_t>(opts.shard_count)) != opts.shard_index)
+      continue;
+    for (std::size_t c : all[i].configs)
+      if (res.cell(c, all[i].replication).empty())
+        throw IoError(base + ": " + task_name(ex, c, all[i].replication) +
+                      " is missing from the journals; rerun with --resume");
+  }
   info.end_time = now_iso();
   try {
     write_results(opts.out, ex, res, info);
   } catch (const IoError& e) {
-    throw IoError(std::string(e.what()) + "; all results are safe in " + journal.path() +
+    throw IoError(std::string(e.what()) + "; all results are safe in " + base +
                   " — fix the problem and rerun with --resume to write the file");
   }
-  journal.remove();
+  journal->remove();
+  for (const std::string& j : journals) std::filesystem::remove(j);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return summary;
 }

@@ -5,6 +5,7 @@
 // replication. A unit generates each request once and serves it to every system in it (common
 // random numbers at the cost of one world). Units run longest first with OpenMP dynamic scheduling;
 // each finished unit is journaled before the worker takes the next.
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,30 @@ std::vector<Unit> plan_units(const Experiment& ex);
 // configuration does not have).
 std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit);
 
+class Cluster;
+
 struct RunOptions {
   std::string out;
-  std::string journal;  // default: out + ".journal"
+  std::string journal;  // default: out + ".journal" (rank r > 0 of an MPI run: + "." + r)
   int threads = 0;      // 0 = OpenMP default
-  bool resume = false;
+  bool resume = false;  // continue from the journal(s); starts fresh when there are none
   bool progress = true;
+  int shard_index = 0;  // --shard i/n: run every n-th unit (by cost) starting at i, write a partial
+  int shard_count = 1;  //   file that `stagesim merge` combines
+  Cluster* cluster = nullptr;  // MPI ranks; nullptr = this process alone
+};
+
+// A unit that failed: reported by the rank that ran it, with the task ids.
+class TaskError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown on ranks other than the one that reports an error, so the error is printed once.
+class ReportedElsewhere : public std::runtime_error {
+ public:
+  explicit ReportedElsewhere(int code) : std::runtime_error("reported by another rank"), code(code) {}
+  int code;
 };
 
 struct RunSummary {

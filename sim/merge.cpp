@@ -1,0 +1,79 @@
+#include "sim/merge.hpp"
+
+#include <sstream>
+
+#include "sim/errors.hpp"
+#include "sim/experiment.hpp"
+#include "sim/output.hpp"
+
+namespace stagesim {
+
+void merge_parts(const std::string& out, const std::vector<std::string>& parts,
+                 const Registry& reg) {
+  if (parts.empty()) throw ConfigError("stagesim merge: give the output file and the parts");
+  // The experiment is rebuilt from what the first part recorded; every part must carry its hash.
+  const std::string& first = parts.front();
+  const std::string hash = read_string_attribute(first, "experiment_hash");
+  LoadOptions lo;
+  std::istringstream sets(read_string_attribute(first, "set_overrides"));
+  for (std::string line; std::getline(sets, line);)
+    if (!line.empty()) lo.set.push_back(line);
+  lo.seed = read_u64_attribute(first, "master_seed");
+  Experiment ex = parse_experiment(read_string_attribute(first, "experiment_text"),
+                                   read_string_attribute(first, "experiment_path"), lo, reg);
+  char mine[32];
+  std::snprintf(mine, sizeof mine, "%016llx", static_cast<unsigned long long>(ex.hash));
+  if (hash != mine)
+    throw ConfigError(first + ": written by a different stagesim version (experiment hash " +
+                      hash + ", this version computes " + mine + "); merge with the version "
+                      "that ran the shards");
+  const std::size_t C = ex.configs.size(), R = static_cast<std::size_t>(ex.replications),
+                    P = static_cast<std::size_t>(ex.checkpoints), S = ex.series.size();
+  Results res;
+  res.reset(C, R, S, P);
+  std::vector<std::string> owner(C * R);
+  for (const std::string& part : parts) {
+    const std::string h = read_string_attribute(part, "experiment_hash");
+    if (h != hash)
+      throw ConfigError(part + ": belongs to a different experiment than " + first + " (hash " + h +
+                        " vs " + hash + "); merge only the parts of one run");
+    std::vector<unsigned char> done = read_done(part);
+    if (done.size() != C * R)
+      throw ConfigError(part + ": has " + std::to_string(done.size()) + " task cells, expected " +
+                        std::to_string(C * R));
+    std::vector<Dataset> data;
+    for (const SeriesInfo& s : ex.series) data.push_back(read_dataset(part, "metrics/" + s.name));
+    for (std::size_t i = 0; i < C * R; ++i) {
+      if (!done[i]) continue;
+      if (!owner[i].empty())
+        throw ConfigError(part + ": task " + std::to_string(i / R) + " replication " +
+                          std::to_string(i % R) + " is also in " + owner[i] +
+                          "; the parts overlap — merge each shard once");
+      owner[i] = part;
+      std::vector<double>& cell = res.cells[i];
+      cell.resize(S * P);
+      for (std::size_t s = 0; s < S; ++s)
+        std::copy(data[s].values.begin() + static_cast<std::ptrdiff_t>(i * P),
+                  data[s].values.begin() + static_cast<std::ptrdiff_t>((i + 1) * P),
+                  cell.begin() + static_cast<std::ptrdiff_t>(s * P));
+    }
+  }
+  std::size_t missing = 0, first_missing = 0;
+  for (std::size_t i = 0; i < C * R; ++i)
+    if (owner[i].empty() && missing++ == 0) first_missing = i;
+  if (missing)
+    throw ConfigError("stagesim merge: " + std::to_string(missing) + " of " +
+                      std::to_string(C * R) + " task cells are in no part (first: task " +
+                      std::to_string(first_missing / R) + " replication " +
+                      std::to_string(first_missing % R) +
+                      "); wait for every shard to finish or rerun the missing ones");
+  RunInfo info;
+  info.start_time = read_string_attribute(first, "start_time");
+  info.end_time = read_string_attribute(first, "end_time");
+  info.host = read_string_attribute(first, "host");
+  info.shard = "";
+  info.ranks = static_cast<int>(parts.size());
+  write_results(out, ex, res, info);
+}
+
+}  // namespace stagesim

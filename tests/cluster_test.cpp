@@ -1,0 +1,216 @@
+// Cluster execution: shards + merge, MPI ranks, kill + resume, and the Slurm script.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "sim/output.hpp"
+#include "test_util.hpp"
+
+using namespace stagesim;
+using namespace stagesim::test;
+
+namespace {
+
+std::string quickstart() { return source_dir() + "/experiments/quickstart.toml"; }
+
+// A small two-stage system (nominators with feature subsets and pools, ranker), two variants.
+const char* kTwoStage = R"(
+[experiment]
+name = "two_stage_small"
+seed = 3
+replications = 6
+horizon = 300
+checkpoints = 10
+[world]
+type = "linear"
+items = 40
+dim = 8
+[stages.nominators]
+type = "greedy"
+replicas = 4
+features = 4
+[stages.ranker]
+type = "linucb"
+input = "nominators"
+[grid]
+"world.items" = [20, 40]
+[[variant]]
+name = "U+G"
+[[variant]]
+name = "G+U"
+stages.nominators.type = "linucb"
+stages.ranker.type = "greedy"
+)";
+
+void expect_same_results(const std::string& a, const std::string& b) {
+  auto names = list_metrics(a);
+  ASSERT_EQ(names, list_metrics(b));
+  for (const std::string& n : names) {
+    Dataset x = read_dataset(a, "metrics/" + n), y = read_dataset(b, "metrics/" + n);
+    ASSERT_EQ(x.shape, y.shape) << n;
+    EXPECT_EQ(std::memcmp(x.values.data(), y.values.data(), x.values.size() * sizeof(double)), 0)
+        << n << " differs between " << a << " and " << b;
+  }
+  EXPECT_EQ(read_done(a), read_done(b));
+}
+
+void run_ok(const std::string& cmd) {
+  auto r = run_command(cmd);
+  ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
+}
+
+}  // namespace
+
+TEST(Cluster, ShardsMergeToTheSingleRun) {
+  auto dir = scratch_dir("shards");
+  const std::string bin = stagesim_binary();
+  write_file(dir / "two.toml", kTwoStage);
+  for (const std::string exp : {quickstart(), (dir / "two.toml").string()}) {
+    const std::string ref = (dir / "ref.h5").string();
+    run_ok(bin + " run " + exp + " --quiet --threads 1 --out " + ref);
+    std::string parts;
+    for (int i = 0; i < 3; ++i) {
+      const std::string p = (dir / ("p" + std::to_string(i) + ".h5")).string();
+      run_ok(bin + " run " + exp + " --quiet --shard " + std::to_string(i) + "/3 --out " + p);
+      parts += " " + p;
+      // A partial file marks only its own cells as done.
+      auto done = read_done(p);
+      EXPECT_GT(std::count(done.begin(), done.end(), 1), 0);
+      EXPECT_LT(std::count(done.begin(), done.end(), 1), static_cast<long>(done.size()));
+    }
+    run_ok(bin + " merge " + (dir / "merged.h5").string() + parts);
+    expect_same_results(ref, (dir / "merged.h5").string());
+  }
+  // Refusals: incomplete, overlapping, and parts of another experiment.
+  const std::string p0 = (dir / "p0.h5").string(), p1 = (dir / "p1.h5").string();
+  auto r = run_command(bin + " merge " + (dir / "x.h5").string() + " " + p0 + " " + p1);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("in no part"), std::string::npos) << r.output;
+  r = run_command(bin + " merge " + (dir / "x.h5").string() + " " + p0 + " " + p0);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("overlap"), std::string::npos) << r.output;
+  run_ok(bin + " run " + (dir / "two.toml").string() + " --quiet --seed 4 --shard 2/3 --out " +
+         (dir / "other.h5").string());
+  r = run_command(bin + " merge " + (dir / "x.h5").string() + " " + p0 + " " + p1 + " " +
+                  (dir / "other.h5").string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("different experiment"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.h5"));
+  r = run_command(bin + " run " + quickstart() + " --shard 3/3 --out " + (dir / "y.h5").string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("0 <= i < n"), std::string::npos) << r.output;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cluster, SlurmScriptIsValidBashAndMerges) {
+  auto dir = scratch_dir("slurm");
+  auto r = run_command(stagesim_binary() + " slurm " + quickstart() +
+                       " --array 4 --time 01:00:00 --set experiment.replications=8 --out " +
+                       (dir / "q.h5").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  write_file(dir / "job.sh", r.output);
+  auto syntax = run_command("bash -n " + (dir / "job.sh").string());
+  EXPECT_EQ(syntax.exit_code, 0) << syntax.output;
+  EXPECT_NE(r.output.find("#SBATCH --array=0-3"), std::string::npos);
+  EXPECT_NE(r.output.find("--shard \"$i/$SHARDS\" --resume"), std::string::npos);
+  EXPECT_NE(r.output.find("merge $OUT $parts"), std::string::npos);
+  EXPECT_NE(r.output.find("--dependency=afterok:${SLURM_ARRAY_JOB_ID}"), std::string::npos);
+  EXPECT_NE(r.output.find("experiment.replications=8"), std::string::npos);
+  // Run every array task locally as Slurm would (sbatch stubbed out), then the merge step.
+  for (int i = 0; i < 4; ++i) {
+    auto s = run_command("bash -c 'sbatch() { :; }; export -f sbatch; SLURM_ARRAY_TASK_ID=" +
+                         std::to_string(i) + " SLURM_ARRAY_JOB_ID=1 bash " +
+                         (dir / "job.sh").string() + "'");
+    ASSERT_EQ(s.exit_code, 0) << s.output;
+  }
+  std::string parts;
+  for (int i = 0; i < 4; ++i) parts += " " + (dir / ("q.h5.part" + std::to_string(i) + ".h5")).string();
+  run_ok(stagesim_binary() + " merge " + (dir / "q.h5").string() + parts);
+  run_ok(stagesim_binary() + " run " + quickstart() +
+         " --quiet --set experiment.replications=8 --out " + (dir / "ref.h5").string());
+  expect_same_results((dir / "ref.h5").string(), (dir / "q.h5").string());
+  std::filesystem::remove_all(dir);
+}
+
+#ifdef STAGESIM_MPI_BINARY
+namespace {
+std::string mpirun(int n) {
+  // As root Open MPI wants explicit consent; --oversubscribe allows more ranks than cores.
+  return std::string(STAGESIM_MPIRUN) + " --allow-run-as-root --oversubscribe -n " +
+         std::to_string(n) + " " + STAGESIM_MPI_BINARY;
+}
+}  // namespace
+
+TEST(Cluster, MpiRanksAreBitIdenticalToOneThread) {
+  auto dir = scratch_dir("mpi");
+  write_file(dir / "two.toml", kTwoStage);
+  for (const std::string exp : {quickstart(), (dir / "two.toml").string()}) {
+    const std::string ref = (dir / "ref.h5").string();
+    run_ok(stagesim_binary() + " run " + exp + " --quiet --threads 1 --out " + ref);
+    for (int n : {2, 3}) {
+      const std::string out = (dir / ("mpi" + std::to_string(n) + ".h5")).string();
+      auto r = run_command(mpirun(n) + " run " + exp + " --threads 1 --out " + out);
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      // Progress and the final line come from rank 0 only.
+      EXPECT_EQ(r.output.find("wrote"), r.output.rfind("wrote")) << r.output;
+      expect_same_results(ref, out);
+      EXPECT_FALSE(std::filesystem::exists(out + ".journal"));
+      EXPECT_FALSE(std::filesystem::exists(out + ".journal.1"));
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cluster, MpiRankKilledMidwayResumes) {
+  auto dir = scratch_dir("mpikill");
+  const std::string sets = " --set experiment.horizon=20000 --set experiment.replications=12";
+  const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string();
+  run_ok(stagesim_binary() + " run " + quickstart() + sets + " --quiet --threads 2 --out " + ref);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setpgid(0, 0);
+    std::string cmd = mpirun(2) + " run " + quickstart() + sets + " --quiet --threads 1 --out " + out;
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  // Once both ranks have journaled something, kill rank 1 only.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool killed = false;
+  while (std::chrono::steady_clock::now() < deadline && !killed) {
+    std::error_code e0, e1;
+    auto s0 = std::filesystem::file_size(out + ".journal", e0);
+    auto s1 = std::filesystem::file_size(out + ".journal.1", e1);
+    if (!e0 && !e1 && s0 > 8000 && s1 > 8000) {
+      // Rank processes are the stagesim_mpi processes in our process group.
+      auto ps = run_command("pgrep -g " + std::to_string(pid) + " -f 'stagesim_mpi run' ");
+      std::istringstream ids(ps.output);
+      std::vector<pid_t> ranks;
+      for (pid_t p; ids >> p;) ranks.push_back(p);
+      if (ranks.size() >= 2) {
+        kill(ranks.back(), SIGKILL);
+        killed = true;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  kill(-pid, SIGKILL);  // whatever mpirun left behind
+  ASSERT_TRUE(killed) << "could not catch the run midway";
+  ASSERT_FALSE(std::filesystem::exists(out));
+  auto r = run_command(mpirun(3) + " run " + quickstart() + sets + " --resume --threads 1 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resumed from the journal"), std::string::npos);
+  expect_same_results(ref, out);
+  std::filesystem::remove_all(dir);
+}
+#endif
