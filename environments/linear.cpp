@@ -36,15 +36,16 @@ class LinearWorld final : public World {
 
   void next(Request& req, int slate) override {
     req.features.resize(k_, d_);
-    req.mean.resize(k_);
+    req.mean_storage.resize(k_);
     double* x = req.features.data();
     for (int i = 0; i < k_ * d_; ++i) x[i] = n01_(contexts_);
     for (int a = 0; a < k_; ++a) {
       const double* row = x + static_cast<std::ptrdiff_t>(a) * d_;
       double m = 0;
       for (int j = 0; j < d_; ++j) m += row[j] * theta_[j];
-      req.mean[a] = m;
+      req.mean_storage[a] = m;
     }
+    req.own_mean();
     req.noise.resize(slate);
     for (int l = 0; l < slate; ++l) req.noise[l] = noise_std_ * n01_(noise_);
   }

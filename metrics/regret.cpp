@@ -37,7 +37,7 @@ class RegretMetric final : public Metric {
   }
 
   void observe(const Trace& t) override {
-    const Eigen::VectorXd& mean = t.request->mean;
+    const auto& mean = t.request->mean;
     const double best = top_sum_all(mean, slate_, scratch_);
     double served = 0;
     for (int a : t.served) served += mean[a];

@@ -247,7 +247,7 @@ struct ParsedStage {
 };
 
 ParsedStage parse_stage(const std::string& name, const toml::table& t, const Registry& reg,
-                        const WorldBuild& world, const std::string& origin) {
+                        const WorldBuild& world, const ParseContext& ctx) {
   ParsedStage ps;
   StageSpec& s = ps.spec;
   s.name = name;
@@ -395,8 +395,11 @@ ParsedStage parse_stage(const std::string& name, const toml::table& t, const Reg
   r.insert_or_assign("train_on", so.train_on);
   r.insert_or_assign("update_every", so.update_every);
   r.insert_or_assign("update_interval", so.update_interval);
-  s.build = entry->parse(t, path, r);
-  (void)origin;
+  s.build = entry->parse(t, path, r, ctx);
+  if (s.build.needs_features && world.dim == 0)
+    throw ConfigError(source_of(*t.get("type")) + ": stage '" + name + "' of type '" + s.type +
+                      "' scores item features, but the world has none; use a stage that learns "
+                      "from ids (see `stagesim list`) or a world with features");
   return ps;
 }
 
@@ -528,7 +531,7 @@ struct GlobalSettings {
 };
 
 Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& global,
-                       const std::string& file) {
+                       const std::string& file, const ParseContext& ctx) {
   static const std::vector<std::string> top = {"experiment", "arrivals", "feedback",
                                                "world",      "stages",   "metrics"};
   for (const auto& [k, v] : doc) {
@@ -613,7 +616,7 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   }
   toml::table world_resolved;
   world_resolved.insert_or_assign("type", c.world_type);
-  c.world = we->parse(wt, "world", world_resolved);
+  c.world = we->parse(wt, "world", world_resolved, ctx);
 
   // Stages.
   const toml::node* sn = doc.get("stages");
@@ -631,7 +634,7 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
     if (!v.is_table())
       throw ConfigError(where(k, &v) + ": 'stages." + name + "' must be a table, e.g. [stages." +
                         name + "] type = \"linucb\"");
-    parsed.push_back(parse_stage(name, *v.as_table(), reg, c.world, file));
+    parsed.push_back(parse_stage(name, *v.as_table(), reg, c.world, ctx));
     stages_resolved.insert_or_assign(name, parsed.back().resolved);
   }
   build_pipeline(c, parsed, st);
@@ -660,7 +663,7 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
     toml::table r;
     MetricSpec spec;
     spec.type = type;
-    spec.build = me->parse(*v.as_table(), "metrics." + type, r);
+    spec.build = me->parse(*v.as_table(), "metrics." + type, r, ctx);
     for (const SeriesInfo& si : spec.build.make(ms)->series()) c.series.push_back(si);
     metrics_resolved.insert_or_assign(type, r);
     c.metrics.push_back(std::move(spec));
@@ -806,6 +809,9 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
   size_t n_points = 1;
   for (const GridAxis& a : axes) n_points *= a.size;
   GlobalSettings global;
+  ParseContext ctx;
+  ctx.data_dir = opts.data_dir;
+  ctx.cache = reg.cache.get();
   for (size_t point = 0; point < n_points; ++point) {
     for (size_t vi = 0; vi < n_variants; ++vi) {
       toml::table doc = parse_toml(text, path);
@@ -896,7 +902,7 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
         }
         merge_variant(doc, vt, "");
       }
-      Config c = validate_config(doc, reg, global, path);
+      Config c = validate_config(doc, reg, global, path, ctx);
       c.index = ex.configs.size();
       c.variant = vname;
       c.grid = std::move(grid_values);

@@ -82,6 +82,7 @@ struct Experiment {
 struct LoadOptions {
   std::vector<std::string> set;  // "key.path=value" overrides
   std::optional<std::uint64_t> seed;
+  std::string data_dir;  // --data-dir: base directory for relative dataset paths
 };
 
 // The engine's own option groups ([experiment], [arrivals], [feedback], stage structure), for

@@ -48,7 +48,9 @@ po::options_description experiment_opts() {
   d.add_options()("set", po::value<std::vector<std::string>>()->composing(),
                   "override a key: --set world.items=50 (repeatable; a grid axis name replaces "
                   "that axis' values)")("seed", po::value<unsigned long long>(),
-                                        "master seed (overrides experiment.seed)");
+                                        "master seed (overrides experiment.seed)")(
+      "data-dir", po::value<std::string>(),
+      "base directory for relative dataset paths in the experiment file");
   return d;
 }
 
@@ -56,6 +58,7 @@ LoadOptions load_options(const po::variables_map& vm) {
   LoadOptions lo;
   if (vm.count("set")) lo.set = vm["set"].as<std::vector<std::string>>();
   if (vm.count("seed")) lo.seed = vm["seed"].as<unsigned long long>();
+  if (vm.count("data-dir")) lo.data_dir = vm["data-dir"].as<std::string>();
   return lo;
 }
 

@@ -2,8 +2,11 @@
 // The catalogue of worlds, stages and metrics. Each component lives in its own file with its option
 // group and exposes one `*_entry()` function; sim/registry.cpp lists them, one line each.
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "sim/metric.hpp"
@@ -12,6 +15,36 @@
 #include "sim/world.hpp"
 
 namespace stagesim {
+
+// Data loaded once per process and shared by every configuration and thread that uses it (e.g. a
+// dataset's reward table). Owned by the Registry, not global.
+class DataCache {
+ public:
+  template <class T, class Load>
+  std::shared_ptr<const T> get(const std::string& key, Load load) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = items_.find(key);
+    if (it != items_.end()) return std::static_pointer_cast<const T>(it->second);
+    std::shared_ptr<const T> v = std::make_shared<const T>(load());
+    items_[key] = v;
+    return v;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const void>> items_;
+};
+
+// What a component's parser may need besides its own keys.
+struct ParseContext {
+  std::string data_dir;  // --data-dir: base for relative data paths ("" = current directory)
+  DataCache* cache = nullptr;
+  // A data path as the user wrote it, resolved against data_dir.
+  std::string data_path(const std::string& p) const {
+    if (p.empty() || p[0] == '/' || data_dir.empty()) return p;
+    return data_dir + "/" + p;
+  }
+};
 
 struct WorldBuild {
   std::function<std::unique_ptr<World>(const StreamKey&)> make;
@@ -38,7 +71,8 @@ struct Entry {
   std::vector<ParamInfo> params;
   // Validates the component's own keys of `table` (found at key path `path`), writes the resolved
   // values (defaults filled in) to `resolved` and returns what builds it.
-  std::function<Build(const toml::table& table, const std::string& path, toml::table& resolved)>
+  std::function<Build(const toml::table& table, const std::string& path, toml::table& resolved,
+                      const ParseContext& ctx)>
       parse;
 };
 
@@ -46,8 +80,9 @@ using WorldEntry = Entry<WorldBuild>;
 using StageEntry = Entry<StageBuild>;
 using MetricEntry = Entry<MetricBuild>;
 
-// Builds an entry from an option group and a function Opts -> Build. Keys in `skip` belong to the
-// caller (the engine's structural stage keys) and are not checked here.
+// Builds an entry from an option group and a function Opts -> Build (or (Opts, ParseContext) ->
+// Build, for components that load data). Keys in `skip` belong to the caller (the engine's
+// structural stage keys) and are not checked here.
 template <class Build, class Opts, class F>
 Entry<Build> make_entry(std::string kind, std::string type, std::string help,
                         OptionGroup<Opts> group, F build,
@@ -57,10 +92,13 @@ Entry<Build> make_entry(std::string kind, std::string type, std::string help,
   e.help = std::move(help);
   e.params = group.info();
   e.parse = [kind, type, group, build, skip](const toml::table& t, const std::string& path,
-                                             toml::table& resolved) {
+                                             toml::table& resolved, const ParseContext& ctx) {
     Opts o = group.parse(t, path, kind + " type '" + type + "'", skip);
     group.write(o, resolved);
-    return build(o);
+    if constexpr (std::is_invocable_v<F, const Opts&, const ParseContext&>)
+      return build(o, ctx);
+    else
+      return build(o);
   };
   return e;
 }
@@ -69,6 +107,7 @@ Entry<Build> make_entry(std::string kind, std::string type, std::string help,
 const std::vector<std::string>& structural_stage_keys();
 
 struct Registry {
+  std::shared_ptr<DataCache> cache = std::make_shared<DataCache>();
   std::vector<WorldEntry> worlds;
   std::vector<StageEntry> stages;
   std::vector<MetricEntry> metrics;

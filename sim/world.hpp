@@ -19,6 +19,15 @@ class World {
   virtual void next(Request& req, int slate) = 0;
   // Realised reward of showing `item` at slate position `pos` of `req`.
   virtual double reward(const Request& req, int item, int pos) const = 0;
+
+  // Worlds whose expected rewards form a fixed users × items table (tabular worlds, KuaiRec, the
+  // embedding world) expose it, row u = user u; sigma is optional. Used by `stagesim export-world`
+  // and by stages that evaluate on all users.
+  struct Tables {
+    const RowMatrix* q = nullptr;
+    const RowMatrix* sigma = nullptr;
+  };
+  virtual Tables tables() const { return {}; }
 };
 
 }  // namespace stagesim

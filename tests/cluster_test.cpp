@@ -179,7 +179,7 @@ TEST(Cluster, MpiRankKilledMidwayResumes) {
   if (pid == 0) {
     setpgid(0, 0);
     std::string cmd = mpirun(2) + " run " + quickstart() + sets + " --quiet --threads 1 --out " + out;
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), (char*)nullptr);
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), (char*)nullptr);
     _exit(127);
   }
   // Once both ranks have journaled something, kill rank 1 only.
@@ -190,12 +190,13 @@ TEST(Cluster, MpiRankKilledMidwayResumes) {
     auto s0 = std::filesystem::file_size(out + ".journal", e0);
     auto s1 = std::filesystem::file_size(out + ".journal.1", e1);
     if (!e0 && !e1 && s0 > 8000 && s1 > 8000) {
-      // Rank processes are the stagesim_mpi processes in our process group.
-      auto ps = run_command("pgrep -g " + std::to_string(pid) + " -f 'stagesim_mpi run' ");
+      // Rank processes: stagesim_mpi children of mpirun (the exec'd child, or the shell's child).
+      auto ps = run_command("for p in " + std::to_string(pid) + " $(pgrep -P " +
+                            std::to_string(pid) + "); do pgrep -P $p -x stagesim_mpi; done");
       std::istringstream ids(ps.output);
       std::vector<pid_t> ranks;
       for (pid_t p; ids >> p;) ranks.push_back(p);
-      if (ranks.size() >= 2) {
+      if (ranks.size() >= 2 && ranks.back() != getpid()) {
         kill(ranks.back(), SIGKILL);
         killed = true;
       }

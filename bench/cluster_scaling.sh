@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Whole-run scaling of a 200-task experiment (quickstart, 3 systems x 67 replications = 201 tasks,
+# horizon 3000): 1 thread, 2 threads, MPI 1 and 2 ranks x 1 thread; then per-task scheduling
+# overhead with near-empty tasks (horizon 1, 2000 replications = 6000 tasks).
+#   bash bench/cluster_scaling.sh [build-dir]
+set -euo pipefail
+build=${1:-build}
+src=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+exp="$src/experiments/quickstart.toml"
+sets="--set experiment.replications=67 --set experiment.horizon=3000"
+mpirun="mpirun --allow-run-as-root --oversubscribe"
+t() {  # prints wall seconds of a command
+  local s e
+  s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N)
+  echo "$e - $s" | bc
+}
+echo "201 tasks (quickstart x 67 replications, T = 3000):"
+t1=$(t "$build/stagesim" run "$exp" $sets --quiet --threads 1 --out "$tmp/a.h5")
+t2=$(t "$build/stagesim" run "$exp" $sets --quiet --threads 2 --out "$tmp/b.h5")
+printf "  1 rank  x 1 thread : %6.2f s\n  1 rank  x 2 threads: %6.2f s  (speed-up %.2f)\n" "$t1" "$t2" "$(echo "$t1 / $t2" | bc -l)"
+if [ -x "$build/stagesim_mpi" ]; then
+  m1=$(t $mpirun -n 1 "$build/stagesim_mpi" run "$exp" $sets --quiet --threads 1 --out "$tmp/c.h5")
+  m2=$(t $mpirun -n 2 "$build/stagesim_mpi" run "$exp" $sets --quiet --threads 1 --out "$tmp/d.h5")
+  printf "  MPI 1 rank  x 1 thread: %6.2f s\n  MPI 2 ranks x 1 thread: %6.2f s  (speed-up %.2f)\n" "$m1" "$m2" "$(echo "$m1 / $m2" | bc -l)"
+fi
+echo "scheduling overhead (6000 tasks of one request each):"
+o1=$(t "$build/stagesim" run "$exp" --set experiment.replications=2000 --set experiment.horizon=1 --set experiment.checkpoints=1 --quiet --threads 1 --out "$tmp/e.h5")
+printf "  1 thread: %.1f us per task (world + systems setup, journal record + fdatasync, HDF5)\n" "$(echo "$o1 * 1000000 / 6000" | bc -l)"
+if [ -x "$build/stagesim_mpi" ]; then
+  o2=$(t $mpirun -n 2 "$build/stagesim_mpi" run "$exp" --set experiment.replications=2000 --set experiment.horizon=1 --set experiment.checkpoints=1 --quiet --threads 1 --out "$tmp/f.h5")
+  printf "  MPI 2 ranks: %.1f us per task\n" "$(echo "$o2 * 1000000 / 6000" | bc -l)"
+fi
