@@ -12,7 +12,9 @@ using namespace stagesim;
 
 namespace {
 
-std::string quickstart_path() { return std::string(STAGESIM_SOURCE_DIR) + "/experiments/quickstart.toml"; }
+std::string quickstart_path() {
+  return std::string(STAGESIM_SOURCE_DIR) + "/experiments/quickstart.toml";
+}
 
 Experiment linucb_only() {
   LoadOptions lo;

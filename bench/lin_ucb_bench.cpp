@@ -21,9 +21,10 @@ void shapes(benchmark::internal::Benchmark* b) {
 }
 
 Config single_stage(int k, int d) {
-  std::string text = "[experiment]\nhorizon = 1000\ncheckpoints = 1\n[world]\ntype = \"linear\"\n"
-                     "items = " + std::to_string(k) + "\ndim = " + std::to_string(d) +
-                     "\n[stages.policy]\ntype = \"linucb\"\n";
+  std::string text =
+      "[experiment]\nhorizon = 1000\ncheckpoints = 1\n[world]\ntype = \"linear\"\n"
+      "items = " +
+      std::to_string(k) + "\ndim = " + std::to_string(d) + "\n[stages.policy]\ntype = \"linucb\"\n";
   return parse_experiment(text, "bench.toml", {}, builtin_registry()).configs[0];
 }
 
@@ -58,8 +59,8 @@ void BM_LinUcbRound(benchmark::State& state) {
     stage->learn({&fb, 1});
     benchmark::DoNotOptimize(chosen.data());
   }
-  state.counters["rounds/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["rounds/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_LinUcbRound)->Apply(shapes)->Unit(benchmark::kMicrosecond);
 
@@ -77,9 +78,8 @@ void BM_BonusKernel(benchmark::State& state) {
     benchmark::DoNotOptimize(s.data());
   }
   const double flops = 2.0 * k * d * d + 4.0 * k * d;
-  state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) /
-                                                     1e9,
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      flops * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_BonusKernel)->Apply(shapes)->Unit(benchmark::kMicrosecond);
 
@@ -92,9 +92,8 @@ void BM_EigenGemm(benchmark::State& state) {
     benchmark::DoNotOptimize(Q.data());
   }
   const double flops = 2.0 * k * d * d;
-  state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) /
-                                                     1e9,
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      flops * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_EigenGemm)->Apply(shapes)->Unit(benchmark::kMicrosecond);
 

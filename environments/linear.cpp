@@ -72,8 +72,8 @@ WorldEntry linear_world_entry() {
            at_least<double>(0));
   return make_entry<WorldBuild>(
       "world", "linear",
-      "synthetic linear bandit: theta* uniform on the sphere, x ~ N(0, I) per item and request",
-      g, [](const LinearOpts& o) {
+      "synthetic linear bandit: theta* uniform on the sphere, x ~ N(0, I) per item and request", g,
+      [](const LinearOpts& o) {
         WorldBuild b;
         b.make = [o](const StreamKey& key) { return std::make_unique<LinearWorld>(o, key); };
         b.items = static_cast<int>(o.items);

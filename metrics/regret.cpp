@@ -1,7 +1,8 @@
 // Cumulative pseudo-regret (by expected rewards) and its per-layer decomposition. With layers
 // 0..n-1 from the item pool to the user and O_l the union of what layer l passed on (O_-1 = all
 // items, O_last = the served slate):
-//   regret_<layer l> = Σ_t [top_L(O_{l-1}) − top_L(O_l)],   regret = Σ_layers = Σ_t [top_L(all) − value(served)]
+//   regret_<layer l> = Σ_t [top_L(O_{l-1}) − top_L(O_l)],   regret = Σ_layers = Σ_t [top_L(all) −
+//   value(served)]
 // For a nominator/ranker system this is R^N + R^R of the two-stage spec §5 exactly.
 #include "metrics/slate_value.hpp"
 #include "sim/registry.hpp"

@@ -9,8 +9,8 @@
 
 namespace stagesim {
 
-inline double top_sum(const Eigen::Ref<const Eigen::VectorXd>& mean, std::span<const int> items, int L,
-                      std::vector<double>& scratch) {
+inline double top_sum(const Eigen::Ref<const Eigen::VectorXd>& mean, std::span<const int> items,
+                      int L, std::vector<double>& scratch) {
   if (items.empty()) return 0;
   if (L == 1) {
     double best = mean[items[0]];
@@ -27,7 +27,8 @@ inline double top_sum(const Eigen::Ref<const Eigen::VectorXd>& mean, std::span<c
 }
 
 // Top-L sum over all items 0..n-1.
-inline double top_sum_all(const Eigen::Ref<const Eigen::VectorXd>& mean, int L, std::vector<double>& scratch) {
+inline double top_sum_all(const Eigen::Ref<const Eigen::VectorXd>& mean, int L,
+                          std::vector<double>& scratch) {
   if (L == 1) return mean.maxCoeff();
   scratch.assign(mean.data(), mean.data() + mean.size());
   const int k = std::min<int>(L, static_cast<int>(scratch.size()));

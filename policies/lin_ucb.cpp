@@ -65,8 +65,7 @@ StageEntry lin_ucb_entry() {
            greater_than<double>(0));
   return make_entry<StageBuild>(
       "stage", "linucb", "LinUCB: ridge regression plus an upper-confidence bonus (U)", g,
-      [](const LinUcbOpts& o) { return ridge_build(o.alpha, o.lambda); },
-      structural_stage_keys());
+      [](const LinUcbOpts& o) { return ridge_build(o.alpha, o.lambda); }, structural_stage_keys());
 }
 
 StageEntry greedy_entry() {

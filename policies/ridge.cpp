@@ -52,15 +52,17 @@ namespace {
 constexpr int kLanes = 8;
 typedef double Lanes __attribute__((vector_size(kLanes * sizeof(double))));
 
-inline Lanes splat(double x) { return Lanes{x, x, x, x, x, x, x, x}; }
+inline Lanes splat(double x) {
+  return Lanes{x, x, x, x, x, x, x, x};
+}
 
 }  // namespace
 
 // Scores B·8 rows (B lane vectors) held transposed in zt[k*B + b]. Loading a row of Σ once for B
 // vectors halves the traffic on Σ for B = 2, which matters once Σ no longer fits in L1/L2.
 template <int B>
-static void score_block(const double* S, const double* theta, int m, const Lanes* zt,
-                        bool bonus, Lanes* mean, Lanes* quad) {
+static void score_block(const double* S, const double* theta, int m, const Lanes* zt, bool bonus,
+                        Lanes* mean, Lanes* quad) {
   for (int b = 0; b < B; ++b) mean[b] = quad[b] = splat(0.0);
   for (int j = 0; j < m; ++j)
     for (int b = 0; b < B; ++b) mean[b] += zt[j * B + b] * theta[j];

@@ -3,8 +3,9 @@
 // batched LinUCB score z·theta + alpha·sqrt(zᵀ Σ z).
 //
 // The scoring kernel processes rows in the lanes of a vector with a fixed order of operations per
-// lane, so an item's score does not depend on which other items are scored with it. That is what makes a two-stage system whose
-// nominators see every feature reproduce a single-stage learner bit for bit (spec invariant 1).
+// lane, so an item's score does not depend on which other items are scored with it. That is what
+// makes a two-stage system whose nominators see every feature reproduce a single-stage learner bit
+// for bit (spec invariant 1).
 #include <span>
 #include <vector>
 

@@ -12,7 +12,8 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Problems with files we read or write (unwritable output, full disk, corrupt journal): exit code 3.
+// Problems with files we read or write (unwritable output, full disk, corrupt journal): exit
+// code 3.
 class IoError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

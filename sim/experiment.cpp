@@ -85,8 +85,8 @@ toml::table parse_toml(const std::string& text, const std::string& path) {
   try {
     return toml::parse(text, path);
   } catch (const toml::parse_error& e) {
-    throw ConfigError(source_of(e.source()) + ": TOML syntax error: " +
-                      std::string(e.description()));
+    throw ConfigError(source_of(e.source()) +
+                      ": TOML syntax error: " + std::string(e.description()));
   }
 }
 
@@ -140,13 +140,13 @@ OptionGroup<ExperimentOpts> experiment_options() {
   OptionGroup<ExperimentOpts> g;
   g.add("name", &ExperimentOpts::name, "name of the experiment (default: the file name)")
       .add("description", &ExperimentOpts::description, "free text, copied to the output")
-      .add("seed", &ExperimentOpts::seed, "master seed of every random stream", at_least<int64_t>(0))
+      .add("seed", &ExperimentOpts::seed, "master seed of every random stream",
+           at_least<int64_t>(0))
       .add("replications", &ExperimentOpts::replications,
            "independent repetitions of every configuration", at_least<int64_t>(1))
       .add("horizon", &ExperimentOpts::horizon, "requests per replication", at_least<int64_t>(1))
       .add("checkpoints", &ExperimentOpts::checkpoints,
-           "evenly spaced points at which metrics are recorded (<= horizon)",
-           at_least<int64_t>(1));
+           "evenly spaced points at which metrics are recorded (<= horizon)", at_least<int64_t>(1));
   return g;
 }
 
@@ -209,9 +209,9 @@ OptionGroup<StageStructOpts> stage_struct_options() {
 }  // namespace
 
 const std::vector<std::string>& structural_stage_keys() {
-  static const std::vector<std::string> keys = {
-      "type",     "input",    "keep",         "replicas",        "pools",
-      "features", "train_on", "update_every", "update_interval"};
+  static const std::vector<std::string> keys = {"type",     "input",        "keep",
+                                                "replicas", "pools",        "features",
+                                                "train_on", "update_every", "update_interval"};
   return keys;
 }
 
@@ -264,15 +264,15 @@ ParsedStage parse_stage(const std::string& name, const toml::table& t, const Reg
   }
   StageStructOpts so = stage_struct_options().parse(t, path, "", ignore);
   if (so.type.empty())
-    throw ConfigError(source_of(t) + ": stage '" + name +
-                      "' needs a type, e.g. type = \"linucb\"; registered: " +
-                      join(Registry::names(reg.stages)));
+    throw ConfigError(
+        source_of(t) + ": stage '" + name +
+        "' needs a type, e.g. type = \"linucb\"; registered: " + join(Registry::names(reg.stages)));
   const StageEntry* entry = reg.stage(so.type);
   if (!entry) {
     const toml::node* tn = t.get("type");
     std::string hint = closest_match(so.type, Registry::names(reg.stages));
-    throw ConfigError(source_of(*tn) + ": key '" + path + ".type': unknown stage type '" +
-                      so.type + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+    throw ConfigError(source_of(*tn) + ": key '" + path + ".type': unknown stage type '" + so.type +
+                      "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                       "; registered: " + join(Registry::names(reg.stages)));
   }
   s.type = so.type;
@@ -323,9 +323,9 @@ ParsedStage parse_stage(const std::string& name, const toml::table& t, const Reg
       }
     } else {
       s.pools = PoolMode::explicit_list;
-      s.explicit_pools =
-          read_int_lists(*p, path + ".pools", "\"shared\", \"round_robin\" or a list of item id "
-                                              "lists, one per replica");
+      s.explicit_pools = read_int_lists(*p, path + ".pools",
+                                        "\"shared\", \"round_robin\" or a list of item id "
+                                        "lists, one per replica");
       if (static_cast<int>(s.explicit_pools.size()) != s.replicas)
         throw ConfigError(source_of(*p) + ": key '" + path + ".pools' lists " +
                           std::to_string(s.explicit_pools.size()) + " pools but replicas = " +
@@ -343,19 +343,19 @@ ParsedStage parse_stage(const std::string& name, const toml::table& t, const Reg
   if (const toml::node* f = t.get("features")) {
     if (auto i = f->value_exact<int64_t>()) {
       if (*i < 0 || *i > world.dim)
-        throw ConfigError(source_of(*f) + ": key '" + path + ".features' = " +
-                          std::to_string(*i) + " is out of range; allowed: 0 (all) to " +
-                          std::to_string(world.dim) + " (the world's feature dimension)");
+        throw ConfigError(source_of(*f) + ": key '" + path + ".features' = " + std::to_string(*i) +
+                          " is out of range; allowed: 0 (all) to " + std::to_string(world.dim) +
+                          " (the world's feature dimension)");
       s.feature_count = static_cast<int>(*i == world.dim ? 0 : *i);
     } else {
-      s.explicit_features = read_int_lists(
-          *f, path + ".features", "an integer (0 = all) or a list of feature-index lists");
+      s.explicit_features = read_int_lists(*f, path + ".features",
+                                           "an integer (0 = all) or a list of feature-index lists");
       if (s.explicit_features.size() != 1 &&
           static_cast<int>(s.explicit_features.size()) != s.replicas)
         throw ConfigError(source_of(*f) + ": key '" + path + ".features' lists " +
                           std::to_string(s.explicit_features.size()) +
-                          " subsets; give one, or one per replica (" +
-                          std::to_string(s.replicas) + ")");
+                          " subsets; give one, or one per replica (" + std::to_string(s.replicas) +
+                          ")");
       for (auto& fs : s.explicit_features) {
         std::sort(fs.begin(), fs.end());
         for (size_t j = 0; j < fs.size(); ++j)
@@ -376,13 +376,11 @@ ParsedStage parse_stage(const std::string& name, const toml::table& t, const Reg
   r.insert_or_assign("keep", static_cast<int64_t>(s.keep));
   r.insert_or_assign("replicas", static_cast<int64_t>(s.replicas));
   if (s.pools == PoolMode::explicit_list)
-    r.insert_or_assign("pools",
-                       OptionTraits<std::vector<std::vector<int64_t>>>::to_array(
-                           [&] {
-                             std::vector<std::vector<int64_t>> v;
-                             for (auto& p : s.explicit_pools) v.emplace_back(p.begin(), p.end());
-                             return v;
-                           }()));
+    r.insert_or_assign("pools", OptionTraits<std::vector<std::vector<int64_t>>>::to_array([&] {
+                         std::vector<std::vector<int64_t>> v;
+                         for (auto& p : s.explicit_pools) v.emplace_back(p.begin(), p.end());
+                         return v;
+                       }()));
   else
     r.insert_or_assign("pools", s.pools == PoolMode::shared ? "shared" : "round_robin");
   if (!s.explicit_features.empty()) {
@@ -458,9 +456,10 @@ void build_pipeline(Config& c, std::vector<ParsedStage>& parsed, const toml::tab
   for (int i = 0; i < n; ++i)
     if (consumers[i + 1] == 0) sinks.push_back(names[i]);
   if (sinks.size() != 1)
-    throw ConfigError(source_of(stages_table) + ": the pipeline must end in exactly one stage, "
-                      "but these feed no other stage: " + join(sinks) +
-                      "; connect them with `input` or remove them");
+    throw ConfigError(source_of(stages_table) +
+                      ": the pipeline must end in exactly one stage, "
+                      "but these feed no other stage: " +
+                      join(sinks) + "; connect them with `input` or remove them");
   std::vector<Graph::vertex_descriptor> topo;
   boost::topological_sort(g, std::back_inserter(topo));
   std::reverse(topo.begin(), topo.end());
@@ -495,17 +494,16 @@ void build_pipeline(Config& c, std::vector<ParsedStage>& parsed, const toml::tab
       for (auto& p : s.explicit_pools) per_replica = std::min<double>(per_replica, p.size());
     }
     if (s.keep > per_replica)
-      throw ConfigError((parsed[i].keep_node ? source_of(*parsed[i].keep_node)
-                                             : source_of(stages_table)) +
-                        ": key 'stages." + s.name + ".keep' = " + std::to_string(s.keep) +
-                        " but each replica receives at most " +
-                        std::to_string(static_cast<long long>(per_replica)) +
-                        " candidates; lower keep or give the stage a larger pool");
+      throw ConfigError(
+          (parsed[i].keep_node ? source_of(*parsed[i].keep_node) : source_of(stages_table)) +
+          ": key 'stages." + s.name + ".keep' = " + std::to_string(s.keep) +
+          " but each replica receives at most " +
+          std::to_string(static_cast<long long>(per_replica)) +
+          " candidates; lower keep or give the stage a larger pool");
     out_count[i + 1] = std::min<double>(static_cast<double>(s.keep) * s.replicas, c.world.items);
-    const int dim = s.feature_count ? s.feature_count
-                    : s.explicit_features.empty()
-                        ? c.world.dim
-                        : static_cast<int>(s.explicit_features[0].size());
+    const int dim = s.feature_count               ? s.feature_count
+                    : s.explicit_features.empty() ? c.world.dim
+                                                  : static_cast<int>(s.explicit_features[0].size());
     c.cost += s.replicas * s.build.cost(per_replica, dim);
     std::string& ln = c.level_names[level[i + 1] - 1];
     ln += (ln.empty() ? "" : "+") + s.name;
@@ -556,9 +554,10 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   ExperimentOpts eo = experiment_options().parse(table_or_empty("experiment"), "experiment", "");
   if (eo.checkpoints > eo.horizon) {
     const toml::node* at = table_or_empty("experiment").get("checkpoints");
-    throw ConfigError((at ? source_of(*at) : file) + ": key 'experiment.checkpoints' = " +
-                      std::to_string(eo.checkpoints) + " exceeds horizon = " +
-                      std::to_string(eo.horizon) + "; use at most one checkpoint per request");
+    throw ConfigError((at ? source_of(*at) : file) +
+                      ": key 'experiment.checkpoints' = " + std::to_string(eo.checkpoints) +
+                      " exceeds horizon = " + std::to_string(eo.horizon) +
+                      "; use at most one checkpoint per request");
   }
   if (!global.set) {
     global.exp = eo;
@@ -599,8 +598,10 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   // World.
   const toml::node* wn = doc.get("world");
   if (!wn)
-    throw ConfigError(file + ": missing [world] table; e.g. [world] type = \"linear\"; "
-                      "registered worlds: " + join(Registry::names(reg.worlds)));
+    throw ConfigError(file +
+                      ": missing [world] table; e.g. [world] type = \"linear\"; "
+                      "registered worlds: " +
+                      join(Registry::names(reg.worlds)));
   const toml::table& wt = *wn->as_table();
   const toml::node* wtype = wt.get("type");
   if (!wtype || !wtype->is_string())
@@ -621,7 +622,8 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   // Stages.
   const toml::node* sn = doc.get("stages");
   if (!sn || sn->as_table()->empty())
-    throw ConfigError(file + ": no stages; add at least one, e.g. [stages.policy] type = "
+    throw ConfigError(file +
+                      ": no stages; add at least one, e.g. [stages.policy] type = "
                       "\"linucb\"");
   const toml::table& st = *sn->as_table();
   std::vector<ParsedStage> parsed;
@@ -629,7 +631,8 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   for (const auto& [k, v] : st) {
     std::string name(k.str());
     if (name == "items")
-      throw ConfigError(where(k, &v) + ": 'items' is reserved for the world's item pool; rename "
+      throw ConfigError(where(k, &v) +
+                        ": 'items' is reserved for the world's item pool; rename "
                         "the stage");
     if (!v.is_table())
       throw ConfigError(where(k, &v) + ": 'stages." + name + "' must be a table, e.g. [stages." +
@@ -655,11 +658,12 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   for (const auto& [k, v] : mt) {
     std::string type(k.str());
     const MetricEntry* me = reg.metric(type);
-    if (!me)
-      throw_unknown_key(k, "metrics." + type, "metrics", Registry::names(reg.metrics), &v);
+    if (!me) throw_unknown_key(k, "metrics." + type, "metrics", Registry::names(reg.metrics), &v);
     if (!v.is_table())
-      throw ConfigError(where(k, &v) + ": 'metrics." + type + "' must be a table (may be empty: "
-                        "[metrics." + type + "])");
+      throw ConfigError(where(k, &v) + ": 'metrics." + type +
+                        "' must be a table (may be empty: "
+                        "[metrics." +
+                        type + "])");
     toml::table r;
     MetricSpec spec;
     spec.type = type;
@@ -796,7 +800,8 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
         if (ra)
           for (const toml::node& x : *ra) ok = ok && x.is_string();
         if (!ok)
-          throw ConfigError(source_of(*rm) + ": key 'variant.remove' must be a list of key paths, "
+          throw ConfigError(source_of(*rm) +
+                            ": key 'variant.remove' must be a list of key paths, "
                             "e.g. [\"stages.ranker\"]");
       }
       ex.variants.push_back(nm);
@@ -856,8 +861,7 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
         toml::node& value = *arr->get(idx[a]);
         std::ostringstream os;
         if (value.is_table()) {
-          os << toml::toml_formatter(*value.as_table(),
-                                     toml::format_flags::none);
+          os << toml::toml_formatter(*value.as_table(), toml::format_flags::none);
           std::string txt = os.str();
           std::replace(txt.begin(), txt.end(), '\n', ' ');
           grid_values.emplace_back(axes[a].name, txt);
@@ -893,11 +897,11 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
         vt.erase("remove");
         for (const std::string& r : removes) {
           auto p = split_path(r, source_of(vt));
-          toml::node* parent = p.size() == 1 ? &doc : const_cast<toml::node*>(lookup(
-                                                          doc, {p.begin(), p.end() - 1}));
+          toml::node* parent =
+              p.size() == 1 ? &doc : const_cast<toml::node*>(lookup(doc, {p.begin(), p.end() - 1}));
           if (!parent || !parent->is_table() || !parent->as_table()->get(p.back()))
-            throw ConfigError(source_of(vt) + ": variant '" + vname +
-                              "' removes '" + r + "', which does not exist");
+            throw ConfigError(source_of(vt) + ": variant '" + vname + "' removes '" + r +
+                              "', which does not exist");
           parent->as_table()->erase(p.back());
         }
         merge_variant(doc, vt, "");
@@ -937,8 +941,9 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
 
 std::vector<std::pair<std::string, std::vector<ParamInfo>>> engine_option_info() {
   std::vector<ParamInfo> stage = stage_struct_options().info();
-  stage.push_back({"input", "string or array", "\"items\"", "",
-                   "\"items\" (the world's item pool) or the stage(s) whose output this one ranks"});
+  stage.push_back(
+      {"input", "string or array", "\"items\"", "",
+       "\"items\" (the world's item pool) or the stage(s) whose output this one ranks"});
   stage.push_back({"pools", "string or array", "\"shared\" (1 replica), \"round_robin\"",
                    "\"shared\", \"round_robin\", or one item-id list per replica",
                    "how replicas split their input: all see everything, a random deal, or given"});
@@ -954,7 +959,8 @@ std::vector<std::pair<std::string, std::vector<ParamInfo>>> engine_option_info()
 Experiment load_experiment(const std::string& path, const LoadOptions& opts, const Registry& reg) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    throw ConfigError(path + ": cannot open the experiment file; check the path (e.g. "
+    throw ConfigError(path +
+                      ": cannot open the experiment file; check the path (e.g. "
                       "experiments/quickstart.toml)");
   std::stringstream ss;
   ss << in.rdbuf();

@@ -39,9 +39,9 @@ struct MetricSpec {
 
 struct Config {
   std::size_t index = 0;
-  std::string variant;                                       // "" when the file has no variants
-  std::vector<std::pair<std::string, std::string>> grid;     // axis -> value (TOML text)
-  std::string resolved;                                      // resolved TOML, defaults filled in
+  std::string variant;                                    // "" when the file has no variants
+  std::vector<std::pair<std::string, std::string>> grid;  // axis -> value (TOML text)
+  std::string resolved;                                   // resolved TOML, defaults filled in
   std::uint64_t world_scope = 0;   // selects world streams: equal worlds share draws
   std::uint64_t system_scope = 0;  // selects the stages' streams (pipeline structure only)
   std::int64_t horizon = 0;

@@ -5,11 +5,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 
 #include "sim/errors.hpp"
@@ -64,7 +64,8 @@ Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& r
   struct stat st;
   const bool exists = ::stat(path_.c_str(), &st) == 0;
   if (exists && !resume)
-    throw IoError(path_ + ": an interrupted run left this journal; continue it with --resume, or "
+    throw IoError(path_ +
+                  ": an interrupted run left this journal; continue it with --resume, or "
                   "delete it to start over");
   if (exists) {
     const std::size_t good = load(path_, ex, results, records_read_);
@@ -94,7 +95,8 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
     throw IoError(path + ": not a stagesim journal; delete it or choose another --out");
   if (got.hash != h.hash || got.configs != h.configs || got.replications != h.replications ||
       got.series != h.series || got.checkpoints != h.checkpoints)
-    throw ConfigError(path + ": the journal belongs to a different experiment (the file, --set or "
+    throw ConfigError(path +
+                      ": the journal belongs to a different experiment (the file, --set or "
                       "--seed changed); rerun with the original settings, or delete the journal "
                       "to start over");
   // Complete, checksummed records only; a torn last record (killed mid-write) ends the scan.

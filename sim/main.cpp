@@ -97,11 +97,12 @@ int cmd_check(const std::vector<std::string>& args) {
   for (const Config& c : ex.configs) cost += c.cost * static_cast<double>(ex.replications);
   const std::size_t units = plan_units(ex).size();
   std::printf("%s: ok\n", ex.path.c_str());
-  std::printf("experiment %s: %zu configurations (%zu grid axes, %zu variants) x %lld "
-              "replications = %zu tasks in %zu units\n",
-              ex.name.c_str(), ex.configs.size(), ex.grid_axes.size(),
-              std::max<std::size_t>(1, ex.variants.size()),
-              static_cast<long long>(ex.replications), ex.task_count(), units);
+  std::printf(
+      "experiment %s: %zu configurations (%zu grid axes, %zu variants) x %lld "
+      "replications = %zu tasks in %zu units\n",
+      ex.name.c_str(), ex.configs.size(), ex.grid_axes.size(),
+      std::max<std::size_t>(1, ex.variants.size()), static_cast<long long>(ex.replications),
+      ex.task_count(), units);
   std::printf("series: ");
   for (std::size_t i = 0; i < ex.series.size(); ++i)
     std::printf("%s%s", i ? ", " : "", ex.series[i].name.c_str());
@@ -142,8 +143,8 @@ int cmd_run(const std::vector<std::string>& args) {
     const std::string sh = vm["shard"].as<std::string>();
     int i = -1, n = 0;
     char slash = 0, extra = 0;
-    if (std::sscanf(sh.c_str(), "%d%c%d%c", &i, &slash, &n, &extra) != 3 || slash != '/' ||
-        n < 1 || i < 0 || i >= n)
+    if (std::sscanf(sh.c_str(), "%d%c%d%c", &i, &slash, &n, &extra) != 3 || slash != '/' || n < 1 ||
+        i < 0 || i >= n)
       throw ConfigError("--shard " + sh + ": expected i/n with 0 <= i < n, e.g. --shard 0/8");
     ro.shard_index = i;
     ro.shard_count = n;
@@ -171,8 +172,9 @@ int cmd_run(const std::vector<std::string>& args) {
 
 int cmd_merge(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help") {
-    std::printf("usage: stagesim merge OUT PART.h5...\n"
-                "Combines the partial files written by `stagesim run --shard i/n` into OUT.\n");
+    std::printf(
+        "usage: stagesim merge OUT PART.h5...\n"
+        "Combines the partial files written by `stagesim run --shard i/n` into OUT.\n");
     return args.empty() ? 2 : 0;
   }
   if (args.size() < 2) throw ConfigError("stagesim merge: give OUT and at least one part");
@@ -202,8 +204,9 @@ int cmd_slurm(const std::vector<std::string>& args) {
   Experiment ex = load_experiment(vm["file"].as<std::string>(), lo, builtin_registry());
   SlurmOptions so;
   so.experiment = std::filesystem::absolute(vm["file"].as<std::string>()).string();
-  so.out = std::filesystem::absolute(vm.count("out") ? vm["out"].as<std::string>() : ex.name + ".h5")
-               .string();
+  so.out =
+      std::filesystem::absolute(vm.count("out") ? vm["out"].as<std::string>() : ex.name + ".h5")
+          .string();
   so.binary = vm.count("binary") ? vm["binary"].as<std::string>()
                                  : std::filesystem::canonical("/proc/self/exe").string();
   so.array = vm["array"].as<int>();

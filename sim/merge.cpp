@@ -24,8 +24,9 @@ void merge_parts(const std::string& out, const std::vector<std::string>& parts,
   char mine[32];
   std::snprintf(mine, sizeof mine, "%016llx", static_cast<unsigned long long>(ex.hash));
   if (hash != mine)
-    throw ConfigError(first + ": written by a different stagesim version (experiment hash " +
-                      hash + ", this version computes " + mine + "); merge with the version "
+    throw ConfigError(first + ": written by a different stagesim version (experiment hash " + hash +
+                      ", this version computes " + mine +
+                      "); merge with the version "
                       "that ran the shards");
   const std::size_t C = ex.configs.size(), R = static_cast<std::size_t>(ex.replications),
                     P = static_cast<std::size_t>(ex.checkpoints), S = ex.series.size();

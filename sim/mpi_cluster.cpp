@@ -55,6 +55,8 @@ class MpiCluster final : public Cluster {
 
 }  // namespace
 
-std::unique_ptr<Cluster> make_mpi_cluster() { return std::make_unique<MpiCluster>(); }
+std::unique_ptr<Cluster> make_mpi_cluster() {
+  return std::make_unique<MpiCluster>();
+}
 
 }  // namespace stagesim

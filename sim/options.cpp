@@ -12,7 +12,9 @@ std::string source_of(const toml::source_region& r) {
   return file + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
 }
 
-std::string source_of(const toml::node& n) { return source_of(n.source()); }
+std::string source_of(const toml::node& n) {
+  return source_of(n.source());
+}
 
 std::string format_number(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";

@@ -35,7 +35,8 @@ std::string closest_match(const std::string& word, const std::vector<std::string
 // Throws the standard "unknown key" error for `key` found at `path` (a dotted key path).
 // `value` locates the error when the key itself has no position (keys set by grids or --set).
 [[noreturn]] void throw_unknown_key(const toml::key& key, const std::string& path,
-                                    const std::string& owner, const std::vector<std::string>& allowed,
+                                    const std::string& owner,
+                                    const std::vector<std::string>& allowed,
                                     const toml::node* value = nullptr);
 
 std::string format_number(double v);
@@ -52,7 +53,9 @@ struct OptionTraits<double> {
     if (auto v = n.value_exact<int64_t>()) return static_cast<double>(*v);
     return std::nullopt;
   }
-  static void write(toml::table& t, const std::string& key, double v) { t.insert_or_assign(key, v); }
+  static void write(toml::table& t, const std::string& key, double v) {
+    t.insert_or_assign(key, v);
+  }
   static std::string text(double v) { return format_number(v); }
 };
 
@@ -60,7 +63,9 @@ template <>
 struct OptionTraits<int64_t> {
   static constexpr const char* type_name = "integer";
   static std::optional<int64_t> read(const toml::node& n) { return n.value_exact<int64_t>(); }
-  static void write(toml::table& t, const std::string& key, int64_t v) { t.insert_or_assign(key, v); }
+  static void write(toml::table& t, const std::string& key, int64_t v) {
+    t.insert_or_assign(key, v);
+  }
   static std::string text(int64_t v) { return std::to_string(v); }
 };
 
@@ -217,8 +222,8 @@ class OptionGroup {
   }
 
   // Reads every key of `t` (which must all be declared, except those in `ignore`) into an Opts
-  // that starts from the defaults. `path` is the dotted key path of `t`, `owner` names the component
-  // for messages ("stage type 'linucb'").
+  // that starts from the defaults. `path` is the dotted key path of `t`, `owner` names the
+  // component for messages ("stage type 'linucb'").
   Opts parse(const toml::table& t, const std::string& path, const std::string& owner,
              const std::vector<std::string>& ignore = {}) const {
     Opts o{};

@@ -47,8 +47,7 @@ hid_t string_type() {
 void attr_string(hid_t obj, const char* name, const std::string& value, const std::string& path) {
   H t(string_type(), H5Tclose);
   H space(H5Screate(H5S_SCALAR), H5Sclose);
-  H a(check_id(H5Acreate2(obj, name, t, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute",
-               path),
+  H a(check_id(H5Acreate2(obj, name, t, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute", path),
       H5Aclose);
   const char* p = value.c_str();
   check(H5Awrite(a, t, &p), "write attribute", path);
@@ -94,7 +93,8 @@ void write_array(hid_t loc, const std::string& name, hid_t type, const std::vect
   H d(check_id(H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                "create dataset " + name, path),
       H5Dclose);
-  if (total > 0) check(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + name, path);
+  if (total > 0)
+    check(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + name, path);
 }
 
 std::string sanitize(std::string s) {
@@ -112,7 +112,8 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
   {
     hid_t fid = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (fid < 0)
-      throw IoError(path + ": cannot create the output file; check that the directory exists and "
+      throw IoError(path +
+                    ": cannot create the output file; check that the directory exists and "
                     "is writable");
     H f(fid, H5Fclose);
     attr_string(f, "format", "stagesim-results-1", tmp);
@@ -260,7 +261,8 @@ std::uint64_t read_u64_attribute(const std::string& path, const std::string& nam
   if (aid < 0) throw IoError(path + ": no attribute " + name + " (not a stagesim results file?)");
   H a(aid, H5Aclose);
   unsigned long long v = 0;
-  if (H5Aread(a, H5T_NATIVE_ULLONG, &v) < 0) throw IoError(path + ": cannot read attribute " + name);
+  if (H5Aread(a, H5T_NATIVE_ULLONG, &v) < 0)
+    throw IoError(path + ": cannot read attribute " + name);
   return v;
 }
 

@@ -27,7 +27,8 @@ struct RunInfo {
   std::string shard;  // "i/n" for a partial file written by --shard, else ""
 };
 
-// Writes atomically (temporary file, then rename). Throws IoError; never leaves a half file at path.
+// Writes atomically (temporary file, then rename). Throws IoError; never leaves a half file at
+// path.
 void write_results(const std::string& path, const Experiment& ex, const Results& results,
                    const RunInfo& info);
 

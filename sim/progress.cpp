@@ -14,7 +14,9 @@ Progress::Progress(std::size_t total, std::size_t already_done, bool enabled, st
       start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 
-void Progress::advance(std::size_t tasks) { set(done_ + tasks); }
+void Progress::advance(std::size_t tasks) {
+  set(done_ + tasks);
+}
 
 void Progress::set(std::size_t done) {
   done_ = done;

@@ -1,9 +1,9 @@
 #pragma once
 // Random streams. Every stream is selected by (master seed, key, replication, purpose) so that a
-// task's numbers never depend on which thread, rank or order ran it, and so that systems which share a
-// world configuration draw identical contexts and noise in the same replication (common random
-// numbers). Boost.Random engines and distributions are used because their output is specified
-// exactly, unlike std:: distributions which differ between standard libraries.
+// task's numbers never depend on which thread, rank or order ran it, and so that systems which
+// share a world configuration draw identical contexts and noise in the same replication (common
+// random numbers). Boost.Random engines and distributions are used because their output is
+// specified exactly, unlike std:: distributions which differ between standard libraries.
 #include <cstdint>
 #include <string_view>
 

@@ -10,11 +10,11 @@ namespace stagesim {
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 struct Request {
-  std::int64_t index = 0;  // 0-based request number within the replication
-  double time = 0.0;       // arrival time (requests per unit time = the arrival rate)
-  double delay_draw = 0.0; // an Exp(1) variate shared by all systems, scaled by their delay model
-  std::int64_t user = -1;  // user id for worlds with identities, -1 otherwise
-  RowMatrix features;      // items × dim, one row per item (empty for worlds without features)
+  std::int64_t index = 0;   // 0-based request number within the replication
+  double time = 0.0;        // arrival time (requests per unit time = the arrival rate)
+  double delay_draw = 0.0;  // an Exp(1) variate shared by all systems, scaled by their delay model
+  std::int64_t user = -1;   // user id for worlds with identities, -1 otherwise
+  RowMatrix features;       // items × dim, one row per item (empty for worlds without features)
   // Expected reward of every item (the oracle for regret): a view, either of mean_storage or of a
   // world's table row, so tabular worlds need not copy a row per request.
   Eigen::Map<const Eigen::VectorXd> mean{nullptr, 0};

@@ -9,7 +9,8 @@ namespace stagesim {
 
 struct Results {
   std::size_t configs = 0, replications = 0, series = 0, checkpoints = 0;
-  std::vector<std::vector<double>> cells;  // index config * replications + replication; empty = not run
+  std::vector<std::vector<double>>
+      cells;  // index config * replications + replication; empty = not run
 
   void reset(std::size_t c, std::size_t r, std::size_t s, std::size_t p) {
     configs = c;

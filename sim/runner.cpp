@@ -14,8 +14,8 @@
 
 #include <boost/random/exponential_distribution.hpp>
 
-#include "sim/errors.hpp"
 #include "sim/cluster.hpp"
+#include "sim/errors.hpp"
 #include "sim/journal.hpp"
 #include "sim/output.hpp"
 #include "sim/progress.hpp"
@@ -92,7 +92,8 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
       r.system->serve(req, *world);
       if (r.next < P && i + 1 == r.cfg->checkpoint_steps[r.next]) {
         r.system->record(r.snapshot);
-        for (std::size_t s = 0; s < r.snapshot.size(); ++s) r.values[s * P + r.next] = r.snapshot[s];
+        for (std::size_t s = 0; s < r.snapshot.size(); ++s)
+          r.values[s * P + r.next] = r.snapshot[s];
         ++r.next;
       }
     }
@@ -172,7 +173,8 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
     try {
       std::vector<std::string> journals = Journal::list(base);
       if (!journals.empty() && !opts.resume)
-        throw IoError(journals[0] + ": an interrupted run left this journal; continue it with "
+        throw IoError(journals[0] +
+                      ": an interrupted run left this journal; continue it with "
                       "--resume, or delete it to start over");
       Results seen;
       seen.reset(C, R, ex.series.size(), static_cast<std::size_t>(ex.checkpoints));
@@ -280,8 +282,9 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
   if (cluster.any(error != nullptr)) {
     if (error) std::rethrow_exception(error);
     if (rank == 0)
-      throw TaskError("a task failed on another rank (reported above); finished tasks are kept in "
-                      "the journals — fix and rerun with --resume");
+      throw TaskError(
+          "a task failed on another rank (reported above); finished tasks are kept in "
+          "the journals — fix and rerun with --resume");
     throw ReportedElsewhere(1);
   }
   progress.set(shard_tasks);

@@ -49,7 +49,8 @@ class TaskError : public std::runtime_error {
 // Thrown on ranks other than the one that reports an error, so the error is printed once.
 class ReportedElsewhere : public std::runtime_error {
  public:
-  explicit ReportedElsewhere(int code) : std::runtime_error("reported by another rank"), code(code) {}
+  explicit ReportedElsewhere(int code)
+      : std::runtime_error("reported by another rank"), code(code) {}
   int code;
 };
 

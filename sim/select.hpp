@@ -1,7 +1,7 @@
 #pragma once
-// Choosing the best items by score. Exact ties are broken uniformly at random; the generator is only
-// consumed when a tie actually occurs, so tie-free runs do not depend on how many draws a tie-break
-// would have needed.
+// Choosing the best items by score. Exact ties are broken uniformly at random; the generator is
+// only consumed when a tie actually occurs, so tie-free runs do not depend on how many draws a
+// tie-break would have needed.
 #include <span>
 #include <vector>
 

@@ -42,7 +42,8 @@ std::string slurm_script(const SlurmOptions& o, const std::string& name) {
     << "if [ \"$i\" = 0 ]; then\n"
     << "  parts=\"\"\n"
     << "  for k in $(seq 0 $((SHARDS - 1))); do parts=\"$parts ${OUT}.part$k.h5\"; done\n"
-    << "  sbatch --job-name=stagesim-" << name << "-merge --dependency=afterok:${SLURM_ARRAY_JOB_ID} "
+    << "  sbatch --job-name=stagesim-" << name
+    << "-merge --dependency=afterok:${SLURM_ARRAY_JOB_ID} "
     << "--time=00:30:00 --cpus-per-task=1 --mem=" << o.mem << " --output=stagesim-" << name
     << "-merge-%j.log \\\n"
     << "    --wrap \"$STAGESIM merge $OUT $parts\"\n"

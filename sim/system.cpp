@@ -18,8 +18,8 @@ struct System::Instance {
   bool static_input = false;
   std::vector<int> cands, selected;
   std::vector<double> weights;
-  std::vector<Feedback> buffer;                 // feedback waiting for the next update
-  std::vector<std::shared_ptr<Record>> held;    // keeps the buffered feedback's data alive
+  std::vector<Feedback> buffer;               // feedback waiting for the next update
+  std::vector<std::shared_ptr<Record>> held;  // keeps the buffered feedback's data alive
 };
 
 // Everything a delayed or batched feedback needs after the request has been served.
@@ -47,7 +47,8 @@ System::System(const Config& cfg, const StreamKey& key, int world_items, int wor
   for (int e = 0; e < n_entries; ++e) {
     const StageSpec& s = cfg.stages[e];
     level_entries_[cfg.stage_level[e]].push_back(e);
-    for (const std::string& in : s.inputs) entry_inputs_[e].push_back(in == "items" ? -1 : index[in]);
+    for (const std::string& in : s.inputs)
+      entry_inputs_[e].push_back(in == "items" ? -1 : index[in]);
     const bool static_input = s.inputs.size() == 1 && s.inputs[0] == "items";
     if (s.update_every != 1 || s.update_interval > 0) immediate_ = false;
     // Pools: drawn from the system's stream, so systems differ only through their own choices.
@@ -114,7 +115,9 @@ System::System(const Config& cfg, const StreamKey& key, int world_items, int wor
 
 System::~System() = default;
 
-std::size_t System::series_count() const { return metric_offset_.back(); }
+std::size_t System::series_count() const {
+  return metric_offset_.back();
+}
 
 void System::serve(const std::shared_ptr<const Request>& req_ptr, const World& world) {
   const Request& req = *req_ptr;
@@ -198,7 +201,7 @@ void System::serve(const std::shared_ptr<const Request>& req_ptr, const World& w
       if (mode == TrainOn::own_pool && !inst.in_pool.empty()) w = inst.in_pool[a] ? 1.0 : 0.0;
       if (mode == TrainOn::own_nominee)
         w = std::find(inst.selected.begin(), inst.selected.end(), a) != inst.selected.end() ? 1.0
-                                                                                           : 0.0;
+                                                                                            : 0.0;
       inst.weights[l] = w;
     }
   }

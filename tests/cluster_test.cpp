@@ -19,7 +19,9 @@ using namespace stagesim::test;
 
 namespace {
 
-std::string quickstart() { return source_dir() + "/experiments/quickstart.toml"; }
+std::string quickstart() {
+  return source_dir() + "/experiments/quickstart.toml";
+}
 
 // A small two-stage system (nominators with feature subsets and pools, ranker), two variants.
 const char* kTwoStage = R"(
@@ -126,13 +128,14 @@ TEST(Cluster, SlurmScriptIsValidBashAndMerges) {
   EXPECT_NE(r.output.find("experiment.replications=8"), std::string::npos);
   // Run every array task locally as Slurm would (sbatch stubbed out), then the merge step.
   for (int i = 0; i < 4; ++i) {
-    auto s = run_command("bash -c 'sbatch() { :; }; export -f sbatch; SLURM_ARRAY_TASK_ID=" +
-                         std::to_string(i) + " SLURM_ARRAY_JOB_ID=1 bash " +
-                         (dir / "job.sh").string() + "'");
+    auto s = run_command(
+        "bash -c 'sbatch() { :; }; export -f sbatch; SLURM_ARRAY_TASK_ID=" + std::to_string(i) +
+        " SLURM_ARRAY_JOB_ID=1 bash " + (dir / "job.sh").string() + "'");
     ASSERT_EQ(s.exit_code, 0) << s.output;
   }
   std::string parts;
-  for (int i = 0; i < 4; ++i) parts += " " + (dir / ("q.h5.part" + std::to_string(i) + ".h5")).string();
+  for (int i = 0; i < 4; ++i)
+    parts += " " + (dir / ("q.h5.part" + std::to_string(i) + ".h5")).string();
   run_ok(stagesim_binary() + " merge " + (dir / "q.h5").string() + parts);
   run_ok(stagesim_binary() + " run " + quickstart() +
          " --quiet --set experiment.replications=8 --out " + (dir / "ref.h5").string());
@@ -178,7 +181,8 @@ TEST(Cluster, MpiRankKilledMidwayResumes) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     setpgid(0, 0);
-    std::string cmd = mpirun(2) + " run " + quickstart() + sets + " --quiet --threads 1 --out " + out;
+    std::string cmd =
+        mpirun(2) + " run " + quickstart() + sets + " --quiet --threads 1 --out " + out;
     execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), (char*)nullptr);
     _exit(127);
   }
@@ -208,7 +212,8 @@ TEST(Cluster, MpiRankKilledMidwayResumes) {
   kill(-pid, SIGKILL);  // whatever mpirun left behind
   ASSERT_TRUE(killed) << "could not catch the run midway";
   ASSERT_FALSE(std::filesystem::exists(out));
-  auto r = run_command(mpirun(3) + " run " + quickstart() + sets + " --resume --threads 1 --out " + out);
+  auto r =
+      run_command(mpirun(3) + " run " + quickstart() + sets + " --resume --threads 1 --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("resumed from the journal"), std::string::npos);
   expect_same_results(ref, out);

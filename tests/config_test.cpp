@@ -112,8 +112,8 @@ stages.ranker.type = "greedy"
   EXPECT_EQ(ex.configs[7].world.dim, 4);
   EXPECT_EQ(ex.configs[7].stages[0].feature_count, 2);
   // --set on a grid axis replaces its values.
-  Experiment one = parse(std::string(kBase) + "[grid]\n\"world.items\" = [10, 20]\n",
-                         {"world.items=7"});
+  Experiment one =
+      parse(std::string(kBase) + "[grid]\n\"world.items\" = [10, 20]\n", {"world.items=7"});
   ASSERT_EQ(one.configs.size(), 1u);
   EXPECT_EQ(one.configs[0].world.items, 7);
 }
@@ -135,7 +135,8 @@ input = "a"
 )";
   std::string m = error_of(two);
   EXPECT_HAS(m, "cycle");
-  m = error_of(std::string(kBase) + "input = \"nominaters\"\n[stages.nominators]\ntype = \"greedy\"\n");
+  m = error_of(std::string(kBase) +
+               "input = \"nominaters\"\n[stages.nominators]\ntype = \"greedy\"\n");
   EXPECT_HAS(m, "test.toml:11");
   EXPECT_HAS(m, "'nominaters' is not a stage");
   EXPECT_HAS(m, "did you mean 'nominators'");

@@ -98,8 +98,7 @@ TEST(Engine, FeedbackTimingEquivalences) {
   auto same = [&](std::vector<std::string> sets) {
     Experiment ex = parse(kSingle, sets);
     Results r = run_all(ex);
-    for (std::size_t rep = 0; rep < 3; ++rep)
-      EXPECT_EQ(r.cell(0, rep), r0.cell(0, rep)) << sets[0];
+    for (std::size_t rep = 0; rep < 3; ++rep) EXPECT_EQ(r.cell(0, rep), r0.cell(0, rep)) << sets[0];
   };
   same({"feedback.delay=\"fixed\"", "feedback.delay_mean=0.5"});
   same({"stages.policy.update_every=1", "feedback.delay=\"fixed\"", "feedback.delay_mean=0.0"});
@@ -165,8 +164,8 @@ update_every = 4
   run_unit(ex, plan_units(ex)[0]);
   EXPECT_EQ(batches, (std::vector<std::size_t>{4, 4}));  // the last 2 feedbacks wait past T
   batches.clear();
-  Experiment clock = parse_experiment(text, "t.toml", {{"stages.p.update_interval=2.5"}, {}},
-                                      probe_registry());
+  Experiment clock =
+      parse_experiment(text, "t.toml", {{"stages.p.update_interval=2.5"}, {}}, probe_registry());
   run_unit(clock, plan_units(clock)[0]);
   // Requests arrive at t = 0..9; clock updates at 2.5, 5, 7.5 see 3, 2 and 3 feedbacks.
   EXPECT_EQ(batches, (std::vector<std::size_t>{3, 2, 3}));

@@ -29,7 +29,8 @@ TEST(Ridge, ShermanMorrisonMatchesDirectInverseAfter1000Updates) {
   }
   const Eigen::MatrixXd direct = gram.inverse();
   // 1000 rank-one updates accumulate rounding of order (updates × eps × cond); cond(gram) here is
-  // about 1e3/1 (eigenvalues ~ n·1 vs λ), so 1e-9 relative leaves a wide margin above 1e-16·1e3·1e3.
+  // about 1e3/1 (eigenvalues ~ n·1 vs λ), so 1e-9 relative leaves a wide margin above
+  // 1e-16·1e3·1e3.
   const double rel = (ridge.sigma() - direct).norm() / direct.norm();
   EXPECT_LT(rel, 1e-9);
   const Eigen::VectorXd theta = gram.ldlt().solve(b);

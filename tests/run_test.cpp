@@ -18,7 +18,9 @@ using namespace stagesim::test;
 
 namespace {
 
-std::string quickstart() { return source_dir() + "/experiments/quickstart.toml"; }
+std::string quickstart() {
+  return source_dir() + "/experiments/quickstart.toml";
+}
 
 // Every metric dataset of two files must be equal bit for bit.
 void expect_same_results(const std::string& a, const std::string& b) {
@@ -83,8 +85,7 @@ TEST(Run, OutputFileIsSelfDescribing) {
 
 TEST(Run, KilledRunResumesToIdenticalFile) {
   auto dir = scratch_dir("resume");
-  const std::string sets =
-      " --set experiment.horizon=20000 --set experiment.replications=12";
+  const std::string sets = " --set experiment.horizon=20000 --set experiment.replications=12";
   const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string();
   run(quickstart() + sets + " --threads 1 --out " + ref);
   pid_t pid = fork();

@@ -60,13 +60,17 @@ inline CommandResult run_command(const std::string& cmd) {
   return r;
 }
 
-inline std::string stagesim_binary() { return STAGESIM_BINARY; }
-inline std::string source_dir() { return STAGESIM_SOURCE_DIR; }
+inline std::string stagesim_binary() {
+  return STAGESIM_BINARY;
+}
+inline std::string source_dir() {
+  return STAGESIM_SOURCE_DIR;
+}
 
 // A fresh scratch directory per test.
 inline std::filesystem::path scratch_dir(const std::string& name) {
-  auto d = std::filesystem::temp_directory_path() / ("stagesim_test_" + name + "_" +
-                                                     std::to_string(::getpid()));
+  auto d = std::filesystem::temp_directory_path() /
+           ("stagesim_test_" + name + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;

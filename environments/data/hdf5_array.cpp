@@ -77,6 +77,12 @@ bool Hdf5HasDataset(const std::filesystem::path& file, const std::string& datase
 
 template <class T>
 DenseMatrix<T> ReadHdf5Matrix(const std::filesystem::path& file, const std::string& dataset) {
+  return ReadHdf5MatrixColumns<T>(file, dataset, 0);
+}
+
+template <class T>
+DenseMatrix<T> ReadHdf5MatrixColumns(const std::filesystem::path& file,
+                                     const std::string& dataset, std::int64_t max_cols) {
   QuietErrors quiet;
   const std::string name = file.string();
   std::error_code ec;
@@ -110,9 +116,17 @@ DenseMatrix<T> ReadHdf5Matrix(const std::filesystem::path& file, const std::stri
   }
   hsize_t dims[2] = {0, 0};
   H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  if (max_cols > 0 && static_cast<hsize_t>(max_cols) < dims[1]) dims[1] = static_cast<hsize_t>(max_cols);
   DenseMatrix<T> m(static_cast<std::int64_t>(dims[0]), static_cast<std::int64_t>(dims[1]));
-  if (!m.values.empty() &&
-      H5Dread(d.get(), MemType<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, m.values.data()) < 0) {
+  if (m.values.empty()) return m;
+  // A hyperslab of the leading columns: HDF5 reads only what is kept.
+  const hsize_t start[2] = {0, 0};
+  if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, dims, nullptr) < 0) {
+    throw DataError(name, "cannot select columns of dataset '" + dataset + "'",
+                    "the file may be corrupt");
+  }
+  Handle mem(H5Screate_simple(2, dims, nullptr), H5Sclose);
+  if (H5Dread(d.get(), MemType<T>(), mem.get(), space.get(), H5P_DEFAULT, m.values.data()) < 0) {
     throw DataError(name, "failed to read dataset '" + dataset + "'", "the file may be corrupt");
   }
   return m;
@@ -159,6 +173,10 @@ void WriteHdf5Matrix(const std::filesystem::path& file, const std::string& datas
 template DenseMatrix<float> ReadHdf5Matrix<float>(const std::filesystem::path&, const std::string&);
 template DenseMatrix<double> ReadHdf5Matrix<double>(const std::filesystem::path&,
                                                     const std::string&);
+template DenseMatrix<float> ReadHdf5MatrixColumns<float>(const std::filesystem::path&,
+                                                         const std::string&, std::int64_t);
+template DenseMatrix<double> ReadHdf5MatrixColumns<double>(const std::filesystem::path&,
+                                                           const std::string&, std::int64_t);
 template void WriteHdf5Matrix<float>(const std::filesystem::path&, const std::string&,
                                      const DenseMatrix<float>&);
 template void WriteHdf5Matrix<double>(const std::filesystem::path&, const std::string&,

@@ -2,6 +2,7 @@
 // Named 2-D float datasets in HDF5 files (C API): our preferred format for tabular worlds
 // (`q`, optional `sigma`). From Python:
 //   import h5py, numpy as np; h5py.File("world.h5", "a")["q"] = np.load("q.npy")
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -16,6 +17,11 @@ bool Hdf5HasDataset(const std::filesystem::path& file, const std::string& datase
 // DataError when the file or dataset is missing, the rank is not 2 or the type is not numeric.
 template <class T>
 DenseMatrix<T> ReadHdf5Matrix(const std::filesystem::path& file, const std::string& dataset);
+
+// As ReadHdf5Matrix, but only the first `max_cols` columns (all when <= 0), read as a hyperslab.
+template <class T>
+DenseMatrix<T> ReadHdf5MatrixColumns(const std::filesystem::path& file, const std::string& dataset,
+                                     std::int64_t max_cols);
 
 // Writes `m` as a rank-2 dataset of T (float32/float64), creating the file and intermediate groups
 // as needed and replacing an existing dataset of that name. DataError on failure.

@@ -1,5 +1,6 @@
 #include "environments/data/npy.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cmath>
@@ -268,6 +269,24 @@ void CheckSize(const Header& h, std::uint64_t available, const std::string& name
   }
 }
 
+// Reads and parses the header at the start of an open .npy file.
+Header ReadFileHeader(std::FILE* f, std::uint64_t file_size, const std::string& name) {
+  std::vector<unsigned char> head(12);
+  std::size_t got = std::fread(head.data(), 1, head.size(), f);
+  if (got >= 10 && std::memcmp(head.data(), kMagic, 6) == 0) {
+    std::size_t len = head[6] == 1
+                          ? (head[8] | (std::size_t{head[9]} << 8))
+                          : (head[8] | (std::size_t{head[9]} << 8) | (std::size_t{head[10]} << 16) |
+                             (std::size_t{head[11]} << 24));
+    std::size_t total = (head[6] == 1 ? 10 : 12) + std::min(len, kMaxHeader);
+    if (total > got && total <= file_size) {
+      head.resize(total);
+      got += std::fread(head.data() + got, 1, total - got, f);
+    }
+  }
+  return ParseHeader(head.data(), got, name);
+}
+
 template <class T>
 constexpr bool kSupported =
     std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::int32_t> ||
@@ -371,20 +390,7 @@ NpyArray ReadNpy(const std::filesystem::path& path) {
   std::error_code ec;
   const std::uint64_t file_size = std::filesystem::file_size(path, ec);
   if (ec) throw DataError(name, "cannot determine the file size", "check the file");
-  std::vector<unsigned char> head(12);
-  std::size_t got = std::fread(head.data(), 1, head.size(), f.get());
-  if (got >= 10 && std::memcmp(head.data(), kMagic, 6) == 0) {
-    std::size_t len = head[6] == 1
-                          ? (head[8] | (std::size_t{head[9]} << 8))
-                          : (head[8] | (std::size_t{head[9]} << 8) | (std::size_t{head[10]} << 16) |
-                             (std::size_t{head[11]} << 24));
-    std::size_t total = (head[6] == 1 ? 10 : 12) + std::min(len, kMaxHeader);
-    if (total > got && total <= file_size) {
-      head.resize(total);
-      got += std::fread(head.data() + got, 1, total - got, f.get());
-    }
-  }
-  Header h = ParseHeader(head.data(), got, name);
+  Header h = ReadFileHeader(f.get(), file_size, name);
   CheckSize(h, file_size - h.data_offset, name);
   NpyArray a;
   a.dtype = h.dtype;
@@ -480,30 +486,20 @@ DenseMatrix<T> ReadNpyMatrix(const std::filesystem::path& path) {
   return m;
 }
 
-template <class T>
-void WriteNpy(const std::filesystem::path& path, std::span<const T> values,
-              std::span<const std::int64_t> shape, bool as_bool) {
-  static_assert(kSupported<T>, "WriteNpy supports float, double, int32_t, int64_t, uint8_t");
-  const std::string name = path.string();
-  std::int64_t n = 1;
+namespace {
+
+// The magic, version and padded header dict of a C-order array (version 2 only when needed).
+std::string EncodeHeader(std::string_view descr, std::span<const std::int64_t> shape,
+                         const std::string& name) {
   std::string dims;
   for (std::int64_t d : shape) {
     if (d < 0) throw DataError(name, "negative dimension in shape", "pass a valid shape");
-    n *= d;
     dims += std::to_string(d) + ", ";
   }
   if (shape.size() == 1) dims.pop_back();  // "(5,)"
   if (shape.size() > 1) dims.resize(dims.size() - 2);
-  if (n != static_cast<std::int64_t>(values.size())) {
-    throw DataError(name,
-                    "shape holds " + std::to_string(n) + " elements but " +
-                        std::to_string(values.size()) + " values were given",
-                    "pass a shape matching the data");
-  }
-  DType t = DTypeOf<T>();
-  if (as_bool && t == DType::kUInt8) t = DType::kBool;
-  std::string dict = "{'descr': '" + std::string(DTypeDescr(t)) +
-                     "', 'fortran_order': False, 'shape': (" + dims + "), }";
+  std::string dict = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': (" +
+                     dims + "), }";
   std::size_t prefix = 10;
   std::size_t total = prefix + dict.size() + 1;
   if ((total + 63) / 64 * 64 - prefix > 65535) prefix = 12;
@@ -521,7 +517,63 @@ void WriteNpy(const std::filesystem::path& path, std::span<const T> values,
     head.push_back(static_cast<char>((len >> 16) & 0xff));
     head.push_back(static_cast<char>((len >> 24) & 0xff));
   }
-  head += dict;
+  return head + dict;
+}
+
+template <class T>
+std::string CheckedHeader(std::span<const T> values, std::span<const std::int64_t> shape,
+                          bool as_bool, const std::string& name) {
+  std::int64_t n = 1;
+  for (std::int64_t d : shape) n *= d;
+  if (n != static_cast<std::int64_t>(values.size())) {
+    throw DataError(name,
+                    "shape holds " + std::to_string(n) + " elements but " +
+                        std::to_string(values.size()) + " values were given",
+                    "pass a shape matching the data");
+  }
+  DType t = DTypeOf<T>();
+  if (as_bool && t == DType::kUInt8) t = DType::kBool;
+  return EncodeHeader(DTypeDescr(t), shape, name);
+}
+
+// Converts `n` elements of dtype `t` at `src` (little-endian, possibly unaligned) to T.
+template <class T>
+void ConvertElements(DType t, const unsigned char* src, std::size_t n, T* dst) {
+  auto copy = [&](auto tag) {
+    using S = decltype(tag);
+    for (std::size_t i = 0; i < n; ++i) {
+      S v;
+      std::memcpy(&v, src + i * sizeof(S), sizeof(S));
+      if constexpr (std::is_same_v<S, std::uint8_t>) {
+        dst[i] = static_cast<T>(t == DType::kBool ? (v != 0) : v);
+      } else {
+        dst[i] = static_cast<T>(v);
+      }
+    }
+  };
+  switch (t) {
+    case DType::kFloat32:
+      return copy(float{});
+    case DType::kFloat64:
+      return copy(double{});
+    case DType::kInt32:
+      return copy(std::int32_t{});
+    case DType::kInt64:
+      return copy(std::int64_t{});
+    case DType::kUInt8:
+    case DType::kBool:
+      return copy(std::uint8_t{});
+  }
+}
+
+}  // namespace
+
+template <class T>
+void WriteNpy(const std::filesystem::path& path, std::span<const T> values,
+              std::span<const std::int64_t> shape, bool as_bool) {
+  static_assert(kSupported<T>, "WriteNpy supports float, double, int32_t, int64_t, uint8_t");
+  const std::string name = path.string();
+  const std::string head = CheckedHeader(values, shape, as_bool, name);
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(name.c_str(), "wb"), &std::fclose);
   if (!f) {
     throw DataError(name, std::string("cannot create file (") + std::strerror(errno) + ")",
@@ -538,18 +590,88 @@ void WriteNpy(const std::filesystem::path& path, std::span<const T> values,
   }
 }
 
+template <class T>
+std::vector<unsigned char> EncodeNpy(std::span<const T> values,
+                                     std::span<const std::int64_t> shape, bool as_bool) {
+  static_assert(kSupported<T>, "EncodeNpy supports float, double, int32_t, int64_t, uint8_t");
+  const std::string head = CheckedHeader(values, shape, as_bool, "<memory>");
+  std::vector<unsigned char> out(head.begin(), head.end());
+  const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
+  out.insert(out.end(), bytes, bytes + values.size() * sizeof(T));
+  return out;
+}
+
+std::vector<unsigned char> EncodeNpyString(std::string_view text) {
+  const std::size_t n = std::max<std::size_t>(text.size(), 1);
+  const std::string head = EncodeHeader("<U" + std::to_string(n), {}, "<memory>");
+  std::vector<unsigned char> out(head.begin(), head.end());
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char c = i < text.size() ? static_cast<unsigned char>(text[i]) : 0;
+    out.insert(out.end(), {c, 0, 0, 0});  // UTF-32LE, ASCII only
+  }
+  return out;
+}
+
+template <class T>
+DenseMatrix<T> ReadNpyMatrixColumns(const std::filesystem::path& path, std::int64_t max_cols) {
+  const std::string name = path.string();
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(name.c_str(), "rb"), &std::fclose);
+  if (!f) {
+    throw DataError(name, std::string("cannot open file (") + std::strerror(errno) + ")",
+                    "check the path and the permissions");
+  }
+  std::error_code ec;
+  const std::uint64_t file_size = std::filesystem::file_size(path, ec);
+  if (ec) throw DataError(name, "cannot determine the file size", "check the file");
+  const Header h = ReadFileHeader(f.get(), file_size, name);
+  CheckSize(h, file_size - h.data_offset, name);
+  if (h.shape.size() != 2) {
+    throw DataError(name, "expected a 2-D array, found rank " + std::to_string(h.shape.size()),
+                    "save a matrix of shape [rows, cols]");
+  }
+  const std::int64_t rows = h.shape[0];
+  const std::int64_t cols = h.shape[1];
+  const std::int64_t keep = max_cols <= 0 ? cols : std::min(max_cols, cols);
+  DenseMatrix<T> m(rows, keep);
+  const std::size_t row_bytes = static_cast<std::size_t>(cols) * h.itemsize;
+  // Whole rows are read in chunks of about 4 MiB; only the first `keep` columns are converted.
+  const std::size_t chunk_rows = std::max<std::size_t>(1, (std::size_t{1} << 22) / std::max<std::size_t>(row_bytes, 1));
+  std::vector<unsigned char> buf(chunk_rows * row_bytes);
+  if (std::fseek(f.get(), static_cast<long>(h.data_offset), SEEK_SET) != 0) {
+    Bad(name, "read error or truncated .npy data");
+  }
+  for (std::int64_t r0 = 0; r0 < rows && row_bytes > 0;) {
+    const std::size_t n = std::min<std::size_t>(chunk_rows, static_cast<std::size_t>(rows - r0));
+    if (std::fread(buf.data(), 1, n * row_bytes, f.get()) != n * row_bytes) {
+      Bad(name, "read error or truncated .npy data");
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      ConvertElements<T>(h.dtype, buf.data() + i * row_bytes, static_cast<std::size_t>(keep),
+                         &m(r0 + static_cast<std::int64_t>(i), 0));
+    }
+    r0 += static_cast<std::int64_t>(n);
+  }
+  return m;
+}
+
 #define STAGESIM_NPY_INSTANTIATE(T)                                           \
   template const std::vector<T>& NpyArray::Get<T>() const;                    \
   template std::vector<T> NpyArray::As<T>() const;                            \
   template DenseMatrix<T> NpyToMatrix<T>(const NpyArray&);                    \
   template DenseMatrix<T> ReadNpyMatrix<T>(const std::filesystem::path&);     \
   template void WriteNpy<T>(const std::filesystem::path&, std::span<const T>, \
-                            std::span<const std::int64_t>, bool);
+                            std::span<const std::int64_t>, bool);               \
+  template std::vector<unsigned char> EncodeNpy<T>(std::span<const T>,        \
+                                                   std::span<const std::int64_t>, bool);
 STAGESIM_NPY_INSTANTIATE(float)
 STAGESIM_NPY_INSTANTIATE(double)
 STAGESIM_NPY_INSTANTIATE(std::int32_t)
 STAGESIM_NPY_INSTANTIATE(std::int64_t)
 STAGESIM_NPY_INSTANTIATE(std::uint8_t)
 #undef STAGESIM_NPY_INSTANTIATE
+template DenseMatrix<float> ReadNpyMatrixColumns<float>(const std::filesystem::path&,
+                                                        std::int64_t);
+template DenseMatrix<double> ReadNpyMatrixColumns<double>(const std::filesystem::path&,
+                                                          std::int64_t);
 
 }  // namespace stagesim::data

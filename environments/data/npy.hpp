@@ -62,12 +62,24 @@ DenseMatrix<T> NpyToMatrix(const NpyArray& a);
 template <class T>
 DenseMatrix<T> ReadNpyMatrix(const std::filesystem::path& path);
 
+// The first `max_cols` columns (all when <= 0) of a rank-2 .npy file as T (float or double),
+// read in row chunks so that peak memory is the result: keeping 400 of 768 float32 columns of a
+// 1.2 M-row embedding file never holds the whole file. DataError as for ReadNpy.
+template <class T>
+DenseMatrix<T> ReadNpyMatrixColumns(const std::filesystem::path& path, std::int64_t max_cols);
+
 // Writes a C-order array of the given shape; T is float, double, int32_t, int64_t or uint8_t
 // (pass as_bool to write uint8 data with dtype '|b1'). DataError when the file cannot be written
 // or the shape does not match the number of values.
 template <class T>
 void WriteNpy(const std::filesystem::path& path, std::span<const T> values,
               std::span<const std::int64_t> shape, bool as_bool = false);
+// The .npy image WriteNpy would write, in memory (for .npz members).
+template <class T>
+std::vector<unsigned char> EncodeNpy(std::span<const T> values,
+                                     std::span<const std::int64_t> shape, bool as_bool = false);
+// A 0-d '<U<n>' array holding ASCII `text`, as numpy.save writes np.array("csr").
+std::vector<unsigned char> EncodeNpyString(std::string_view text);
 template <class T>
 void WriteNpy(const std::filesystem::path& path, const DenseMatrix<T>& m) {
   const std::int64_t shape[2] = {m.rows, m.cols};

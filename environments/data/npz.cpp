@@ -333,4 +333,125 @@ CsrMatrix ReadScipyCsr(const std::filesystem::path& path) {
   return m;
 }
 
+namespace {
+
+void Put16(std::vector<unsigned char>& b, std::uint32_t v) {
+  b.push_back(static_cast<unsigned char>(v & 0xff));
+  b.push_back(static_cast<unsigned char>((v >> 8) & 0xff));
+}
+void Put32(std::vector<unsigned char>& b, std::uint32_t v) {
+  Put16(b, v & 0xffff);
+  Put16(b, v >> 16);
+}
+
+}  // namespace
+
+void WriteNpz(const std::filesystem::path& path,
+              const std::vector<std::pair<std::string, std::vector<unsigned char>>>& members) {
+  const std::string file = path.string();
+  constexpr std::uint64_t kLimit = 0xffffffffULL;
+  constexpr std::uint32_t kDosDate = 0x21;  // 1980-01-01: fixed, so equal data give equal files
+  std::vector<unsigned char> central;
+  std::uint64_t offset = 0;
+  File f(std::fopen(file.c_str(), "wb"), &std::fclose);
+  if (!f) {
+    throw DataError(file, std::string("cannot create file (") + std::strerror(errno) + ")",
+                    "check that the directory exists and is writable");
+  }
+  bool ok = true;
+  auto write = [&](const void* p, std::size_t n) {
+    ok = ok && (n == 0 || std::fwrite(p, 1, n, f.get()) == n);
+    offset += n;
+  };
+  for (const auto& [array, bytes] : members) {
+    const std::string name = array + ".npy";
+    if (bytes.size() >= kLimit || offset >= kLimit) {
+      throw DataError(file, "the archive would exceed 4 GiB",
+                      "write large arrays as HDF5 (or .npy) instead");
+    }
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (std::size_t off = 0; off < bytes.size();) {
+      const std::size_t n = std::min<std::size_t>(bytes.size() - off, std::size_t{1} << 30);
+      crc = crc32(crc, bytes.data() + off, static_cast<uInt>(n));
+      off += n;
+    }
+    const auto size = static_cast<std::uint32_t>(bytes.size());
+    std::vector<unsigned char> local;
+    Put32(local, kLocalSig);
+    Put16(local, 20);  // version needed
+    Put16(local, 0);   // flags
+    Put16(local, 0);   // stored
+    Put16(local, 0);   // time
+    Put16(local, kDosDate);
+    Put32(local, static_cast<std::uint32_t>(crc));
+    Put32(local, size);
+    Put32(local, size);
+    Put16(local, static_cast<std::uint32_t>(name.size()));
+    Put16(local, 0);  // extra
+    local.insert(local.end(), name.begin(), name.end());
+
+    Put32(central, kCentralSig);
+    Put16(central, 20);  // made by
+    Put16(central, 20);  // needed
+    Put16(central, 0);
+    Put16(central, 0);
+    Put16(central, 0);
+    Put16(central, kDosDate);
+    Put32(central, static_cast<std::uint32_t>(crc));
+    Put32(central, size);
+    Put32(central, size);
+    Put16(central, static_cast<std::uint32_t>(name.size()));
+    Put16(central, 0);  // extra
+    Put16(central, 0);  // comment
+    Put16(central, 0);  // disk
+    Put16(central, 0);  // internal attributes
+    Put32(central, 0);  // external attributes
+    Put32(central, static_cast<std::uint32_t>(offset));
+    central.insert(central.end(), name.begin(), name.end());
+
+    write(local.data(), local.size());
+    write(bytes.data(), bytes.size());
+  }
+  if (offset + central.size() >= kLimit) {
+    throw DataError(file, "the archive would exceed 4 GiB",
+                    "write large arrays as HDF5 (or .npy) instead");
+  }
+  std::vector<unsigned char> eocd;
+  Put32(eocd, kEocdSig);
+  Put16(eocd, 0);
+  Put16(eocd, 0);
+  Put16(eocd, static_cast<std::uint32_t>(members.size()));
+  Put16(eocd, static_cast<std::uint32_t>(members.size()));
+  Put32(eocd, static_cast<std::uint32_t>(central.size()));
+  Put32(eocd, static_cast<std::uint32_t>(offset));
+  Put16(eocd, 0);
+  write(central.data(), central.size());
+  write(eocd.data(), eocd.size());
+  if (std::fclose(f.release()) != 0) ok = false;
+  if (!ok) {
+    throw DataError(file, std::string("write failed (") + std::strerror(errno) + ")",
+                    "check the free disk space");
+  }
+}
+
+void WriteScipyCsr(const std::filesystem::path& path, const CsrMatrix& m) {
+  ValidateCsr(m, path.string());
+  const std::int64_t shape[2] = {m.rows, m.cols};
+  const std::int64_t nnz[1] = {m.nnz()};
+  const std::int64_t ptr_len[1] = {m.rows + 1};
+  std::vector<std::pair<std::string, std::vector<unsigned char>>> members;
+  members.emplace_back("indices", EncodeNpy<std::int32_t>(m.indices, nnz));
+  if (m.nnz() <= std::numeric_limits<std::int32_t>::max()) {
+    std::vector<std::int32_t> ptr(m.indptr.begin(), m.indptr.end());
+    members.emplace_back("indptr", EncodeNpy<std::int32_t>(ptr, ptr_len));
+  } else {
+    members.emplace_back("indptr", EncodeNpy<std::int64_t>(m.indptr, ptr_len));
+  }
+  members.emplace_back("format", EncodeNpyString("csr"));
+  const std::int64_t two[1] = {2};
+  members.emplace_back("shape", EncodeNpy<std::int64_t>(shape, two));
+  members.emplace_back("data", EncodeNpy<double>(m.data, nnz));
+  WriteNpz(path, members);
+}
+
 }  // namespace stagesim::data

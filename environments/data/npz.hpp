@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "environments/data/npy.hpp"
@@ -62,6 +63,16 @@ class NpzFile {
   const ZipEntry& Entry(std::string_view name) const;
   ZipReader zip_;
 };
+
+// Writes an uncompressed .npz (a stored ZIP archive) of named .npy images (see EncodeNpy);
+// members are named NAME.npy. numpy.load reads it. DataError when the file cannot be written or
+// the archive would exceed 4 GiB (write HDF5 instead).
+void WriteNpz(const std::filesystem::path& path,
+              const std::vector<std::pair<std::string, std::vector<unsigned char>>>& members);
+
+// Writes `m` as scipy.sparse.save_npz(path, m, compressed=False) does: members format ('csr'),
+// shape, data (float64), indices (int32), indptr (int32, or int64 above 2^31-1 entries).
+void WriteScipyCsr(const std::filesystem::path& path, const CsrMatrix& m);
 
 // Reads a CSR matrix written by scipy.sparse.save_npz (compressed or not). Data of any supported
 // dtype is converted to double. Validates shape, indptr (monotone, 0..nnz) and index ranges.

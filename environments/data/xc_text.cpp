@@ -30,7 +30,7 @@ bool ParseIndex(std::string_view s, std::size_t& i, std::int64_t& out) {
 
 }  // namespace
 
-XcDataset ReadXcText(const std::filesystem::path& path) {
+XcDataset ReadXcText(const std::filesystem::path& path, bool keep_features) {
   LineReader in(path);
   const char* fix = "the file is not in Extreme Classification text format or is truncated";
   std::string_view line;
@@ -65,9 +65,10 @@ XcDataset ReadXcText(const std::filesystem::path& path) {
   if (!have_header) throw DataError(in.path(), "empty file: no 'N D L' header line", fix);
 
   ds.features.cols = ds.num_features;
-  ds.features.indptr.reserve(
-      static_cast<std::size_t>(std::min<std::int64_t>(ds.num_points, 1 << 24)) + 1);
-  ds.labels.offsets.reserve(ds.features.indptr.capacity());
+  const auto expected =
+      static_cast<std::size_t>(std::min<std::int64_t>(ds.num_points, 1 << 24)) + 1;
+  if (keep_features) ds.features.indptr.reserve(expected);
+  ds.labels.offsets.reserve(expected);
   std::vector<std::int32_t> row_labels;
   std::int64_t points = 0;
   while (in.Next(line)) {
@@ -131,11 +132,15 @@ XcDataset ReadXcText(const std::filesystem::path& path) {
                            std::to_string(ds.num_features) + ") from the header",
                        "fix the header's D or the feature index");
       }
-      ds.features.indices.push_back(static_cast<std::int32_t>(f));
-      ds.features.data.push_back(value);
+      if (keep_features) {
+        ds.features.indices.push_back(static_cast<std::int32_t>(f));
+        ds.features.data.push_back(value);
+      }
       i = vend;
     }
-    ds.features.indptr.push_back(static_cast<std::int64_t>(ds.features.indices.size()));
+    if (keep_features) {
+      ds.features.indptr.push_back(static_cast<std::int64_t>(ds.features.indices.size()));
+    }
     ++points;
   }
   if (points != ds.num_points) {
@@ -145,6 +150,7 @@ XcDataset ReadXcText(const std::filesystem::path& path) {
                     "the file is truncated or the header count is wrong");
   }
   ds.features.rows = points;
+  if (!keep_features) ds.features.indptr.assign(static_cast<std::size_t>(points) + 1, 0);
   return ds;
 }
 

@@ -23,6 +23,9 @@ struct XcDataset {
 
 // DataError (FILE:LINE) on a malformed header, a bad token, an index out of range, a truncated
 // line, or a point count different from the header's.
-XcDataset ReadXcText(const std::filesystem::path& path);
+// With keep_features = false the features are still checked but not stored (`features` is then
+// an N x D matrix without entries): the bandit worlds need only the labels, and AmazonCat's
+// sparse features would cost about 1 GB.
+XcDataset ReadXcText(const std::filesystem::path& path, bool keep_features = true);
 
 }  // namespace stagesim::data
