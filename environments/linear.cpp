@@ -34,11 +34,23 @@ class LinearWorld final : public World {
   int num_items() const override { return k_; }
   int dim() const override { return d_; }
 
-  void next(Request& req, int slate) override {
+  void next(Request& req, int slate) override { draw(req, slate, contexts_, noise_); }
+  bool sample_request(Request& req, int slate, Rng& rng) const override {
+    draw(req, slate, rng, rng);
+    return true;
+  }
+  double reward(const Request& req, int item, int pos) const override {
+    return req.mean[item] + req.noise[pos];
+  }
+  const Eigen::VectorXd& theta() const { return theta_; }
+
+ private:
+  void draw(Request& req, int slate, Rng& contexts, Rng& noise) const {
+    boost::random::normal_distribution<double> n01;
     req.features.resize(k_, d_);
     req.mean_storage.resize(k_);
     double* x = req.features.data();
-    for (int i = 0; i < k_ * d_; ++i) x[i] = n01_(contexts_);
+    for (int i = 0; i < k_ * d_; ++i) x[i] = n01(contexts);
     for (int a = 0; a < k_; ++a) {
       const double* row = x + static_cast<std::ptrdiff_t>(a) * d_;
       double m = 0;
@@ -47,19 +59,13 @@ class LinearWorld final : public World {
     }
     req.own_mean();
     req.noise.resize(slate);
-    for (int l = 0; l < slate; ++l) req.noise[l] = noise_std_ * n01_(noise_);
+    for (int l = 0; l < slate; ++l) req.noise[l] = noise_std_ * n01(noise);
   }
-  double reward(const Request& req, int item, int pos) const override {
-    return req.mean[item] + req.noise[pos];
-  }
-  const Eigen::VectorXd& theta() const { return theta_; }
 
- private:
   int k_, d_;
   double noise_std_;
   Eigen::VectorXd theta_;
   Rng contexts_, noise_;
-  boost::random::normal_distribution<double> n01_;
 };
 
 }  // namespace

@@ -55,7 +55,7 @@ class RegretMetric final : public Metric {
     if (opts_.random_baseline) random_ += best - slate_ * mean.mean();
   }
 
-  void record(std::span<double> out) override {
+  void record(std::span<double> out, Checkpoint&) override {
     size_t i = 0;
     out[i++] = total_;
     if (opts_.decompose && levels_.size() > 1)

@@ -14,7 +14,7 @@ class RewardMetric final : public Metric {
   void observe(const Trace& t) override {
     for (double r : t.rewards) total_ += r;
   }
-  void record(std::span<double> out) override { out[0] = total_; }
+  void record(std::span<double> out, Checkpoint&) override { out[0] = total_; }
 
  private:
   double total_ = 0;

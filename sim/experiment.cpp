@@ -134,6 +134,7 @@ struct ExperimentOpts {
   int64_t replications = 1;
   int64_t horizon = 1000;
   int64_t checkpoints = 100;
+  bool checkpoint_start = false;
 };
 
 OptionGroup<ExperimentOpts> experiment_options() {
@@ -146,7 +147,9 @@ OptionGroup<ExperimentOpts> experiment_options() {
            "independent repetitions of every configuration", at_least<int64_t>(1))
       .add("horizon", &ExperimentOpts::horizon, "requests per replication", at_least<int64_t>(1))
       .add("checkpoints", &ExperimentOpts::checkpoints,
-           "evenly spaced points at which metrics are recorded (<= horizon)", at_least<int64_t>(1));
+           "evenly spaced points at which metrics are recorded (<= horizon)", at_least<int64_t>(1))
+      .add("checkpoint_start", &ExperimentOpts::checkpoint_start,
+           "also record metrics before the first request (e.g. the initial policy value)");
   return g;
 }
 
@@ -571,8 +574,10 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
     differs("seed", eo.seed != global.exp.seed);
     differs("replications", eo.replications != global.exp.replications);
     differs("checkpoints", eo.checkpoints != global.exp.checkpoints);
+    differs("checkpoint_start", eo.checkpoint_start != global.exp.checkpoint_start);
   }
   c.horizon = eo.horizon;
+  if (eo.checkpoint_start) c.checkpoint_steps.push_back(0);
   for (int64_t j = 0; j < eo.checkpoints; ++j)
     c.checkpoint_steps.push_back(((j + 1) * eo.horizon) / eo.checkpoints);
   {
@@ -655,6 +660,7 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   MetricSetup ms;
   ms.level_names = c.level_names;
   ms.slate = c.slate;
+  for (const StageSpec& s : c.stages) ms.stage_stats.emplace_back(s.name, s.build.stats);
   for (const auto& [k, v] : mt) {
     std::string type(k.str());
     const MetricEntry* me = reg.metric(type);
@@ -916,7 +922,7 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
   if (opts.seed) global.exp.seed = static_cast<int64_t>(*opts.seed);
   ex.seed = static_cast<uint64_t>(global.exp.seed);
   ex.replications = global.exp.replications;
-  ex.checkpoints = global.exp.checkpoints;
+  ex.checkpoints = static_cast<int64_t>(ex.configs.front().checkpoint_steps.size());
   ex.name = global.exp.name;
   if (ex.name.empty()) {
     std::string base = path.substr(path.find_last_of('/') + 1);

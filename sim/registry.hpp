@@ -58,6 +58,7 @@ struct StageBuild {
   // Rough flops per request for `candidates` items of `dim` features.
   std::function<double(double candidates, double dim)> cost;
   bool needs_features = true;
+  std::vector<std::string> stats;  // names of the values Stage::stats() returns
 };
 
 struct MetricBuild {

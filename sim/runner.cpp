@@ -76,6 +76,13 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
   Rng arrivals = wkey.stream("arrivals");
   Rng delay_rng = wkey.stream("delays");
   boost::random::exponential_distribution<double> exp1(1.0);
+  auto record = [&](Run& r) {
+    r.system->record(r.snapshot, r.next, *world, wkey);
+    for (std::size_t s = 0; s < r.snapshot.size(); ++s) r.values[s * P + r.next] = r.snapshot[s];
+    ++r.next;
+  };
+  for (Run& r : runs)
+    if (P > 0 && r.cfg->checkpoint_steps[0] == 0) record(r);  // before the first request
   auto req = std::make_shared<Request>();
   double t = 0;
   for (std::int64_t i = 0; i < horizon; ++i) {
@@ -90,12 +97,7 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
       if (i >= r.cfg->horizon) continue;
       r.system->advance(t);
       r.system->serve(req, *world);
-      if (r.next < P && i + 1 == r.cfg->checkpoint_steps[r.next]) {
-        r.system->record(r.snapshot);
-        for (std::size_t s = 0; s < r.snapshot.size(); ++s)
-          r.values[s * P + r.next] = r.snapshot[s];
-        ++r.next;
-      }
+      if (r.next < P && i + 1 == r.cfg->checkpoint_steps[r.next]) record(r);
     }
   }
   std::vector<CellResult> cells;

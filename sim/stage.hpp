@@ -37,6 +37,14 @@ class Stage {
                       std::vector<int>& out) = 0;
   // Learns from a batch of feedback (one element when the stage updates on every feedback).
   virtual void learn(std::span<const Feedback> batch) = 0;
+  // Selection when the pipeline is evaluated offline (policy value): no exploration, e.g. a
+  // greedy Plackett–Luce ranker or a noisy ranker without its noise. Default: as when serving.
+  virtual void select_eval(const Request& req, std::span<const int> candidates, int keep, Rng& rng,
+                           std::vector<int>& out) {
+    select(req, candidates, keep, rng, out);
+  }
+  // Current values of the statistics named by StageBuild::stats (e.g. training loss).
+  virtual std::vector<double> stats() const { return {}; }
 };
 
 }  // namespace stagesim

@@ -4,6 +4,7 @@
 #include <map>
 #include <numeric>
 
+#include "sim/errors.hpp"
 #include "sim/select.hpp"
 
 namespace stagesim {
@@ -30,6 +31,14 @@ struct System::Record {
   std::vector<std::vector<int>> cands, selected;  // per instance (cands empty when static)
   std::vector<std::vector<double>> weights;
 };
+
+MetricSetup metric_setup(const Config& cfg) {
+  MetricSetup ms;
+  ms.level_names = cfg.level_names;
+  ms.slate = cfg.slate;
+  for (const StageSpec& s : cfg.stages) ms.stage_stats.emplace_back(s.name, s.build.stats);
+  return ms;
+}
 
 System::System(const Config& cfg, const StreamKey& key, int world_items, int world_dim)
     : cfg_(cfg), items_(world_items), stamp_(world_items, 0) {
@@ -101,9 +110,7 @@ System::System(const Config& cfg, const StreamKey& key, int world_items, int wor
     if (s.update_interval > 0)
       calendar_.push(s.update_interval, EventKind::clock_update, static_cast<std::size_t>(e));
   }
-  MetricSetup ms;
-  ms.level_names = cfg.level_names;
-  ms.slate = cfg.slate;
+  MetricSetup ms = metric_setup(cfg);
   std::size_t offset = 0;
   for (const MetricSpec& m : cfg.metrics) {
     metrics_.push_back(m.build.make(ms));
@@ -119,8 +126,7 @@ std::size_t System::series_count() const {
   return metric_offset_.back();
 }
 
-void System::serve(const std::shared_ptr<const Request>& req_ptr, const World& world) {
-  const Request& req = *req_ptr;
+void System::run_pipeline(const Request& req, Rng* eval_rng) {
   const int n_entries = static_cast<int>(cfg_.stages.size());
   for (int e = 0; e < n_entries; ++e) {
     const StageSpec& s = cfg_.stages[e];
@@ -151,7 +157,11 @@ void System::serve(const std::shared_ptr<const Request>& req_ptr, const World& w
       }
       inst.selected.clear();
       const int keep = std::min<int>(s.keep, static_cast<int>(cands.size()));
-      if (keep > 0) inst.stage->select(req, cands, keep, inst.rng, inst.selected);
+      if (keep <= 0) continue;
+      if (eval_rng)
+        inst.stage->select_eval(req, cands, keep, *eval_rng, inst.selected);
+      else
+        inst.stage->select(req, cands, keep, inst.rng, inst.selected);
     }
     // The entry's output: its replicas' selections, duplicates collapsed.
     ++stamp_now_;
@@ -164,6 +174,11 @@ void System::serve(const std::shared_ptr<const Request>& req_ptr, const World& w
           out.push_back(a);
         }
   }
+}
+
+void System::serve(const std::shared_ptr<const Request>& req_ptr, const World& world) {
+  const Request& req = *req_ptr;
+  run_pipeline(req, nullptr);
   const std::vector<int>& served = entry_output_.back();
   rewards_.resize(served.size());
   for (std::size_t l = 0; l < served.size(); ++l)
@@ -295,9 +310,53 @@ void System::advance(double t) {
   }
 }
 
-void System::record(std::span<double> out) {
+// The checkpoint context handed to metrics.
+class System::At final : public Checkpoint {
+ public:
+  At(System& sys, std::size_t index, const World& world, const StreamKey& key)
+      : sys_(sys), index_(index), world_(world), key_(key) {}
+  std::size_t index() const override { return index_; }
+  const StreamKey& world_key() const override { return key_; }
+  double stage_stat(std::size_t stage, std::size_t stat) const override {
+    double sum = 0;
+    const auto& ids = sys_.entry_instances_[stage];
+    for (int i : ids) sum += sys_.inst_[i].stage->stats().at(stat);
+    return sum / static_cast<double>(ids.size());
+  }
+  PolicyValue evaluate(int n, Rng& rng) override {
+    PolicyValue v;
+    Request& req = sys_.eval_request_;
+    for (int u = 0; u < n; ++u) {
+      if (!world_.sample_request(req, sys_.cfg_.slate, rng))
+        throw ConfigError("world type '" + sys_.cfg_.world_type +
+                          "' cannot draw evaluation requests; remove the policy_value metric or "
+                          "use a world that supports it");
+      sys_.run_pipeline(req, &rng);
+      const std::vector<int>& served = sys_.entry_output_.back();
+      double sum = 0;
+      for (std::size_t l = 0; l < served.size(); ++l)
+        sum += world_.reward(req, served[l], static_cast<int>(l));
+      v.sum_over_positions += sum;
+      v.mean_over_positions += served.empty() ? 0.0 : sum / static_cast<double>(served.size());
+    }
+    v.sum_over_positions /= n;
+    v.mean_over_positions /= n;
+    return v;
+  }
+
+ private:
+  System& sys_;
+  std::size_t index_;
+  const World& world_;
+  const StreamKey& key_;
+};
+
+void System::record(std::span<double> out, std::size_t index, const World& world,
+                    const StreamKey& world_key) {
+  At at(*this, index, world, world_key);
   for (std::size_t m = 0; m < metrics_.size(); ++m)
-    metrics_[m]->record(out.subspan(metric_offset_[m], metric_offset_[m + 1] - metric_offset_[m]));
+    metrics_[m]->record(out.subspan(metric_offset_[m], metric_offset_[m + 1] - metric_offset_[m]),
+                        at);
 }
 
 }  // namespace stagesim

@@ -11,6 +11,9 @@
 
 namespace stagesim {
 
+// What metrics are told about a configuration's pipeline.
+MetricSetup metric_setup(const Config& cfg);
+
 class System {
  public:
   System(const Config& cfg, const StreamKey& key, int world_items, int world_dim);
@@ -20,13 +23,18 @@ class System {
   void advance(double t);
   // Serves one request end to end; `world` gives the realised rewards.
   void serve(const std::shared_ptr<const Request>& req, const World& world);
-  // Current value of every series of cfg.series, in that order.
-  void record(std::span<double> out);
+  // Current value of every series of cfg.series, in that order, at checkpoint `index`.
+  void record(std::span<double> out, std::size_t index, const World& world,
+              const StreamKey& world_key);
   std::size_t series_count() const;
 
  private:
   struct Instance;
   struct Record;
+  class At;
+  // Runs the stage DAG on `req`; the served slate is entry_output_.back(). In evaluation mode the
+  // stages use select_eval and `eval_rng` (their own streams stay untouched).
+  void run_pipeline(const Request& req, Rng* eval_rng);
   void deliver(const std::shared_ptr<Record>& rec);
   void learn_buffered(Instance& inst);
 
@@ -45,6 +53,7 @@ class System {
   Calendar calendar_;
   std::vector<std::shared_ptr<Record>> pending_;  // slot -> record in flight
   std::vector<std::size_t> free_slots_;
+  Request eval_request_;
   std::vector<std::unique_ptr<Metric>> metrics_;
   std::vector<std::size_t> metric_offset_;
 };

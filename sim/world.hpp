@@ -28,6 +28,10 @@ class World {
     const RowMatrix* sigma = nullptr;
   };
   virtual Tables tables() const { return {}; }
+
+  // Draws an independent request from `rng` without touching the world's own streams, for offline
+  // evaluation of a pipeline (policy value). False when the world cannot.
+  virtual bool sample_request(Request& req, int slate, Rng& rng) const { return false; }
 };
 
 }  // namespace stagesim
