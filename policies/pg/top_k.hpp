@@ -1,0 +1,22 @@
+// Partial selection of the largest keys (no full sort).
+#pragma once
+
+#include <vector>
+
+namespace stagesim::pg {
+
+// Holds scratch buffers between calls (one per thread). Cost ~N vectorised comparisons plus a sort
+// of about 2n candidates when n <= N / 32; otherwise a selection over all N.
+class TopSelector {
+ public:
+  // Writes the indices of the n largest of key[0..n_items) to out[0..n), largest first; ties go
+  // to the lower index so results never depend on the selection algorithm. Requires
+  // 0 <= n <= n_items and no NaN keys.
+  void select(const double* key, int n_items, int n, int* out);
+
+ private:
+  std::vector<int> index_;
+  std::vector<double> value_;
+};
+
+}  // namespace stagesim::pg
