@@ -26,7 +26,9 @@ add_library(stagesim_deps INTERFACE)
 target_link_libraries(stagesim_deps INTERFACE Boost::boost Eigen3::Eigen tomlplusplus::tomlplusplus
                       OpenMP::OpenMP_CXX ZLIB::ZLIB Threads::Threads ${HDF5_C_LIBRARIES})
 target_include_directories(stagesim_deps INTERFACE ${HDF5_C_INCLUDE_DIRS})
-target_compile_definitions(stagesim_deps INTERFACE ${HDF5_C_DEFINITIONS})
+# Eigen must never start threads of its own: parallelism is ours (tasks), and a product split
+# across threads could round differently from run to run.
+target_compile_definitions(stagesim_deps INTERFACE ${HDF5_C_DEFINITIONS} EIGEN_DONT_PARALLELIZE)
 
 if(STAGESIM_TESTS)
   find_package(GTest QUIET)

@@ -397,6 +397,10 @@ ParsedStage parse_stage(const std::string& name, const toml::table& t, const Reg
   r.insert_or_assign("update_every", so.update_every);
   r.insert_or_assign("update_interval", so.update_interval);
   s.build = entry->parse(t, path, r, ctx);
+  if (s.build.needs_users && world.users == 0)
+    throw ConfigError(source_of(*t.get("type")) + ": stage '" + name + "' of type '" + s.type +
+                      "' learns per-user parameters, but the world has no user ids; use a "
+                      "tabular world (tabular, kuairec, embedding)");
   if (s.build.needs_features && world.dim == 0)
     throw ConfigError(source_of(*t.get("type")) + ": stage '" + name + "' of type '" + s.type +
                       "' scores item features, but the world has none; use a stage that learns "
@@ -684,20 +688,20 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   world_scope.insert_or_assign("arrivals", arrivals);
   world_scope.insert_or_assign("slate", static_cast<int64_t>(c.slate));
   c.world_scope = hash_text(to_text(world_scope));
-  // Stage streams (pools, feature subsets, tie-breaks) follow the pipeline's structure only, not
-  // the learners: systems that differ only in their algorithms or hyper-parameters are paired on
-  // pools, subsets and random draws too.
-  toml::table structure;
-  for (const auto& [name, st] : stages_resolved) {
+  // Stage streams: a stage's own structure, chained through its inputs (see StageSpec::scope).
+  std::map<std::string, std::uint64_t> scope_of;
+  for (StageSpec& s : c.stages) {
     toml::table t;
+    t.insert_or_assign("name", s.name);
+    const toml::table& st = *stages_resolved.get(s.name)->as_table();
     for (const char* k : {"input", "keep", "replicas", "pools", "features"})
-      if (const toml::node* n = st.as_table()->get(k))
+      if (const toml::node* n = st.get(k))
         n->visit([&](const auto& x) { t.insert_or_assign(k, x); });
-    structure.insert_or_assign(name, t);
+    std::uint64_t h = hash_combine(c.world_scope, hash_text(to_text(t)));
+    for (const std::string& in : s.inputs)
+      if (in != "items") h = hash_combine(h, scope_of.at(in));
+    s.scope = scope_of[s.name] = h;
   }
-  toml::table system_scope;
-  system_scope.insert_or_assign("stages", structure);
-  c.system_scope = hash_combine(c.world_scope, hash_text(to_text(system_scope)));
 
   resolved.insert_or_assign("arrivals", arrivals);
   resolved.insert_or_assign("feedback", feedback);

@@ -30,6 +30,10 @@ struct StageSpec {
   int update_every = 1;        // learn after this many feedbacks
   double update_interval = 0;  // or on a clock (time units), when > 0
   StageBuild build;
+  // Selects this stage's random streams (pools, feature subsets, initialisation, tie-breaks): its
+  // own structure and its upstream stages', not the learners'. A stage thus draws the same numbers
+  // whatever follows it downstream or which algorithm it runs (paired comparisons).
+  std::uint64_t scope = 0;
 };
 
 struct MetricSpec {
@@ -42,8 +46,7 @@ struct Config {
   std::string variant;                                    // "" when the file has no variants
   std::vector<std::pair<std::string, std::string>> grid;  // axis -> value (TOML text)
   std::string resolved;                                   // resolved TOML, defaults filled in
-  std::uint64_t world_scope = 0;   // selects world streams: equal worlds share draws
-  std::uint64_t system_scope = 0;  // selects the stages' streams (pipeline structure only)
+  std::uint64_t world_scope = 0;  // selects world streams: equal worlds share draws
   std::int64_t horizon = 0;
   std::vector<std::int64_t> checkpoint_steps;  // request counts at which metrics are recorded
   ArrivalProcess arrivals = ArrivalProcess::fixed;

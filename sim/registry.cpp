@@ -4,9 +4,12 @@ namespace stagesim {
 
 // One line per component: declare its entry function here and add it below.
 WorldEntry linear_world_entry();
+WorldEntry fixed_context_world_entry();
 StageEntry lin_ucb_entry();
 StageEntry greedy_entry();
 StageEntry random_stage_entry();
+StageEntry pl_ranker_entry();
+StageEntry late_ranker_entry();
 MetricEntry regret_metric_entry();
 MetricEntry reward_metric_entry();
 MetricEntry policy_value_metric_entry();
@@ -15,9 +18,12 @@ MetricEntry stage_stats_metric_entry();
 Registry builtin_registry() {
   Registry r;
   r.worlds.push_back(linear_world_entry());
+  r.worlds.push_back(fixed_context_world_entry());
   r.stages.push_back(lin_ucb_entry());
   r.stages.push_back(greedy_entry());
   r.stages.push_back(random_stage_entry());
+  r.stages.push_back(pl_ranker_entry());
+  r.stages.push_back(late_ranker_entry());
   r.metrics.push_back(regret_metric_entry());
   r.metrics.push_back(reward_metric_entry());
   r.metrics.push_back(policy_value_metric_entry());

@@ -49,7 +49,8 @@ struct ParseContext {
 struct WorldBuild {
   std::function<std::unique_ptr<World>(const StreamKey&)> make;
   int items = 0;
-  int dim = 0;
+  int dim = 0;                  // item features per request (0 = none: stages learn from ids)
+  int users = 0;                // users with identities (0 = none)
   double cost_per_request = 0;  // rough flops, for scheduling and `stagesim check`
 };
 
@@ -58,6 +59,7 @@ struct StageBuild {
   // Rough flops per request for `candidates` items of `dim` features.
   std::function<double(double candidates, double dim)> cost;
   bool needs_features = true;
+  bool needs_users = false;        // learns per-user parameters: the world must have user ids
   std::vector<std::string> stats;  // names of the values Stage::stats() returns
 };
 

@@ -64,8 +64,7 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
     const Config& c = ex.configs[ci];
     Run r;
     r.cfg = &c;
-    r.system = std::make_unique<System>(c, StreamKey{ex.seed, c.system_scope, unit.replication},
-                                        world->num_items(), world->dim());
+    r.system = std::make_unique<System>(c, ex.seed, unit.replication, *world);
     r.values.assign(r.system->series_count() * P, 0.0);
     r.snapshot.resize(r.system->series_count());
     runs.push_back(std::move(r));

@@ -7,16 +7,19 @@
 
 #include "sim/random.hpp"
 #include "sim/request.hpp"
+#include "sim/world.hpp"
 
 namespace stagesim {
 
 // What one stage instance is built with.
 struct StageSetup {
-  int num_items = 0;          // items in the world
-  int world_dim = 0;          // feature columns the world provides
-  std::vector<int> features;  // columns this instance sees, ascending (all of them by default)
-  int replica = 0;            // index among the replicas of its stage entry
-  Rng* init_rng = nullptr;    // for random initialisation (the stage's own stream)
+  int num_items = 0;             // items in the world
+  int world_dim = 0;             // feature columns the world provides
+  std::vector<int> features;     // columns this instance sees, ascending (all of them by default)
+  int replica = 0;               // index among the replicas of its stage entry
+  int keep = 1;                  // items it passes on per request
+  Rng* init_rng = nullptr;       // for random initialisation (the stage's own stream)
+  const World* world = nullptr;  // this replication's world (e.g. its reward tables), read-only
 };
 
 // Feedback for one served request, as one stage instance sees it.

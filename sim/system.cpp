@@ -40,8 +40,9 @@ MetricSetup metric_setup(const Config& cfg) {
   return ms;
 }
 
-System::System(const Config& cfg, const StreamKey& key, int world_items, int world_dim)
-    : cfg_(cfg), items_(world_items), stamp_(world_items, 0) {
+System::System(const Config& cfg, std::uint64_t seed, std::uint64_t replication, const World& world)
+    : cfg_(cfg), items_(world.num_items()), stamp_(world.num_items(), 0) {
+  const int world_dim = world.dim();
   all_items_.resize(items_);
   std::iota(all_items_.begin(), all_items_.end(), 0);
   const int n_entries = static_cast<int>(cfg.stages.size());
@@ -55,6 +56,7 @@ System::System(const Config& cfg, const StreamKey& key, int world_items, int wor
   immediate_ = cfg.delay == DelayModel::none;
   for (int e = 0; e < n_entries; ++e) {
     const StageSpec& s = cfg.stages[e];
+    const StreamKey key{seed, s.scope, replication};
     level_entries_[cfg.stage_level[e]].push_back(e);
     for (const std::string& in : s.inputs)
       entry_inputs_[e].push_back(in == "items" ? -1 : index[in]);
@@ -93,6 +95,8 @@ System::System(const Config& cfg, const StreamKey& key, int world_items, int wor
       setup.num_items = items_;
       setup.world_dim = world_dim;
       setup.replica = r;
+      setup.keep = s.keep;
+      setup.world = &world;
       if (s.feature_count > 0) {
         Rng frng = key.stream("features:" + s.name, r);
         std::vector<int> scratch;

@@ -16,7 +16,8 @@ MetricSetup metric_setup(const Config& cfg);
 
 class System {
  public:
-  System(const Config& cfg, const StreamKey& key, int world_items, int world_dim);
+  // Stage streams come from (master seed, each stage's scope, replication).
+  System(const Config& cfg, std::uint64_t seed, std::uint64_t replication, const World& world);
   ~System();
 
   // Processes calendar events (delayed feedback, clock updates) due at or before time t.

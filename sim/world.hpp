@@ -26,6 +26,9 @@ class World {
   struct Tables {
     const RowMatrix* q = nullptr;
     const RowMatrix* sigma = nullptr;
+    // Scores a late-stage ranker ranks by when they are not q itself (e.g. the embedding world's
+    // logits f, with q = softplus(f) + 1); nullptr = rank by q.
+    const RowMatrix* score = nullptr;
   };
   virtual Tables tables() const { return {}; }
 

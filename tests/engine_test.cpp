@@ -43,7 +43,7 @@ TEST(Engine, ZeroDelayIsTheTextbookBanditLoop) {
     setup.num_items = world->num_items();
     setup.world_dim = world->dim();
     auto stage = c.stages[0].build.make(setup);
-    Rng rng = StreamKey{ex.seed, c.system_scope, rep}.stream("stage:policy", 0);
+    Rng rng = StreamKey{ex.seed, c.stages[0].scope, rep}.stream("stage:policy", 0);
     std::vector<int> all(world->num_items());
     std::iota(all.begin(), all.end(), 0);
     Request req;

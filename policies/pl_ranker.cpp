@@ -1,0 +1,263 @@
+// Plackett–Luce early-stage ranker (ESR) over a mixture of M two-tower models, trained by policy
+// gradient from the final slate's rewards (early-stage-pg spec §3, §5, §6).
+//
+// Serving samples K candidates (sequential PL or Gumbel top-k, block m from model m); evaluation
+// takes the greedy list. The engine batches feedback (`update_every` = the batch size B); each
+// batch is one gradient step of the chosen estimator followed by Adagrad. A non-finite gradient
+// (the float32 reference's "overflow") skips the step and stops training for good; the stage then
+// reports its step in the statistic `overflow_step` (-1 while training).
+#include <cmath>
+#include <optional>
+
+#include "policies/pg/adagrad.hpp"
+#include "policies/pg/adaptive_lr.hpp"
+#include "policies/pg/estimators.hpp"
+#include "policies/pg/grpo.hpp"
+#include "policies/pg/pl_mixture.hpp"
+#include "policies/pg/row_softmax.hpp"
+#include "sim/errors.hpp"
+#include "sim/registry.hpp"
+
+namespace stagesim {
+namespace {
+
+struct PlRankerOpts {
+  int64_t models = 1;
+  int64_t dim = 10;
+  double temperature = 1.0;
+  std::string estimator = "ca-pg";
+  std::string precision = "double";
+  std::string sampler = "sequential";
+  bool in_place_substitution = true;
+  std::string swr_mixture = "reference";
+  double learning_rate = 0;
+  std::string adaptive_lr = "off";
+  double adaptive_lr_temperature = 1.0;
+  int64_t adaptive_lr_samples = 10000;
+  int64_t grpo_group = 0;
+  std::string grpo_shift = "auto";
+};
+
+struct Resolved {
+  pg::EstimatorOptions est;
+  pg::SamplerKind sampler;
+  double base_lr;
+  std::optional<pg::LsrKind> adaptive;
+  bool shift;
+};
+
+Resolved resolve(const PlRankerOpts& o) {
+  Resolved r;
+  const std::string e = o.estimator == "top1-pg" ? "ca-pg-swr" : o.estimator;
+  r.est.estimator = *pg::estimator_from_name(e);
+  r.est.precision = o.precision == "float32_reference" ? pg::Precision::kFloat32Reference
+                                                       : pg::Precision::kStableDouble;
+  r.est.in_place_substitution = o.in_place_substitution;
+  r.est.swr_mixture_form = o.swr_mixture == "reference" ? pg::SwrMixtureForm::kReferenceSumOfPowers
+                                                        : pg::SwrMixtureForm::kInclusionProbability;
+  r.sampler = o.sampler == "sequential" ? pg::SamplerKind::kSequential
+              : o.sampler == "gumbel"   ? pg::SamplerKind::kGumbelTopK
+                                        : pg::SamplerKind::kGumbelTopKFloat32;
+  // Spec §6: 1e-2 for the CA variants, 1e-1 for V-PG and V-PG-SwR.
+  const bool ca =
+      r.est.estimator == pg::Estimator::kCaPg || r.est.estimator == pg::Estimator::kCaPgSwr;
+  r.base_lr = o.learning_rate > 0 ? o.learning_rate : (ca ? 1e-2 : 1e-1);
+  if (o.adaptive_lr != "off")
+    r.adaptive = o.adaptive_lr == "optimal" ? pg::LsrKind::kOptimal
+                 : o.adaptive_lr == "anti"  ? pg::LsrKind::kAnti
+                 : o.adaptive_lr == "noisy" ? pg::LsrKind::kNoisy
+                                            : pg::LsrKind::kUniform;
+  r.shift = o.grpo_shift == "on" || (o.grpo_shift == "auto" && ca);
+  return r;
+}
+
+class PlRanker final : public Stage {
+ public:
+  PlRanker(const StageSetup& s, const PlRankerOpts& o, const Resolved& r)
+      : opts_(o),
+        res_(r),
+        users_n_(s.world->tables().q ? static_cast<int>(s.world->tables().q->rows()) : 0),
+        policy_(static_cast<int>(o.models), users_n_, s.num_items, static_cast<int>(o.dim),
+                *s.init_rng, o.temperature),
+        blocks_(pg::slot_block_sizes(s.keep, static_cast<int>(o.models))),
+        sampler_(s.num_items),
+        adagrad_(r.base_lr) {
+    if (r.adaptive) {
+      // Eq. 9: lr_base / p̄, p̄ estimated once with the initial ESR (spec §6).
+      const World::Tables t = s.world->tables();
+      const RowMatrix& scores = t.score ? *t.score : *t.q;
+      pg::LsrOptions lsr{*r.adaptive, o.adaptive_lr_temperature};
+      p_bar_ = pg::estimate_top_choice_probability(policy_, scores, lsr, s.keep,
+                                                   static_cast<int>(o.adaptive_lr_samples),
+                                                   *s.init_rng, r.sampler);
+      adagrad_ = pg::Adagrad(pg::adaptive_learning_rate(r.base_lr, p_bar_, true));
+    }
+  }
+
+  void select(const Request& req, std::span<const int> candidates, int keep, Rng& rng,
+              std::vector<int>& out) override {
+    user_logits(req, candidates, keep);
+    softmax_.compute(logits_, 0);
+    list_.resize(keep);
+    sampler_.sample(res_.sampler, softmax_, blocks_, rng, list_);
+    out.insert(out.end(), list_.begin(), list_.end());
+  }
+
+  void select_eval(const Request& req, std::span<const int> candidates, int keep, Rng&,
+                   std::vector<int>& out) override {
+    user_logits(req, candidates, keep);
+    list_.resize(keep);
+    sampler_.greedy(logits_, 0, blocks_, list_);
+    out.insert(out.end(), list_.begin(), list_.end());
+  }
+
+  void learn(std::span<const Feedback> batch) override {
+    if (overflow_step_ >= 0 || batch.empty()) return;  // training stopped at an overflow
+    const int B = static_cast<int>(batch.size());
+    const int K = static_cast<int>(batch[0].selected.size());
+    int L = static_cast<int>(batch[0].served.size());
+    for (const Feedback& f : batch) L = std::min<int>(L, static_cast<int>(f.served.size()));
+    batch_users_.resize(B);
+    candidates_.resize(B, K);
+    targets_.resize(B, L);
+    rewards_.resize(B, L);
+    for (int i = 0; i < B; ++i) {
+      const Feedback& f = batch[i];
+      batch_users_[i] = static_cast<int>(f.request->user);
+      for (int k = 0; k < K; ++k) candidates_(i, k) = f.selected[k];
+      for (int l = 0; l < L; ++l) {
+        targets_(i, l) = f.served[l];
+        rewards_(i, l) = f.rewards[l];
+      }
+    }
+    if (opts_.grpo_group > 0) {
+      const int g = static_cast<int>(opts_.grpo_group);
+      for (int i = 0; i < B; ++i)
+        if (B % g != 0 || batch_users_[i] != batch_users_[i - i % g])
+          throw std::runtime_error(
+              "grpo_group = " + std::to_string(g) +
+              " needs each batch to be groups of one user's requests: set the world's "
+              "repeat_user = " +
+              std::to_string(g) + " and update_every to a multiple of it");
+      pg::grpo_normalize(rewards_, g, res_.shift);
+    }
+    policy_.batch_logits(batch_users_, logits_);
+    const pg::ScoreResult r = pg::estimator_gradient(res_.est, blocks_, logits_, candidates_,
+                                                     targets_, rewards_, grad_logits_);
+    policy_.backprop(batch_users_, grad_logits_, grads_);
+    if (!r.finite || !pg::all_finite(grads_)) {
+      overflow_step_ = static_cast<double>(steps_);
+      return;
+    }
+    adagrad_.step(policy_.parameters(), grads_);
+    ++steps_;
+    loss_ = r.loss;
+  }
+
+  std::vector<double> stats() const override {
+    return {loss_, static_cast<double>(steps_), overflow_step_, adagrad_.learning_rate()};
+  }
+
+ private:
+  void user_logits(const Request& req, std::span<const int> candidates, int keep) {
+    if (static_cast<int>(candidates.size()) != policy_.n_items())
+      throw std::runtime_error(
+          "pl_ranker ranks the whole item pool; give it input = \"items\" "
+          "and no pools");
+    if (req.user < 0 || req.user >= users_n_)
+      throw std::runtime_error("pl_ranker needs requests with user ids in 0.." +
+                               std::to_string(users_n_ - 1));
+    if (keep != blocks_total())
+      blocks_ = pg::slot_block_sizes(keep, static_cast<int>(opts_.models));
+    one_user_[0] = static_cast<int>(req.user);
+    policy_.batch_logits(one_user_, logits_);
+  }
+  int blocks_total() const {
+    int k = 0;
+    for (int b : blocks_) k += b;
+    return k;
+  }
+
+  PlRankerOpts opts_;
+  Resolved res_;
+  int users_n_;
+  pg::PLMixture policy_;
+  std::vector<int> blocks_;
+  pg::CandidateSampler sampler_;
+  pg::Adagrad adagrad_;
+  pg::RowSoftmax softmax_;
+  std::vector<pg::RowMatrixXd> logits_, grad_logits_, grads_;
+  std::vector<int> list_, batch_users_;
+  int one_user_[1] = {0};
+  pg::RowMatrixXi candidates_, targets_;
+  pg::RowMatrixXd rewards_;
+  double loss_ = 0, overflow_step_ = -1, p_bar_ = 1;
+  long steps_ = 0;
+};
+
+}  // namespace
+
+StageEntry pl_ranker_entry() {
+  OptionGroup<PlRankerOpts> g;
+  g.add("models", &PlRankerOpts::models,
+        "M two-tower models; the K slots are split into M consecutive blocks", at_least<int64_t>(1))
+      .add("dim", &PlRankerOpts::dim, "embedding dimension of the user and item tables",
+           at_least<int64_t>(1))
+      .add("temperature", &PlRankerOpts::temperature, "logits are <U[u], V[a]> / temperature",
+           greater_than<double>(0))
+      .add("estimator", &PlRankerOpts::estimator,
+           "policy gradient: v-pg, v-pg-swr, ca-pg, ca-pg-swr (top1-pg = ca-pg-swr)",
+           one_of({"v-pg", "v-pg-swr", "ca-pg", "ca-pg-swr", "top1-pg"}))
+      .add("precision", &PlRankerOpts::precision,
+           "double (stable) or float32_reference (the reference code's float32 log1p forms, "
+           "which overflow on large logit gaps; V-PG and CA-PG only)",
+           one_of({"double", "float32_reference"}))
+      .add("sampler", &PlRankerOpts::sampler,
+           "candidate sampling: sequential PL (sum tree), gumbel top-k, or gumbel_float32 (the "
+           "reference's float32 noise, for reproducing its overflows)",
+           one_of({"sequential", "gumbel", "gumbel_float32"}))
+      .add("in_place_substitution", &PlRankerOpts::in_place_substitution,
+           "CA-PG's Ŝ_{-a} as the reference builds it (replace a in place by the (n_m+1)-th)")
+      .add("swr_mixture", &PlRankerOpts::swr_mixture,
+           "CA-PG-SwR with M > 1: reference (log Σ_m p_m^n_m) or inclusion (log(1 - Π(1-p_m)^n_m))",
+           one_of({"reference", "inclusion"}))
+      .add("learning_rate", &PlRankerOpts::learning_rate,
+           "Adagrad learning rate; 0 = 1e-2 for the CA variants, 1e-1 for V-PG(-SwR)",
+           at_least<double>(0))
+      .add("adaptive_lr", &PlRankerOpts::adaptive_lr,
+           "scale the learning rate by 1/p̄ (Eq. 9) for this late-stage ranker, or off",
+           one_of({"off", "optimal", "anti", "noisy", "uniform"}))
+      .add("adaptive_lr_temperature", &PlRankerOpts::adaptive_lr_temperature,
+           "τ of the noisy late-stage ranker assumed by adaptive_lr", greater_than<double>(0))
+      .add("adaptive_lr_samples", &PlRankerOpts::adaptive_lr_samples, "Monte-Carlo samples for p̄",
+           at_least<int64_t>(1))
+      .add("grpo_group", &PlRankerOpts::grpo_group,
+           "GRPO: rollouts per user (consecutive requests of one user), 0 = off",
+           at_least<int64_t>(0))
+      .add("grpo_shift", &PlRankerOpts::grpo_shift,
+           "subtract each group's minimum so r̃ >= 0: auto (on for the CA variants), on, off",
+           one_of({"auto", "on", "off"}));
+  return make_entry<StageBuild>(
+      "stage", "pl_ranker",
+      "Plackett–Luce early-stage ranker over M two-tower models, trained by policy gradient "
+      "(batch = update_every)",
+      g,
+      [](const PlRankerOpts& o) {
+        if (o.estimator == "top1-pg" && o.models != 1)
+          throw ConfigError(
+              "pl_ranker: estimator \"top1-pg\" is CA-PG-SwR with models = 1; use "
+              "\"ca-pg-swr\" for mixtures");
+        const Resolved r = resolve(o);
+        StageBuild b;
+        b.make = [o, r](const StageSetup& s) { return std::make_unique<PlRanker>(s, o, r); };
+        // Per request: logits (items·dim per model) and sampling; per feedback the gradient.
+        b.cost = [o](double n, double) { return 6.0 * n * o.dim * o.models + 20.0 * n; };
+        b.needs_features = false;
+        b.needs_users = true;
+        b.stats = {"loss", "steps", "overflow_step", "learning_rate"};
+        return b;
+      },
+      structural_stage_keys());
+}
+
+}  // namespace stagesim
