@@ -150,6 +150,7 @@ class PlRanker final : public Stage {
       return;
     }
     adagrad_.step(policy_.parameters(), grads_);
+    vt_stale_ = true;
     ++steps_;
     loss_ = r.loss;
   }
@@ -169,8 +170,27 @@ class PlRanker final : public Stage {
                                std::to_string(users_n_ - 1));
     if (keep != blocks_total())
       blocks_ = pg::slot_block_sizes(keep, static_cast<int>(opts_.models));
-    one_user_[0] = static_cast<int>(req.user);
-    policy_.batch_logits(one_user_, logits_);
+    // logits_m = U_m[u] V_mᵀ / τ as `dim` AXPYs over a dim-major copy of V_m (refreshed after
+    // each update): one user's row is the hot path of serving.
+    const int n = policy_.n_items(), d = policy_.dim();
+    if (vt_stale_) {
+      vt_.resize(policy_.n_models());
+      for (int m = 0; m < policy_.n_models(); ++m) vt_[m] = policy_.item_table(m).transpose();
+      vt_stale_ = false;
+    }
+    logits_.resize(policy_.n_models());
+    const double inv_tau = 1.0 / policy_.temperature();
+    for (int m = 0; m < policy_.n_models(); ++m) {
+      logits_[m].resize(1, n);
+      double* out = logits_[m].data();
+      const double* u = policy_.user_table(m).row(req.user).data();
+      std::fill(out, out + n, 0.0);
+      for (int j = 0; j < d; ++j) {
+        const double uj = u[j] * inv_tau;
+        const double* v = vt_[m].row(j).data();
+        for (int a = 0; a < n; ++a) out[a] += uj * v[a];
+      }
+    }
   }
   int blocks_total() const {
     int k = 0;
@@ -186,9 +206,9 @@ class PlRanker final : public Stage {
   pg::CandidateSampler sampler_;
   pg::Adagrad adagrad_;
   pg::RowSoftmax softmax_;
-  std::vector<pg::RowMatrixXd> logits_, grad_logits_, grads_;
+  std::vector<pg::RowMatrixXd> logits_, grad_logits_, grads_, vt_;
+  bool vt_stale_ = true;
   std::vector<int> list_, batch_users_;
-  int one_user_[1] = {0};
   pg::RowMatrixXi candidates_, targets_;
   pg::RowMatrixXd rewards_;
   double loss_ = 0, overflow_step_ = -1, p_bar_ = 1;

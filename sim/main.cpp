@@ -15,6 +15,7 @@
 #include <mpi.h>
 #endif
 
+#include "environments/world_export.hpp"
 #include "sim/cluster.hpp"
 #include "sim/errors.hpp"
 #include "sim/experiment.hpp"
@@ -39,6 +40,7 @@ const char* kUsage =
     "  list        registered worlds, stages and metrics with their parameters\n"
     "  merge OUT PARTS...  combine the partial files of --shard runs into OUT\n"
     "  slurm FILE  print an sbatch script (array of shards + merge step)\n"
+    "  export-world FILE --out W.h5  write a world's q/sigma tables (tabular-world format)\n"
     "\n"
     "  --help      this text (or `stagesim <command> --help`)\n"
     "  --version   version and git commit\n";
@@ -221,6 +223,34 @@ int cmd_slurm(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_export_world(const std::vector<std::string>& args) {
+  po::options_description d("stagesim export-world FILE --out W.h5 [options]");
+  d.add_options()("help", "this text")("out,o", po::value<std::string>(),
+                                       "output HDF5 file (datasets q and, if any, sigma)")(
+      "task", po::value<int>()->default_value(0),
+      "which configuration (grid point x variant; 0-based, see `stagesim check`)")(
+      "replication", po::value<int>()->default_value(0),
+      "which replication's world (0-based; tables may differ per replication)");
+  d.add(experiment_opts());
+  auto vm = parse(args, d, "export-world");
+  if (vm.count("help")) {
+    std::cout << d;
+    return 0;
+  }
+  if (!vm.count("out"))
+    throw ConfigError("stagesim export-world: missing --out; e.g. --out world.h5");
+  if (vm["task"].as<int>() < 0) throw ConfigError("--task must be >= 0");
+  Registry reg = builtin_registry();
+  Experiment ex = load_experiment(vm["file"].as<std::string>(), load_options(vm), reg);
+  const std::string out = vm["out"].as<std::string>();
+  ExportedWorld w = export_world(ex, static_cast<std::size_t>(vm["task"].as<int>()),
+                                 vm["replication"].as<int>(), out);
+  std::printf("wrote %s: q %lld users x %lld items%s\n", out.c_str(),
+              static_cast<long long>(w.users), static_cast<long long>(w.items),
+              w.sigma ? " and sigma" : "");
+  return 0;
+}
+
 void print_params(const std::vector<ParamInfo>& params) {
   for (const ParamInfo& p : params) {
     std::printf("    %-16s %-8s default %-12s", p.name.c_str(), p.type.c_str(),
@@ -301,6 +331,7 @@ int run_main(std::vector<std::string> args) {
     if (cmd == "list") return cmd_list();
     if (cmd == "merge") return cmd_merge(rest);
     if (cmd == "slurm") return cmd_slurm(rest);
+    if (cmd == "export-world") return cmd_export_world(rest);
     throw ConfigError("unknown command '" + cmd + "'; use run, check or list (see --help)");
   } catch (const ReportedElsewhere& e) {
     return e.code;

@@ -4,7 +4,11 @@ namespace stagesim {
 
 // One line per component: declare its entry function here and add it below.
 WorldEntry linear_world_entry();
+WorldEntry embedding_world_entry();
 WorldEntry fixed_context_world_entry();
+WorldEntry tabular_world_entry();
+WorldEntry kuairec_world_entry();
+WorldEntry multilabel_bandit_world_entry();
 StageEntry lin_ucb_entry();
 StageEntry greedy_entry();
 StageEntry random_stage_entry();
@@ -18,7 +22,11 @@ MetricEntry stage_stats_metric_entry();
 Registry builtin_registry() {
   Registry r;
   r.worlds.push_back(linear_world_entry());
+  r.worlds.push_back(embedding_world_entry());
   r.worlds.push_back(fixed_context_world_entry());
+  r.worlds.push_back(tabular_world_entry());
+  r.worlds.push_back(kuairec_world_entry());
+  r.worlds.push_back(multilabel_bandit_world_entry());
   r.stages.push_back(lin_ucb_entry());
   r.stages.push_back(greedy_entry());
   r.stages.push_back(random_stage_entry());

@@ -81,8 +81,8 @@ DenseMatrix<T> ReadHdf5Matrix(const std::filesystem::path& file, const std::stri
 }
 
 template <class T>
-DenseMatrix<T> ReadHdf5MatrixColumns(const std::filesystem::path& file,
-                                     const std::string& dataset, std::int64_t max_cols) {
+DenseMatrix<T> ReadHdf5MatrixColumns(const std::filesystem::path& file, const std::string& dataset,
+                                     std::int64_t max_cols) {
   QuietErrors quiet;
   const std::string name = file.string();
   std::error_code ec;
@@ -116,7 +116,8 @@ DenseMatrix<T> ReadHdf5MatrixColumns(const std::filesystem::path& file,
   }
   hsize_t dims[2] = {0, 0};
   H5Sget_simple_extent_dims(space.get(), dims, nullptr);
-  if (max_cols > 0 && static_cast<hsize_t>(max_cols) < dims[1]) dims[1] = static_cast<hsize_t>(max_cols);
+  if (max_cols > 0 && static_cast<hsize_t>(max_cols) < dims[1])
+    dims[1] = static_cast<hsize_t>(max_cols);
   DenseMatrix<T> m(static_cast<std::int64_t>(dims[0]), static_cast<std::int64_t>(dims[1]));
   if (m.values.empty()) return m;
   // A hyperslab of the leading columns: HDF5 reads only what is kept.

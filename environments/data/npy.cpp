@@ -498,8 +498,8 @@ std::string EncodeHeader(std::string_view descr, std::span<const std::int64_t> s
   }
   if (shape.size() == 1) dims.pop_back();  // "(5,)"
   if (shape.size() > 1) dims.resize(dims.size() - 2);
-  std::string dict = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': (" +
-                     dims + "), }";
+  std::string dict =
+      "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': (" + dims + "), }";
   std::size_t prefix = 10;
   std::size_t total = prefix + dict.size() + 1;
   if ((total + 63) / 64 * 64 - prefix > 65535) prefix = 12;
@@ -591,8 +591,8 @@ void WriteNpy(const std::filesystem::path& path, std::span<const T> values,
 }
 
 template <class T>
-std::vector<unsigned char> EncodeNpy(std::span<const T> values,
-                                     std::span<const std::int64_t> shape, bool as_bool) {
+std::vector<unsigned char> EncodeNpy(std::span<const T> values, std::span<const std::int64_t> shape,
+                                     bool as_bool) {
   static_assert(kSupported<T>, "EncodeNpy supports float, double, int32_t, int64_t, uint8_t");
   const std::string head = CheckedHeader(values, shape, as_bool, "<memory>");
   std::vector<unsigned char> out(head.begin(), head.end());
@@ -635,7 +635,8 @@ DenseMatrix<T> ReadNpyMatrixColumns(const std::filesystem::path& path, std::int6
   DenseMatrix<T> m(rows, keep);
   const std::size_t row_bytes = static_cast<std::size_t>(cols) * h.itemsize;
   // Whole rows are read in chunks of about 4 MiB; only the first `keep` columns are converted.
-  const std::size_t chunk_rows = std::max<std::size_t>(1, (std::size_t{1} << 22) / std::max<std::size_t>(row_bytes, 1));
+  const std::size_t chunk_rows =
+      std::max<std::size_t>(1, (std::size_t{1} << 22) / std::max<std::size_t>(row_bytes, 1));
   std::vector<unsigned char> buf(chunk_rows * row_bytes);
   if (std::fseek(f.get(), static_cast<long>(h.data_offset), SEEK_SET) != 0) {
     Bad(name, "read error or truncated .npy data");
@@ -660,7 +661,7 @@ DenseMatrix<T> ReadNpyMatrixColumns(const std::filesystem::path& path, std::int6
   template DenseMatrix<T> NpyToMatrix<T>(const NpyArray&);                    \
   template DenseMatrix<T> ReadNpyMatrix<T>(const std::filesystem::path&);     \
   template void WriteNpy<T>(const std::filesystem::path&, std::span<const T>, \
-                            std::span<const std::int64_t>, bool);               \
+                            std::span<const std::int64_t>, bool);             \
   template std::vector<unsigned char> EncodeNpy<T>(std::span<const T>,        \
                                                    std::span<const std::int64_t>, bool);
 STAGESIM_NPY_INSTANTIATE(float)
@@ -669,8 +670,7 @@ STAGESIM_NPY_INSTANTIATE(std::int32_t)
 STAGESIM_NPY_INSTANTIATE(std::int64_t)
 STAGESIM_NPY_INSTANTIATE(std::uint8_t)
 #undef STAGESIM_NPY_INSTANTIATE
-template DenseMatrix<float> ReadNpyMatrixColumns<float>(const std::filesystem::path&,
-                                                        std::int64_t);
+template DenseMatrix<float> ReadNpyMatrixColumns<float>(const std::filesystem::path&, std::int64_t);
 template DenseMatrix<double> ReadNpyMatrixColumns<double>(const std::filesystem::path&,
                                                           std::int64_t);
 

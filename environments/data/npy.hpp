@@ -76,8 +76,8 @@ void WriteNpy(const std::filesystem::path& path, std::span<const T> values,
               std::span<const std::int64_t> shape, bool as_bool = false);
 // The .npy image WriteNpy would write, in memory (for .npz members).
 template <class T>
-std::vector<unsigned char> EncodeNpy(std::span<const T> values,
-                                     std::span<const std::int64_t> shape, bool as_bool = false);
+std::vector<unsigned char> EncodeNpy(std::span<const T> values, std::span<const std::int64_t> shape,
+                                     bool as_bool = false);
 // A 0-d '<U<n>' array holding ASCII `text`, as numpy.save writes np.array("csr").
 std::vector<unsigned char> EncodeNpyString(std::string_view text);
 template <class T>
