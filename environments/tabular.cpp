@@ -232,6 +232,17 @@ WorldEntry tabular_world_entry() {
         } else if (noise == TableNoise::gaussian && file_has(file, o.sigma_dataset)) {
           table.sigma = read_table(file, o.sigma_dataset);
         }
+        // Ranking scores for late-stage rankers, when the file has them (export-world writes
+        // them for worlds that rank by something other than q).
+        if (file_has(file, "score")) table.score = read_table(file, "score");
+        if (table.score.size() > 0 &&
+            (table.score.rows() != table.q.rows() || table.score.cols() != table.q.cols()))
+          throw data::DataError(file,
+                                "dataset score is " + std::to_string(table.score.rows()) + " x " +
+                                    std::to_string(table.score.cols()) + " but q is " +
+                                    std::to_string(table.q.rows()) + " x " +
+                                    std::to_string(table.q.cols()),
+                                "write score with q's shape or remove it");
         if (std::string bad = finish_reward_table(table); !bad.empty())
           throw data::DataError(sigma_file.empty() ? file : file + " / " + sigma_file, bad,
                                 "fix the table");

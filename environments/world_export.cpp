@@ -84,6 +84,7 @@ ExportedWorld export_world(const Experiment& ex, std::size_t task, std::int64_t 
   try {
     data::WriteHdf5Matrix<double>(tmp, "q", to_dense(*t.q));
     if (t.sigma) data::WriteHdf5Matrix<double>(tmp, "sigma", to_dense(*t.sigma));
+    if (t.score) data::WriteHdf5Matrix<double>(tmp, "score", to_dense(*t.score));
   } catch (const data::DataError& e) {
     std::filesystem::remove(tmp, ec);
     throw IoError(out + ": " + e.what());

@@ -156,3 +156,24 @@ TEST(PgEngine, KuaiRecTable4RunsOnFixtures) {
   for (double x : v.values) EXPECT_TRUE(std::isfinite(x) && x >= 0);
   std::filesystem::remove_all(dir);
 }
+
+// export-world writes the embedding world's q, σ and LSR scores; a tabular world reads all three
+// back unchanged, so the same world can be run elsewhere (or by another simulator).
+TEST(PgEngine, EmbeddingWorldRoundTripsThroughExport) {
+  auto dir = scratch_dir("embexport");
+  const std::string file = (dir / "emb.h5").string();
+  auto r = run_command(stagesim_binary() + " export-world " + source_dir() +
+                       "/experiments/early_stage_pg/table1.toml --out " + file);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  Experiment a = parse(pg_experiment("", 1, 1, 1));
+  Experiment b = parse(pg_experiment("", 1, 1, 1),
+                       {"world={type=\"tabular\", path=\"" + file + "\", noise=\"gaussian\"}"});
+  auto wa = a.configs[0].world.make(StreamKey{1, a.configs[0].world_scope, 0});
+  auto wb = b.configs[0].world.make(StreamKey{1, b.configs[0].world_scope, 0});
+  ASSERT_NE(wb->tables().score, nullptr);
+  ASSERT_NE(wb->tables().sigma, nullptr);
+  EXPECT_EQ(*wa->tables().q, *wb->tables().q);
+  EXPECT_EQ(*wa->tables().sigma, *wb->tables().sigma);
+  EXPECT_EQ(*wa->tables().score, *wb->tables().score);
+  std::filesystem::remove_all(dir);
+}
