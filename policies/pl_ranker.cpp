@@ -7,6 +7,7 @@
 // (the float32 reference's "overflow") skips the step and stops training for good; the stage then
 // reports its step in the statistic `overflow_step` (-1 while training).
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "policies/pg/adagrad.hpp"
@@ -156,7 +157,8 @@ class PlRanker final : public Stage {
   }
 
   std::vector<double> stats() const override {
-    return {loss_, static_cast<double>(steps_), overflow_step_, adagrad_.learning_rate()};
+    return {loss_, static_cast<double>(steps_), overflow_step_, adagrad_.learning_rate(),
+            mean_inclusion()};
   }
 
  private:
@@ -192,6 +194,28 @@ class PlRanker final : public Stage {
       }
     }
   }
+  // Mean over the last batch's LSR picks of their (arg-top-K approximate, spec §5) probability of
+  // being among the ESR's K candidates under the current policy. Computed only when a checkpoint
+  // asks for it.
+  double mean_inclusion() const {
+    // The approximation needs K other items besides the target.
+    if (batch_users_.empty() || policy_.n_items() < blocks_total() + 1)
+      return std::numeric_limits<double>::quiet_NaN();
+    if (!inclusion_kernel_) {
+      pg::EstimatorOptions o = res_.est;
+      o.estimator = pg::Estimator::kCaPg;
+      o.precision = pg::Precision::kStableDouble;
+      inclusion_kernel_.emplace(o, blocks_, policy_.n_items());
+    }
+    policy_.batch_logits(batch_users_, stat_logits_);
+    double sum = 0;
+    for (Eigen::Index i = 0; i < targets_.rows(); ++i) {
+      stat_softmax_.compute(stat_logits_, i);
+      for (Eigen::Index l = 0; l < targets_.cols(); ++l)
+        sum += std::exp(inclusion_kernel_->ca_log_inclusion(stat_softmax_, targets_(i, l)));
+    }
+    return sum / static_cast<double>(targets_.size());
+  }
   int blocks_total() const {
     int k = 0;
     for (int b : blocks_) k += b;
@@ -212,6 +236,9 @@ class PlRanker final : public Stage {
   pg::RowMatrixXi candidates_, targets_;
   pg::RowMatrixXd rewards_;
   double loss_ = 0, overflow_step_ = -1, p_bar_ = 1;
+  mutable std::optional<pg::EstimatorKernel> inclusion_kernel_;
+  mutable std::vector<pg::RowMatrixXd> stat_logits_;
+  mutable pg::RowSoftmax stat_softmax_;
   long steps_ = 0;
 };
 
@@ -274,7 +301,7 @@ StageEntry pl_ranker_entry() {
         b.cost = [o](double n, double) { return 6.0 * n * o.dim * o.models + 20.0 * n; };
         b.needs_features = false;
         b.needs_users = true;
-        b.stats = {"loss", "steps", "overflow_step", "learning_rate"};
+        b.stats = {"loss", "steps", "overflow_step", "learning_rate", "inclusion"};
         return b;
       },
       structural_stage_keys());

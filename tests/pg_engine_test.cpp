@@ -84,6 +84,10 @@ stages.esr.estimator = "top1-pg"
       EXPECT_NEAR(start, 5.7, 0.7) << ex.configs[c].variant;
       EXPECT_EQ(at(ex, r, c, rep, "esr_steps", 1), 3000);
       EXPECT_EQ(at(ex, r, c, rep, "esr_overflow_step", 1), -1);
+      // Inclusion probability of the LSR's picks: undefined before any batch, a probability after.
+      EXPECT_TRUE(std::isnan(at(ex, r, c, rep, "esr_inclusion", 0)));
+      EXPECT_GT(at(ex, r, c, rep, "esr_inclusion", 1), 0.0);
+      EXPECT_LE(at(ex, r, c, rep, "esr_inclusion", 1), 1.0);
       sum += end - start;
       sum2 += (end - start) * (end - start);
     }
