@@ -75,7 +75,7 @@ TEST(Cluster, ShardsMergeToTheSingleRun) {
   auto dir = scratch_dir("shards");
   const std::string bin = stagesim_binary();
   write_file(dir / "two.toml", kTwoStage);
-  for (const std::string exp : {quickstart(), (dir / "two.toml").string()}) {
+  for (const std::string& exp : {quickstart(), (dir / "two.toml").string()}) {
     const std::string ref = (dir / "ref.h5").string();
     run_ok(bin + " run " + exp + " --quiet --threads 1 --out " + ref);
     std::string parts;
@@ -155,7 +155,7 @@ std::string mpirun(int n) {
 TEST(Cluster, MpiRanksAreBitIdenticalToOneThread) {
   auto dir = scratch_dir("mpi");
   write_file(dir / "two.toml", kTwoStage);
-  for (const std::string exp : {quickstart(), (dir / "two.toml").string()}) {
+  for (const std::string& exp : {quickstart(), (dir / "two.toml").string()}) {
     const std::string ref = (dir / "ref.h5").string();
     run_ok(stagesim_binary() + " run " + exp + " --quiet --threads 1 --out " + ref);
     for (int n : {2, 3}) {

@@ -164,8 +164,9 @@ update_every = 4
   run_unit(ex, plan_units(ex)[0]);
   EXPECT_EQ(batches, (std::vector<std::size_t>{4, 4}));  // the last 2 feedbacks wait past T
   batches.clear();
-  Experiment clock =
-      parse_experiment(text, "t.toml", {{"stages.p.update_interval=2.5"}, {}}, probe_registry());
+  LoadOptions clocked;
+  clocked.set = {"stages.p.update_interval=2.5"};
+  Experiment clock = parse_experiment(text, "t.toml", clocked, probe_registry());
   run_unit(clock, plan_units(clock)[0]);
   // Requests arrive at t = 0..9; clock updates at 2.5, 5, 7.5 see 3, 2 and 3 feedbacks.
   EXPECT_EQ(batches, (std::vector<std::size_t>{3, 2, 3}));
