@@ -7,7 +7,8 @@ good evaluation, the "frozen" view).
     python3 plots/pg_tables.py out/table1.h5 [--at 50000,500000] [--stage esr] [-o table.md]
 
 Gradient steps = requests / batch, with the batch read from the stage's `update_every` in the
-stored configuration. Without --at: the checkpoints nearest to 10 % and 100 % of the run.
+stored configuration. Without --at: the checkpoints nearest to 10 % and 100 % of the run; each
+column is labelled with the step of the checkpoint actually used.
 Writes Markdown (stdout or -o) and, with --csv, a CSV.
 """
 import argparse
@@ -45,10 +46,12 @@ def main():
     n_tasks = value.shape[0]
     steps = [res.checkpoints[t] // batch_of(res, t, args.stage) for t in range(n_tasks)]
     if args.at:
-        at = [int(x) for x in args.at.split(",")]
+        wanted = [int(x) for x in args.at.split(",")]
     else:
         last = int(steps[0][-1])
-        at = [max(1, last // 10), last]
+        wanted = [max(1, last // 10), last]
+    # Columns show the checkpoint actually used: the one nearest to each requested step.
+    at = [int(steps[0][int(abs(steps[0] - w).argmin())]) for w in wanted]
 
     variants = list(dict.fromkeys(res.variants))
     axes = list(res.grid)
