@@ -93,7 +93,15 @@ INSTANTIATE_TEST_SUITE_P(Samplers, ListDistribution,
                                            ChiSquareCase{SamplerKind::kSequential, {1, 1, 1}},
                                            ChiSquareCase{SamplerKind::kGumbelTopK, {3}},
                                            ChiSquareCase{SamplerKind::kGumbelTopK, {2, 1}},
-                                           ChiSquareCase{SamplerKind::kGumbelTopK, {1, 1, 1}}));
+                                           ChiSquareCase{SamplerKind::kGumbelTopK, {1, 1, 1}}),
+                         // Readable names: sampler and slot blocks, e.g. Sequential_2_1.
+                         [](const ::testing::TestParamInfo<ChiSquareCase>& info) {
+                           std::string name = info.param.kind == SamplerKind::kSequential
+                                                  ? "Sequential"
+                                                  : "GumbelTopK";
+                           for (int b : info.param.blocks) name += "_" + std::to_string(b);
+                           return name;
+                         });
 
 // Logit gaps beyond double range relative to the row maximum: the sequential sampler refills its
 // tree relative to the remaining maximum. Items 1 and 2 sit 1000 nats below item 0 with odds 3:1.
