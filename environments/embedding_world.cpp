@@ -71,17 +71,9 @@ WorldEntry embedding_world_entry() {
         std::shared_ptr<const RewardTable> table =
             ctx.cache ? ctx.cache->get<RewardTable>(key, load)
                       : std::make_shared<const RewardTable>(load());
-        const int repeat = static_cast<int>(o.repeat_user);
-        WorldBuild b;
-        b.make = [table, repeat](const StreamKey& key) {
-          return std::make_unique<TabularWorld>(table, TableNoiseSpec{TableNoise::gaussian, 0}, key,
-                                                repeat);
-        };
-        b.items = static_cast<int>(o.items);
-        b.users = static_cast<int>(o.users);
-        b.dim = 0;
-        b.cost_per_request = 4.0 * static_cast<double>(o.items);
-        return b;
+        // Gaussian noise with the σ table (the scalar std is unused when a σ table exists).
+        return tabular_world_build(table, TableNoiseSpec{TableNoise::gaussian, 0},
+                                   static_cast<int>(o.repeat_user));
       });
 }
 

@@ -89,16 +89,7 @@ WorldEntry kuairec_world_entry() {
     std::shared_ptr<const RewardTable> table = ctx.cache
                                                    ? ctx.cache->get<RewardTable>(key, load)
                                                    : std::make_shared<const RewardTable>(load());
-    const TableNoiseSpec spec{table_noise_from_name(o.noise), o.noise_std};
-    WorldBuild b;
-    b.make = [table, spec](const StreamKey& key) {
-      return std::make_unique<TabularWorld>(table, spec, key);
-    };
-    b.items = static_cast<int>(table->q.cols());
-    b.users = static_cast<int>(table->q.rows());
-    b.dim = 0;
-    b.cost_per_request = 4.0 * static_cast<double>(table->q.cols());
-    return b;
+    return tabular_world_build(table, TableNoiseSpec{table_noise_from_name(o.noise), o.noise_std});
   };
   return e;
 }

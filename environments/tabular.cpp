@@ -129,6 +129,19 @@ double TabularWorld::reward(const Request& req, int item, int pos) const {
   return m;
 }
 
+WorldBuild tabular_world_build(std::shared_ptr<const RewardTable> table, TableNoiseSpec noise,
+                               int repeat_user) {
+  WorldBuild b;
+  b.items = static_cast<int>(table->q.cols());
+  b.users = static_cast<int>(table->q.rows());
+  b.dim = 0;
+  b.cost_per_request = 4.0 * static_cast<double>(table->q.cols());
+  b.make = [table, noise, repeat_user](const StreamKey& key) {
+    return std::make_unique<TabularWorld>(table, noise, key, repeat_user);
+  };
+  return b;
+}
+
 World::Tables TabularWorld::tables() const {
   return {&table_->q, sigma_table_ ? &table_->sigma : nullptr,
           table_->score.size() > 0 ? &table_->score : nullptr};
@@ -259,16 +272,7 @@ WorldEntry tabular_world_entry() {
     if (std::string bad = check_noise_fit(*table, noise); !bad.empty())
       throw ConfigError(key_location(t, path, "noise") + ": " + file + ": " + bad +
                         "; fix the table or choose another noise model");
-    const TableNoiseSpec spec{noise, o.noise_std};
-    WorldBuild b;
-    b.make = [table, spec](const StreamKey& key) {
-      return std::make_unique<TabularWorld>(table, spec, key);
-    };
-    b.items = static_cast<int>(table->q.cols());
-    b.users = static_cast<int>(table->q.rows());
-    b.dim = 0;
-    b.cost_per_request = 4.0 * static_cast<double>(table->q.cols());
-    return b;
+    return tabular_world_build(table, TableNoiseSpec{noise, o.noise_std});
   };
   return e;
 }

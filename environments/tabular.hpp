@@ -42,6 +42,12 @@ std::string finish_reward_table(RewardTable& t);
 // unless it fails: runs for every configuration that uses the table.
 std::string check_noise_fit(const RewardTable& t, TableNoise noise);
 
+struct WorldBuild;
+
+// What builds a tabular world over `table` (shared by the tabular, kuairec and embedding worlds).
+WorldBuild tabular_world_build(std::shared_ptr<const RewardTable> table, TableNoiseSpec noise,
+                               int repeat_user = 1);
+
 class TabularWorld final : public World {
  public:
   // repeat_user: each drawn user makes this many consecutive requests (GRPO rollout groups).

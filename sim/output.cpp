@@ -103,6 +103,14 @@ std::string sanitize(std::string s) {
   return s;
 }
 
+// Opens an existing results file read-only.
+hid_t open_read(const std::string& path) {
+  static Quiet quiet;
+  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (fid < 0) throw IoError(path + ": cannot open as HDF5");
+  return fid;
+}
+
 }  // namespace
 
 void write_results(const std::string& path, const Experiment& ex, const Results& res,
@@ -212,10 +220,7 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
 }
 
 Dataset read_dataset(const std::string& path, const std::string& name) {
-  static Quiet quiet;
-  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (fid < 0) throw IoError(path + ": cannot open as HDF5");
-  H f(fid, H5Fclose);
+  H f(open_read(path), H5Fclose);
   hid_t did = H5Dopen2(f, name.c_str(), H5P_DEFAULT);
   if (did < 0) throw IoError(path + ": no dataset " + name);
   H d(did, H5Dclose);
@@ -237,10 +242,7 @@ Dataset read_dataset(const std::string& path, const std::string& name) {
 }
 
 std::string read_string_attribute(const std::string& path, const std::string& name) {
-  static Quiet quiet;
-  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (fid < 0) throw IoError(path + ": cannot open as HDF5");
-  H f(fid, H5Fclose);
+  H f(open_read(path), H5Fclose);
   hid_t aid = H5Aopen(f, name.c_str(), H5P_DEFAULT);
   if (aid < 0) throw IoError(path + ": no attribute " + name + " (not a stagesim results file?)");
   H a(aid, H5Aclose);
@@ -253,10 +255,7 @@ std::string read_string_attribute(const std::string& path, const std::string& na
 }
 
 std::uint64_t read_u64_attribute(const std::string& path, const std::string& name) {
-  static Quiet quiet;
-  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (fid < 0) throw IoError(path + ": cannot open as HDF5");
-  H f(fid, H5Fclose);
+  H f(open_read(path), H5Fclose);
   hid_t aid = H5Aopen(f, name.c_str(), H5P_DEFAULT);
   if (aid < 0) throw IoError(path + ": no attribute " + name + " (not a stagesim results file?)");
   H a(aid, H5Aclose);
@@ -274,10 +273,7 @@ std::vector<unsigned char> read_done(const std::string& path) {
 }
 
 std::vector<std::string> read_string_dataset(const std::string& path, const std::string& name) {
-  static Quiet quiet;
-  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (fid < 0) throw IoError(path + ": cannot open as HDF5");
-  H f(fid, H5Fclose);
+  H f(open_read(path), H5Fclose);
   hid_t did = H5Dopen2(f, name.c_str(), H5P_DEFAULT);
   if (did < 0) throw IoError(path + ": no dataset " + name);
   H d(did, H5Dclose);
@@ -295,10 +291,7 @@ std::vector<std::string> read_string_dataset(const std::string& path, const std:
 }
 
 std::vector<std::string> list_metrics(const std::string& path) {
-  static Quiet quiet;
-  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (fid < 0) throw IoError(path + ": cannot open as HDF5");
-  H f(fid, H5Fclose);
+  H f(open_read(path), H5Fclose);
   H g(H5Gopen2(f, "metrics", H5P_DEFAULT), H5Gclose);
   std::vector<std::string> names;
   H5Literate(
