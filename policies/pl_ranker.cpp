@@ -98,9 +98,18 @@ class PlRanker final : public Stage {
   void select(const Request& req, std::span<const int> candidates, int keep, Rng& rng,
               std::vector<int>& out) override {
     user_logits(req, candidates, keep);
-    softmax_.compute(logits_, 0);
+    // The softmax computed for sampling is kept for the gradient of this request's feedback
+    // (parameters only change at learn), so each row's exps are computed once.
+    pg::RowSoftmax* sm = &softmax_;
+    if (pending_ < kMaxPending) {
+      if (pending_softmax_.size() <= pending_) pending_softmax_.emplace_back();
+      pending_index_.resize(std::max(pending_index_.size(), pending_ + 1));
+      pending_index_[pending_] = req.index;
+      sm = &pending_softmax_[pending_++];
+    }
+    sm->compute(logits_, 0);
     list_.resize(keep);
-    sampler_.sample(res_.sampler, softmax_, blocks_, rng, list_);
+    sampler_.sample(res_.sampler, *sm, blocks_, rng, list_);
     out.insert(out.end(), list_.begin(), list_.end());
   }
 
@@ -113,6 +122,8 @@ class PlRanker final : public Stage {
   }
 
   void learn(std::span<const Feedback> batch) override {
+    const std::size_t cached = pending_;
+    pending_ = 0;
     if (overflow_step_ >= 0 || batch.empty()) return;  // training stopped at an overflow
     const int B = static_cast<int>(batch.size());
     const int K = static_cast<int>(batch[0].selected.size());
@@ -142,18 +153,43 @@ class PlRanker final : public Stage {
               std::to_string(g) + " and update_every to a multiple of it");
       pg::grpo_normalize(rewards_, g, res_.shift);
     }
-    policy_.batch_logits(batch_users_, logits_);
-    const pg::ScoreResult r = pg::estimator_gradient(res_.est, blocks_, logits_, candidates_,
-                                                     targets_, rewards_, grad_logits_);
+    // The spec's loss per row: Σ_l c_l ℓ_l with c_l = −r_l / (B·L) (no baseline).
+    if (!kernel_) kernel_.emplace(res_.est, blocks_, policy_.n_items());
+    const int M = policy_.n_models(), n = policy_.n_items();
+    grad_logits_.resize(M);
+    for (auto& g : grad_logits_) g.resize(B, n);
+    grad_rows_.resize(M);
+    weights_.resize(L);
+    double loss = 0;
+    bool finite = true;
+    for (int i = 0; i < B; ++i) {
+      const Feedback& f = batch[i];
+      const pg::RowSoftmax* sm;
+      if (static_cast<std::size_t>(i) < cached && pending_index_[i] == f.request->index) {
+        sm = &pending_softmax_[i];
+      } else {  // delayed or reordered feedback: recompute with the (unchanged) parameters
+        user_logits(*f.request, {}, K);
+        softmax_.compute(logits_, 0);
+        sm = &softmax_;
+      }
+      for (int l = 0; l < L; ++l) weights_[l] = -rewards_(i, l) / static_cast<double>(B * L);
+      for (int m = 0; m < M; ++m) grad_rows_[m] = grad_logits_[m].row(i).data();
+      const pg::ScoreInputs in{{candidates_.row(i).data(), static_cast<std::size_t>(K)},
+                               {targets_.row(i).data(), static_cast<std::size_t>(L)},
+                               weights_};
+      const pg::ScoreResult r = kernel_->row_gradient(*sm, in, grad_rows_);
+      loss += r.loss;
+      finite = finite && r.finite;
+    }
     policy_.backprop(batch_users_, grad_logits_, grads_);
-    if (!r.finite || !pg::all_finite(grads_)) {
+    if (!finite || !pg::all_finite(grads_)) {
       overflow_step_ = static_cast<double>(steps_);
       return;
     }
     adagrad_.step(policy_.parameters(), grads_);
     vt_stale_ = true;
     ++steps_;
-    loss_ = r.loss;
+    loss_ = loss;
   }
 
   std::vector<double> stats() const override {
@@ -163,7 +199,7 @@ class PlRanker final : public Stage {
 
  private:
   void user_logits(const Request& req, std::span<const int> candidates, int keep) {
-    if (static_cast<int>(candidates.size()) != policy_.n_items())
+    if (!candidates.empty() && static_cast<int>(candidates.size()) != policy_.n_items())
       throw std::runtime_error(
           "pl_ranker ranks the whole item pool; give it input = \"items\" "
           "and no pools");
@@ -237,6 +273,14 @@ class PlRanker final : public Stage {
   pg::RowMatrixXd rewards_;
   double loss_ = 0, overflow_step_ = -1, p_bar_ = 1;
   mutable std::optional<pg::EstimatorKernel> inclusion_kernel_;
+  std::optional<pg::EstimatorKernel> kernel_;
+  std::vector<double*> grad_rows_;
+  std::vector<double> weights_;
+  // Softmaxes of the requests served since the last update (see select).
+  static constexpr std::size_t kMaxPending = 4096;
+  std::vector<pg::RowSoftmax> pending_softmax_;
+  std::vector<std::int64_t> pending_index_;
+  std::size_t pending_ = 0;
   mutable std::vector<pg::RowMatrixXd> stat_logits_;
   mutable pg::RowSoftmax stat_softmax_;
   long steps_ = 0;

@@ -181,3 +181,15 @@ TEST(PgEngine, EmbeddingWorldRoundTripsThroughExport) {
   EXPECT_EQ(*wa->tables().score, *wb->tables().score);
   std::filesystem::remove_all(dir);
 }
+
+// With delayed feedback the rows of a batch are not the requests served since the last update,
+// so the ranker recomputes their logits: training still runs, one step per 128 feedbacks
+// delivered before the horizon ((6400 − 300) / 128 → 47 steps).
+TEST(PgEngine, DelayedFeedbackTrainsOnRecomputedLogits) {
+  Experiment ex = parse(pg_experiment("estimator = \"ca-pg\"", 50, 1, 1),
+                        {"feedback.delay=\"fixed\"", "feedback.delay_mean=300"});
+  Results r = run_all(ex);
+  EXPECT_EQ(at(ex, r, 0, 0, "esr_steps", 1), 47);
+  EXPECT_TRUE(std::isfinite(at(ex, r, 0, 0, "esr_loss", 1)));
+  EXPECT_NE(at(ex, r, 0, 0, "esr_loss", 1), 0.0);
+}
