@@ -7,27 +7,15 @@
 #include <filesystem>
 #include <limits>
 
+#include "environments/data/hdf5_handle.hpp"
 #include "sim/errors.hpp"
 #include "stagesim_version.hpp"
 
 namespace stagesim {
 namespace {
 
-// Closes an HDF5 handle on scope exit.
-struct H {
-  hid_t id;
-  herr_t (*close)(hid_t);
-  H(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
-  ~H() {
-    if (id >= 0) close(id);
-  }
-  H(const H&) = delete;
-  operator hid_t() const { return id; }
-};
-
-struct Quiet {  // HDF5 prints its error stack by default; we report our own one-line errors.
-  Quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-};
+using H = data::Hdf5Handle;
+using Quiet = data::Hdf5QuietErrors;
 
 void check(herr_t r, const std::string& what, const std::string& path) {
   if (r < 0) throw IoError(path + ": HDF5 failed to " + what + " (disk full or not writable?)");
@@ -105,7 +93,6 @@ std::string sanitize(std::string s) {
 
 // Opens an existing results file read-only.
 hid_t open_read(const std::string& path) {
-  static Quiet quiet;
   hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (fid < 0) throw IoError(path + ": cannot open as HDF5");
   return fid;
@@ -115,7 +102,7 @@ hid_t open_read(const std::string& path) {
 
 void write_results(const std::string& path, const Experiment& ex, const Results& res,
                    const RunInfo& info) {
-  static Quiet quiet;
+  Quiet quiet;
   const std::string tmp = path + ".tmp";
   {
     hid_t fid = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -220,6 +207,7 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
 }
 
 Dataset read_dataset(const std::string& path, const std::string& name) {
+  Quiet quiet;
   H f(open_read(path), H5Fclose);
   hid_t did = H5Dopen2(f, name.c_str(), H5P_DEFAULT);
   if (did < 0) throw IoError(path + ": no dataset " + name);
@@ -242,6 +230,7 @@ Dataset read_dataset(const std::string& path, const std::string& name) {
 }
 
 std::string read_string_attribute(const std::string& path, const std::string& name) {
+  Quiet quiet;
   H f(open_read(path), H5Fclose);
   hid_t aid = H5Aopen(f, name.c_str(), H5P_DEFAULT);
   if (aid < 0) throw IoError(path + ": no attribute " + name + " (not a stagesim results file?)");
@@ -255,6 +244,7 @@ std::string read_string_attribute(const std::string& path, const std::string& na
 }
 
 std::uint64_t read_u64_attribute(const std::string& path, const std::string& name) {
+  Quiet quiet;
   H f(open_read(path), H5Fclose);
   hid_t aid = H5Aopen(f, name.c_str(), H5P_DEFAULT);
   if (aid < 0) throw IoError(path + ": no attribute " + name + " (not a stagesim results file?)");
@@ -273,6 +263,7 @@ std::vector<unsigned char> read_done(const std::string& path) {
 }
 
 std::vector<std::string> read_string_dataset(const std::string& path, const std::string& name) {
+  Quiet quiet;
   H f(open_read(path), H5Fclose);
   hid_t did = H5Dopen2(f, name.c_str(), H5P_DEFAULT);
   if (did < 0) throw IoError(path + ": no dataset " + name);
@@ -291,6 +282,7 @@ std::vector<std::string> read_string_dataset(const std::string& path, const std:
 }
 
 std::vector<std::string> list_metrics(const std::string& path) {
+  Quiet quiet;
   H f(open_read(path), H5Fclose);
   H g(H5Gopen2(f, "metrics", H5P_DEFAULT), H5Gclose);
   std::vector<std::string> names;

@@ -6,42 +6,10 @@
 #include <utility>
 
 #include "environments/data/data_error.hpp"
+#include "environments/data/hdf5_handle.hpp"
 
 namespace stagesim::data {
 namespace {
-
-// Silences HDF5's automatic error stack printing while we probe files; restores it afterwards.
-class QuietErrors {
- public:
-  QuietErrors() {
-    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
-  QuietErrors(const QuietErrors&) = delete;
-  QuietErrors& operator=(const QuietErrors&) = delete;
-
- private:
-  H5E_auto2_t func_ = nullptr;
-  void* data_ = nullptr;
-};
-
-// Owns an hid_t and closes it with the matching H5*close.
-class Handle {
- public:
-  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  ~Handle() {
-    if (id_ >= 0) close_(id_);
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  hid_t get() const { return id_; }
-  bool ok() const { return id_ >= 0; }
-
- private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
-};
 
 template <class T>
 hid_t MemType() {
@@ -65,13 +33,13 @@ bool LinkExists(hid_t file, const std::string& dataset) {
 }  // namespace
 
 bool Hdf5HasDataset(const std::filesystem::path& file, const std::string& dataset) {
-  QuietErrors quiet;
+  Hdf5QuietErrors quiet;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) return false;
   if (H5Fis_hdf5(file.string().c_str()) <= 0) return false;
-  Handle f(H5Fopen(file.string().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  Hdf5Handle f(H5Fopen(file.string().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!f.ok() || !LinkExists(f.get(), dataset)) return false;
-  Handle d(H5Dopen2(f.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  Hdf5Handle d(H5Dopen2(f.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
   return d.ok();
 }
 
@@ -83,7 +51,7 @@ DenseMatrix<T> ReadHdf5Matrix(const std::filesystem::path& file, const std::stri
 template <class T>
 DenseMatrix<T> ReadHdf5MatrixColumns(const std::filesystem::path& file, const std::string& dataset,
                                      std::int64_t max_cols) {
-  QuietErrors quiet;
+  Hdf5QuietErrors quiet;
   const std::string name = file.string();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) {
@@ -93,21 +61,21 @@ DenseMatrix<T> ReadHdf5MatrixColumns(const std::filesystem::path& file, const st
     throw DataError(name, "not an HDF5 file",
                     "convert it (see hdf5_array.hpp) or pass an .h5 file");
   }
-  Handle f(H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  Hdf5Handle f(H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!f.ok()) throw DataError(name, "cannot open the HDF5 file", "check the file and permissions");
   if (!LinkExists(f.get(), dataset)) {
     throw DataError(name, "no dataset '" + dataset + "'",
                     "list the datasets with `h5ls -r " + name + "` and pass an existing one");
   }
-  Handle d(H5Dopen2(f.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  Hdf5Handle d(H5Dopen2(f.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
   if (!d.ok()) throw DataError(name, "'" + dataset + "' is not a dataset", "pass a dataset path");
-  Handle type(H5Dget_type(d.get()), H5Tclose);
+  Hdf5Handle type(H5Dget_type(d.get()), H5Tclose);
   const H5T_class_t cls = H5Tget_class(type.get());
   if (cls != H5T_FLOAT && cls != H5T_INTEGER) {
     throw DataError(name, "dataset '" + dataset + "' is not numeric",
                     "store the matrix as float32 or float64");
   }
-  Handle space(H5Dget_space(d.get()), H5Sclose);
+  Hdf5Handle space(H5Dget_space(d.get()), H5Sclose);
   const int rank = H5Sget_simple_extent_ndims(space.get());
   if (rank != 2) {
     throw DataError(name,
@@ -126,7 +94,7 @@ DenseMatrix<T> ReadHdf5MatrixColumns(const std::filesystem::path& file, const st
     throw DataError(name, "cannot select columns of dataset '" + dataset + "'",
                     "the file may be corrupt");
   }
-  Handle mem(H5Screate_simple(2, dims, nullptr), H5Sclose);
+  Hdf5Handle mem(H5Screate_simple(2, dims, nullptr), H5Sclose);
   if (H5Dread(d.get(), MemType<T>(), mem.get(), space.get(), H5P_DEFAULT, m.values.data()) < 0) {
     throw DataError(name, "failed to read dataset '" + dataset + "'", "the file may be corrupt");
   }
@@ -136,7 +104,7 @@ DenseMatrix<T> ReadHdf5MatrixColumns(const std::filesystem::path& file, const st
 template <class T>
 void WriteHdf5Matrix(const std::filesystem::path& file, const std::string& dataset,
                      const DenseMatrix<T>& m) {
-  QuietErrors quiet;
+  Hdf5QuietErrors quiet;
   const std::string name = file.string();
   std::error_code ec;
   const bool exists = std::filesystem::exists(file, ec);
@@ -149,7 +117,7 @@ void WriteHdf5Matrix(const std::filesystem::path& file, const std::string& datas
   } else {
     fid = H5Fcreate(name.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
   }
-  Handle f(fid, H5Fclose);
+  Hdf5Handle f(fid, H5Fclose);
   if (!f.ok()) {
     throw DataError(name, "cannot open the HDF5 file for writing",
                     "check that the directory exists and is writable");
@@ -158,12 +126,12 @@ void WriteHdf5Matrix(const std::filesystem::path& file, const std::string& datas
     throw DataError(name, "cannot replace '" + dataset + "'", "remove it or use another name");
   }
   hsize_t dims[2] = {static_cast<hsize_t>(m.rows), static_cast<hsize_t>(m.cols)};
-  Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
-  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  Hdf5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+  Hdf5Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl.get(), 1);
-  Handle d(H5Dcreate2(f.get(), dataset.c_str(), MemType<T>(), space.get(), lcpl.get(), H5P_DEFAULT,
-                      H5P_DEFAULT),
-           H5Dclose);
+  Hdf5Handle d(H5Dcreate2(f.get(), dataset.c_str(), MemType<T>(), space.get(), lcpl.get(),
+                          H5P_DEFAULT, H5P_DEFAULT),
+               H5Dclose);
   if (!d.ok()) throw DataError(name, "cannot create dataset '" + dataset + "'", "check the name");
   if (!m.values.empty() &&
       H5Dwrite(d.get(), MemType<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, m.values.data()) < 0) {

@@ -2,6 +2,8 @@
 
 #include <hdf5.h>
 
+#include "environments/data/hdf5_handle.hpp"
+
 #include <algorithm>
 #include <map>
 #include <sstream>
@@ -58,38 +60,8 @@ std::string PoolsToToml(const Pools& pools) {
 
 namespace {
 
-// Closes an HDF5 handle on scope exit.
-class Handle {
- public:
-  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  ~Handle() {
-    if (id_ >= 0) close_(id_);
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  hid_t get() const { return id_; }
-
- private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
-};
-
-// Silences the HDF5 error stack printer for a scope (restored on exit, also when we throw, which
-// the H5E_BEGIN_TRY macros would not do): failures are reported by our exceptions instead.
-class QuietErrors {
- public:
-  QuietErrors() {
-    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
-  QuietErrors(const QuietErrors&) = delete;
-  QuietErrors& operator=(const QuietErrors&) = delete;
-
- private:
-  H5E_auto2_t func_ = nullptr;
-  void* data_ = nullptr;
-};
+using data::Hdf5Handle;
+using data::Hdf5QuietErrors;
 
 [[noreturn]] void h5_fail(const std::filesystem::path& file, const std::string& what) {
   throw std::runtime_error(file.string() + ": " + what);
@@ -108,21 +80,21 @@ void WritePoolsHdf5(const std::filesystem::path& file, const std::string& datase
     }
   }
   {
-    const QuietErrors quiet;
-    Handle f(std::filesystem::exists(file)
-                 ? H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT)
-                 : H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
-             H5Fclose);
+    const Hdf5QuietErrors quiet;
+    Hdf5Handle f(std::filesystem::exists(file)
+                     ? H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT)
+                     : H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+                 H5Fclose);
     if (f.get() < 0) h5_fail(file, "cannot open for writing");
     if (H5Lexists(f.get(), dataset.c_str(), H5P_DEFAULT) > 0)
       H5Ldelete(f.get(), dataset.c_str(), H5P_DEFAULT);
     const hsize_t dims[1] = {pool_of_item.size()};
-    Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
-    Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+    Hdf5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+    Hdf5Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
     H5Pset_create_intermediate_group(lcpl.get(), 1);
-    Handle ds(H5Dcreate2(f.get(), dataset.c_str(), H5T_STD_I32LE, space.get(), lcpl.get(),
-                         H5P_DEFAULT, H5P_DEFAULT),
-              H5Dclose);
+    Hdf5Handle ds(H5Dcreate2(f.get(), dataset.c_str(), H5T_STD_I32LE, space.get(), lcpl.get(),
+                             H5P_DEFAULT, H5P_DEFAULT),
+                  H5Dclose);
     if (ds.get() < 0) h5_fail(file, "cannot create dataset " + dataset);
     if (H5Dwrite(ds.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, pool_of_item.data()) <
         0)
@@ -133,12 +105,12 @@ void WritePoolsHdf5(const std::filesystem::path& file, const std::string& datase
 Pools ReadPoolsHdf5(const std::filesystem::path& file, const std::string& dataset) {
   std::vector<std::int32_t> pool_of_item;
   {
-    const QuietErrors quiet;
-    Handle f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    const Hdf5QuietErrors quiet;
+    Hdf5Handle f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (f.get() < 0) h5_fail(file, "cannot open");
-    Handle ds(H5Dopen2(f.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
+    Hdf5Handle ds(H5Dopen2(f.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
     if (ds.get() < 0) h5_fail(file, "no dataset " + dataset);
-    Handle space(H5Dget_space(ds.get()), H5Sclose);
+    Hdf5Handle space(H5Dget_space(ds.get()), H5Sclose);
     if (H5Sget_simple_extent_ndims(space.get()) != 1) h5_fail(file, dataset + " is not 1-D");
     hsize_t n = 0;
     H5Sget_simple_extent_dims(space.get(), &n, nullptr);
