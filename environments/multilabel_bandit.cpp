@@ -16,6 +16,7 @@
 #include <boost/random/uniform_int_distribution.hpp>
 
 #include "environments/data_source.hpp"
+#include "environments/multilabel_bandit.hpp"
 #include "environments/multilabel_data.hpp"
 #include "environments/synthetic_multilabel.hpp"
 #include "sim/registry.hpp"
@@ -230,6 +231,109 @@ std::string number_text(double v) {
   return b;
 }
 
+struct LoadedMultilabel {
+  MultilabelOpts o;
+  Rule rule;
+  std::shared_ptr<const MultilabelData> d;
+  std::string src;
+};
+
+// Parses and validates the data-source keys of a [world] table of this type and loads the
+// products through the cache (shared with offline learners such as the MoE pool trainer).
+LoadedMultilabel load_multilabel(const OptionGroup<MultilabelOpts>& g, const toml::table& t,
+                                 const std::string& path, toml::table& resolved,
+                                 const ParseContext& ctx) {
+  const std::string owner = "world type 'multilabel_bandit'";
+  const MultilabelOpts o = g.parse(t, path, owner, {"type"});
+  const bool synthetic = o.source == "synthetic";
+  const std::vector<std::string>& foreign = synthetic ? kFileKeys : kSyntheticKeys;
+  for (const std::string& k : foreign)
+    if (t.get(k))
+      throw ConfigError(key_location(t, path, k) + " only applies to source = \"" +
+                        (synthetic ? "files" : "synthetic") + "\"; remove it or set " + path +
+                        ".source = \"" + (synthetic ? "files" : "synthetic") + "\"");
+  g.write(o, resolved);
+  for (const std::string& k : foreign) resolved.erase(k);  // the resolved table stays valid
+  if (!synthetic && (o.features.empty() || o.labels.empty()))
+    throw ConfigError(source_of(t) + ": " + owner + " with source = \"files\" needs keys '" + path +
+                      ".features' (dense matrix, one row per product: .npy/.npz/.h5) "
+                      "and '" +
+                      path +
+                      ".labels' (XC text or SciPy CSR .npz); or set source = "
+                      "\"synthetic\"");
+  const Rule rule = o.reward == "category_arms"   ? Rule::category_arms
+                    : o.reward == "query_overlap" ? Rule::query_overlap
+                                                  : Rule::target_category;
+  if (rule == Rule::category_arms && o.items != o.categories)
+    throw ConfigError(key_location(t, path, "items") + " = " + std::to_string(o.items) +
+                      " but reward = \"category_arms\" has one arm per kept category; set "
+                      "items = categories (" +
+                      std::to_string(o.categories) + ")");
+  SyntheticMultilabelOptions so;
+  so.products = o.products;
+  so.dim = o.dim;
+  so.labels = o.label_count;
+  so.seed = static_cast<std::uint64_t>(o.data_seed);
+  so.signal = o.signal;
+  so.shared = o.shared;
+  so.exponent = o.exponent;
+  so.rank_offset = o.rank_offset;
+  so.positive_rate = o.positive_rate;
+  so.first_rank = static_cast<int>(o.first_rank);
+  so.count = static_cast<int>(o.categories);
+  if (synthetic) {
+    if (std::string bad = check_synthetic_multilabel(so); !bad.empty())
+      throw ConfigError(source_of(t) + ": " + owner + " with source = \"synthetic\": " + bad);
+    if (o.feature_dims > o.dim)
+      throw ConfigError(key_location(t, path, "feature_dims") + " = " +
+                        std::to_string(o.feature_dims) + " exceeds the generated dim = " +
+                        std::to_string(o.dim) + "; lower it or raise " + path + ".dim");
+  }
+  const data::CategorySelection sel{static_cast<int>(o.first_rank), static_cast<int>(o.categories)};
+  const MultilabelFiles files{ctx.data_path(o.features), o.features_dataset, o.feature_dims,
+                              ctx.data_path(o.labels)};
+  auto load = [&] {
+    return load_data(source_of(t) + ": " + owner, [&] {
+      RawMultilabel raw;
+      std::string what;
+      if (synthetic) {
+        raw = generate_synthetic_multilabel(so);
+        raw.features = LeadingColumns(std::move(raw.features), o.feature_dims);
+        what = "synthetic multi-label data (data_seed " + std::to_string(o.data_seed) + ")";
+      } else {
+        raw = ReadMultilabelFiles(files);
+        what = files.labels;
+      }
+      MultilabelData d = PrepareMultilabel(std::move(raw), sel);
+      // Printed once per process: the cache runs this loader once.
+      std::fprintf(stderr, "stagesim: %s: %lld products x %lld features. %s\n", what.c_str(),
+                   static_cast<long long>(d.features.rows), static_cast<long long>(d.features.cols),
+                   d.stats.Report().c_str());
+      return d;
+    });
+  };
+  std::string key = "multilabel\n" + std::to_string(o.feature_dims) + "\n" +
+                    std::to_string(o.first_rank) + "\n" + std::to_string(o.categories) + "\n";
+  if (synthetic) {
+    for (double v : {double(o.products), double(o.dim), double(o.label_count), double(o.data_seed),
+                     o.signal, o.shared, o.exponent, o.rank_offset, o.positive_rate})
+      key += number_text(v) + "\n";
+  } else {
+    key += files.features + "\n" + files.features_dataset + "\n" + files.labels;
+  }
+  std::shared_ptr<const MultilabelData> d = ctx.cache
+                                                ? ctx.cache->get<MultilabelData>(key, load)
+                                                : std::make_shared<const MultilabelData>(load());
+  const auto kept = static_cast<int64_t>(d->categories.original.size());
+  const std::string src = synthetic ? std::string("the synthetic data") : files.labels;
+  if (kept == 0)
+    throw ConfigError(key_location(t, path, "first_rank") + ": " + src +
+                      " has no category "
+                      "ranked " +
+                      std::to_string(o.first_rank) + " or lower; lower first_rank");
+  return {o, rule, d, src};
+}
+
 }  // namespace
 
 WorldEntry multilabel_bandit_world_entry() {
@@ -242,97 +346,12 @@ WorldEntry multilabel_bandit_world_entry() {
   e.params = g.info();
   e.parse = [g](const toml::table& t, const std::string& path, toml::table& resolved,
                 const ParseContext& ctx) {
-    const std::string owner = "world type 'multilabel_bandit'";
-    const MultilabelOpts o = g.parse(t, path, owner, {"type"});
-    const bool synthetic = o.source == "synthetic";
-    const std::vector<std::string>& foreign = synthetic ? kFileKeys : kSyntheticKeys;
-    for (const std::string& k : foreign)
-      if (t.get(k))
-        throw ConfigError(key_location(t, path, k) + " only applies to source = \"" +
-                          (synthetic ? "files" : "synthetic") + "\"; remove it or set " + path +
-                          ".source = \"" + (synthetic ? "files" : "synthetic") + "\"");
-    g.write(o, resolved);
-    for (const std::string& k : foreign) resolved.erase(k);  // the resolved table stays valid
-    if (!synthetic && (o.features.empty() || o.labels.empty()))
-      throw ConfigError(source_of(t) + ": " + owner + " with source = \"files\" needs keys '" +
-                        path +
-                        ".features' (dense matrix, one row per product: .npy/.npz/.h5) "
-                        "and '" +
-                        path +
-                        ".labels' (XC text or SciPy CSR .npz); or set source = "
-                        "\"synthetic\"");
-    const Rule rule = o.reward == "category_arms"   ? Rule::category_arms
-                      : o.reward == "query_overlap" ? Rule::query_overlap
-                                                    : Rule::target_category;
-    if (rule == Rule::category_arms && o.items != o.categories)
-      throw ConfigError(key_location(t, path, "items") + " = " + std::to_string(o.items) +
-                        " but reward = \"category_arms\" has one arm per kept category; set "
-                        "items = categories (" +
-                        std::to_string(o.categories) + ")");
-    SyntheticMultilabelOptions so;
-    so.products = o.products;
-    so.dim = o.dim;
-    so.labels = o.label_count;
-    so.seed = static_cast<std::uint64_t>(o.data_seed);
-    so.signal = o.signal;
-    so.shared = o.shared;
-    so.exponent = o.exponent;
-    so.rank_offset = o.rank_offset;
-    so.positive_rate = o.positive_rate;
-    so.first_rank = static_cast<int>(o.first_rank);
-    so.count = static_cast<int>(o.categories);
-    if (synthetic) {
-      if (std::string bad = check_synthetic_multilabel(so); !bad.empty())
-        throw ConfigError(source_of(t) + ": " + owner + " with source = \"synthetic\": " + bad);
-      if (o.feature_dims > o.dim)
-        throw ConfigError(key_location(t, path, "feature_dims") + " = " +
-                          std::to_string(o.feature_dims) + " exceeds the generated dim = " +
-                          std::to_string(o.dim) + "; lower it or raise " + path + ".dim");
-    }
-    const data::CategorySelection sel{static_cast<int>(o.first_rank),
-                                      static_cast<int>(o.categories)};
-    const MultilabelFiles files{ctx.data_path(o.features), o.features_dataset, o.feature_dims,
-                                ctx.data_path(o.labels)};
-    auto load = [&] {
-      return load_data(source_of(t) + ": " + owner, [&] {
-        RawMultilabel raw;
-        std::string what;
-        if (synthetic) {
-          raw = generate_synthetic_multilabel(so);
-          raw.features = LeadingColumns(std::move(raw.features), o.feature_dims);
-          what = "synthetic multi-label data (data_seed " + std::to_string(o.data_seed) + ")";
-        } else {
-          raw = ReadMultilabelFiles(files);
-          what = files.labels;
-        }
-        MultilabelData d = PrepareMultilabel(std::move(raw), sel);
-        // Printed once per process: the cache runs this loader once.
-        std::fprintf(stderr, "stagesim: %s: %lld products x %lld features. %s\n", what.c_str(),
-                     static_cast<long long>(d.features.rows),
-                     static_cast<long long>(d.features.cols), d.stats.Report().c_str());
-        return d;
-      });
-    };
-    std::string key = "multilabel\n" + std::to_string(o.feature_dims) + "\n" +
-                      std::to_string(o.first_rank) + "\n" + std::to_string(o.categories) + "\n";
-    if (synthetic) {
-      for (double v :
-           {double(o.products), double(o.dim), double(o.label_count), double(o.data_seed), o.signal,
-            o.shared, o.exponent, o.rank_offset, o.positive_rate})
-        key += number_text(v) + "\n";
-    } else {
-      key += files.features + "\n" + files.features_dataset + "\n" + files.labels;
-    }
-    std::shared_ptr<const MultilabelData> d = ctx.cache
-                                                  ? ctx.cache->get<MultilabelData>(key, load)
-                                                  : std::make_shared<const MultilabelData>(load());
+    const LoadedMultilabel loaded = load_multilabel(g, t, path, resolved, ctx);
+    const MultilabelOpts& o = loaded.o;
+    const Rule rule = loaded.rule;
+    const std::shared_ptr<const MultilabelData>& d = loaded.d;
+    const std::string& src = loaded.src;
     const auto kept = static_cast<int64_t>(d->categories.original.size());
-    const std::string src = synthetic ? std::string("the synthetic data") : files.labels;
-    if (kept == 0)
-      throw ConfigError(key_location(t, path, "first_rank") + ": " + src +
-                        " has no category "
-                        "ranked " +
-                        std::to_string(o.first_rank) + " or lower; lower first_rank");
     if (rule == Rule::category_arms && kept != o.items)
       throw ConfigError(key_location(t, path, "categories") + ": " + src + " keeps only " +
                         std::to_string(kept) +
@@ -354,6 +373,17 @@ WorldEntry multilabel_bandit_world_entry() {
     return b;
   };
   return e;
+}
+
+}  // namespace stagesim
+
+namespace stagesim {
+
+std::shared_ptr<const MultilabelData> multilabel_world_data(const toml::table& t,
+                                                            const std::string& path,
+                                                            const ParseContext& ctx) {
+  toml::table resolved;
+  return load_multilabel(options(), t, path, resolved, ctx).d;
 }
 
 }  // namespace stagesim

@@ -2,21 +2,51 @@
 """Fig. 5 of Hron et al. (MoE vs random pools): precision@5 (top row) and recall@5 (bottom row) vs
 the feature-subset size s, one column per training-set size c, one colour per item-embedding
 dimension d_e; solid = MoE (learned gating), dashed = random pools. Error bars: ±2 SE over the
-test products. Input: the JSON written by the MoeFig5 benchmark (docs/moe.md), one file per N.
+test products (one replication) or over replications. Input: the HDF5 file of
+`stagesim moe experiments/two_stage/fig5.toml`, or the JSON of the MoeFig5 benchmark (docs/moe.md).
 
-    python3 plots/two_stage_fig5.py out/fig5_N10.json -o out/fig5_N10.png
+    python3 plots/two_stage_fig5.py out/fig5.h5 -o out/fig5.png
 """
 import argparse
 import json
+import os
 import re
+import sys
 from collections import defaultdict
 
-import matplotlib
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stagesim_h5  # noqa: E402,F401  (first: picks an interpreter with h5py and matplotlib)
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 NAME = re.compile(r"MoeFig5/N:(\d+)/de:(\d+)/c:(\d+)/s:(\d+)/")
+
+
+def read_h5(path, points):
+    """`stagesim moe` output: grid [point, (N, d_e, c, s)], metrics [point, replication]."""
+    import math
+
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        grid = f["grid"][:]
+        for g, (n, de, c, s) in enumerate(grid.astype(int)):
+            cell = {}
+            for metric, short in (("P5", "P"), ("R5", "R")):
+                for kind in ("moe", "random"):
+                    v = f[f"{short}_{kind}"][g]
+                    mean = float(v.mean())
+                    if len(v) > 1:  # SE over replications
+                        sd = math.sqrt(sum((x - mean) ** 2 for x in v) / (len(v) - 1))
+                        se = sd / math.sqrt(len(v))
+                    else:  # SE over the test products
+                        se = float(f[f"{short}_{kind}_se"][g][0])
+                    cell[f"{metric}_{kind}"] = mean
+                    cell[f"{metric}_{kind}_se"] = se
+            points[(n, c, de)][s] = cell
 
 
 def main():
@@ -27,6 +57,9 @@ def main():
     # (N, c, d_e) -> s -> counters
     points = defaultdict(dict)
     for path in args.files:
+        if path.endswith((".h5", ".hdf5")):
+            read_h5(path, points)
+            continue
         with open(path) as f:
             for b in json.load(f)["benchmarks"]:
                 m = NAME.match(b["name"])

@@ -16,6 +16,7 @@
 #endif
 
 #include "environments/world_export.hpp"
+#include "policies/moe_experiment.hpp"
 #include "sim/cluster.hpp"
 #include "sim/errors.hpp"
 #include "sim/experiment.hpp"
@@ -40,6 +41,7 @@ const char* kUsage =
     "  list        registered worlds, stages and metrics with their parameters\n"
     "  merge OUT PARTS...  combine the partial files of --shard runs into OUT\n"
     "  slurm FILE  print an sbatch script (array of shards + merge step)\n"
+    "  moe FILE --out R.h5  offline MoE vs random pools (P@k, R@k) over a grid (Fig. 5)\n"
     "  export-world FILE --out W.h5  write a world's q/sigma tables (tabular-world format)\n"
     "\n"
     "  --help      this text (or `stagesim <command> --help`)\n"
@@ -183,6 +185,27 @@ int cmd_merge(const std::vector<std::string>& args) {
   std::vector<std::string> parts(args.begin() + 1, args.end());
   merge_parts(args[0], parts, builtin_registry());
   std::printf("merged %zu parts into %s\n", parts.size(), args[0].c_str());
+  return 0;
+}
+
+int cmd_moe(const std::vector<std::string>& args) {
+  po::options_description d("stagesim moe FILE --out R.h5 [options]");
+  d.add_options()("help", "this text")("out,o", po::value<std::string>(), "output HDF5 file")(
+      "threads,j", po::value<int>()->default_value(0), "grid points in parallel (0 = all cores)")(
+      "quiet,q", "no progress lines");
+  d.add(experiment_opts());
+  auto vm = parse(args, d, "moe");
+  if (vm.count("help")) {
+    std::cout << d;
+    return 0;
+  }
+  if (!vm.count("out")) throw ConfigError("stagesim moe: missing --out; e.g. --out fig5.h5");
+  MoeRunOptions ro;
+  ro.out = vm["out"].as<std::string>();
+  ro.threads = vm["threads"].as<int>();
+  ro.progress = vm.count("quiet") == 0;
+  const std::size_t n = run_moe_experiment(vm["file"].as<std::string>(), load_options(vm), ro);
+  if (ro.progress) std::printf("wrote %s (%zu tasks)\n", ro.out.c_str(), n);
   return 0;
 }
 
@@ -331,6 +354,7 @@ int run_main(std::vector<std::string> args) {
     if (cmd == "list") return cmd_list();
     if (cmd == "merge") return cmd_merge(rest);
     if (cmd == "slurm") return cmd_slurm(rest);
+    if (cmd == "moe") return cmd_moe(rest);
     if (cmd == "export-world") return cmd_export_world(rest);
     throw ConfigError("unknown command '" + cmd + "'; use run, check or list (see --help)");
   } catch (const ReportedElsewhere& e) {
