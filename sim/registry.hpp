@@ -52,6 +52,10 @@ struct WorldBuild {
   int dim = 0;                  // item features per request (0 = none: stages learn from ids)
   int users = 0;                // users with identities (0 = none)
   double cost_per_request = 0;  // rough flops, for scheduling and `stagesim check`
+  // Named outcomes per served position, primary first (what learners train on by default).
+  std::vector<std::string> objectives = {"reward"};
+  bool stateful = false;       // one instance per system; World::observe is called
+  bool owns_arrivals = false;  // the world sets each request's time (sessions, return gaps)
 };
 
 struct StageBuild {
@@ -65,6 +69,7 @@ struct StageBuild {
 
 struct MetricBuild {
   std::function<std::unique_ptr<Metric>(const MetricSetup&)> make;
+  bool wants_scores = false;  // stages should fill Decision::scores (costs a copy per request)
 };
 
 template <class Build>
