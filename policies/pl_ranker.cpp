@@ -10,7 +10,8 @@
 #include <limits>
 #include <optional>
 
-#include "policies/pg/adagrad.hpp"
+#include "models/optimizers.hpp"
+#include "models/parameters.hpp"
 #include "policies/pg/adaptive_lr.hpp"
 #include "policies/pg/estimators.hpp"
 #include "policies/pg/grpo.hpp"
@@ -91,7 +92,7 @@ class PlRanker final : public Stage {
       p_bar_ = pg::estimate_top_choice_probability(policy_, scores, lsr, s.keep,
                                                    static_cast<int>(o.adaptive_lr_samples),
                                                    *s.init_rng, r.sampler);
-      adagrad_ = pg::Adagrad(pg::adaptive_learning_rate(r.base_lr, p_bar_, true));
+      adagrad_ = models::Adagrad(pg::adaptive_learning_rate(r.base_lr, p_bar_, true));
     }
   }
 
@@ -169,7 +170,7 @@ class PlRanker final : public Stage {
       finite = finite && r.finite;
     }
     policy_.backprop(batch_users_, grad_logits_, grads_);
-    if (!finite || !pg::all_finite(grads_)) {
+    if (!finite || !grads_.all_finite()) {
       overflow_step_ = static_cast<double>(steps_);
       return;
     }
@@ -251,12 +252,13 @@ class PlRanker final : public Stage {
   pg::PLMixture policy_;
   std::vector<int> blocks_;
   pg::CandidateSampler sampler_;
-  pg::Adagrad adagrad_;
-  std::vector<pg::RowMatrixXd> logits_, grad_logits_, grads_, vt_;
+  models::Adagrad adagrad_;
+  std::vector<RowMatrixXd> logits_, grad_logits_, vt_;
+  models::ParameterSet grads_;
   bool vt_stale_ = true;
   std::vector<int> list_, batch_users_;
-  pg::RowMatrixXi candidates_, targets_;
-  pg::RowMatrixXd rewards_;
+  RowMatrixXi candidates_, targets_;
+  RowMatrixXd rewards_;
   double loss_ = 0, overflow_step_ = -1, p_bar_ = 1;
   mutable std::optional<pg::EstimatorKernel> inclusion_kernel_;
   std::optional<pg::EstimatorKernel> kernel_;
@@ -278,7 +280,7 @@ class PlRanker final : public Stage {
   }
   std::vector<std::shared_ptr<pg::RowSoftmax>> softmax_pool_;
   std::size_t pool_cursor_ = 0;
-  mutable std::vector<pg::RowMatrixXd> stat_logits_;
+  mutable std::vector<RowMatrixXd> stat_logits_;
   mutable pg::RowSoftmax stat_softmax_;
   long steps_ = 0;
 };
