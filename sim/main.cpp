@@ -23,6 +23,7 @@
 #include "sim/merge.hpp"
 #include "sim/runner.hpp"
 #include "sim/slurm.hpp"
+#include "sim/summary.hpp"
 #include "stagesim_version.hpp"
 
 namespace po = boost::program_options;
@@ -117,6 +118,17 @@ int cmd_check(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Results at the last checkpoint and the wall time (sim/summary.cpp); a file that cannot be read
+// back only loses the table, never the run.
+void print_run_summary(const Experiment& ex, const std::string& out, double seconds) {
+  try {
+    std::fputs(results_summary(ex, out).c_str(), stdout);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "stagesim: no summary: %s\n", e.what());
+  }
+  std::fputs(wall_time_line(seconds).c_str(), stdout);
+}
+
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description d("stagesim run FILE [options]");
   d.add_options()("help", "this text")("out,o", po::value<std::string>(),
@@ -168,9 +180,11 @@ int cmd_run(const std::vector<std::string>& args) {
                 ex.name.c_str(), ex.configs.size(), static_cast<long long>(ex.replications),
                 ex.task_count(), ro.out.c_str());
   RunSummary s = run_experiment(ex, ro);
-  if (ro.progress)
-    std::printf("wrote %s (%zu tasks, %zu resumed from the journal) in %.2f s\n", ro.out.c_str(),
-                s.tasks, s.skipped, s.seconds);
+  if (ro.progress) {
+    std::printf("wrote %s (%zu tasks, %zu resumed from the journal)\n", ro.out.c_str(), s.tasks,
+                s.skipped);
+    print_run_summary(ex, ro.out, s.seconds);
+  }
   return 0;
 }
 

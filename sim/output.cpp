@@ -212,6 +212,13 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
     attr_scalar<int>(f, "threads", info.threads, H5T_NATIVE_INT, tmp);
     attr_scalar<int>(f, "mpi_ranks", info.ranks, H5T_NATIVE_INT, tmp);
     attr_string(f, "shard", info.shard, tmp);
+    // Orders HDF5 does not keep (groups list their members by name): readers show the main
+    // series first and grid axes as the file declares them.
+    std::string names, axes;
+    for (const SeriesInfo& s : ex.series) names += (names.empty() ? "" : "\n") + sanitize(s.name);
+    for (const std::string& a : ex.grid_axes) axes += (axes.empty() ? "" : "\n") + sanitize(a);
+    attr_string(f, "series", names, tmp);
+    attr_string(f, "grid_axes", axes, tmp);
 
     const std::size_t C = ex.configs.size(), R = res.replications, S = res.series,
                       P = res.checkpoints;
