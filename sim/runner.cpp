@@ -11,11 +11,13 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <set>
 
 #include <boost/random/exponential_distribution.hpp>
 
 #include "sim/cluster.hpp"
 #include "sim/errors.hpp"
+#include "sim/file_lock.hpp"
 #include "sim/journal.hpp"
 #include "sim/output.hpp"
 #include "sim/progress.hpp"
@@ -45,7 +47,15 @@ std::vector<Unit> plan_units(const Experiment& ex) {
   return units;
 }
 
+std::size_t count_units(const Experiment& ex) {
+  std::set<std::uint64_t> groups;
+  for (const Config& c : ex.configs) groups.insert(c.world_scope);
+  return groups.size() * static_cast<std::size_t>(ex.replications);
+}
+
 std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
+  std::size_t current = unit.configs.front();  // the configuration at work, for errors
+  try {
   const Config& c0 = ex.configs[unit.configs.front()];
   const StreamKey wkey{ex.seed, c0.world_scope, unit.replication};
   std::unique_ptr<World> world = c0.world.make(wkey);
@@ -62,6 +72,7 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
   bool delays = false;
   for (std::size_t ci : unit.configs) {
     const Config& c = ex.configs[ci];
+    current = ci;
     Run r;
     r.cfg = &c;
     r.system = std::make_unique<System>(c, ex.seed, unit.replication, *world);
@@ -76,6 +87,7 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
   Rng delay_rng = wkey.stream("delays");
   boost::random::exponential_distribution<double> exp1(1.0);
   auto record = [&](Run& r) {
+    current = r.cfg->index;
     r.system->record(r.snapshot, r.next, *world, wkey);
     for (std::size_t s = 0; s < r.snapshot.size(); ++s) r.values[s * P + r.next] = r.snapshot[s];
     ++r.next;
@@ -94,6 +106,7 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
     world->next(*req, c0.slate);
     for (Run& r : runs) {
       if (i >= r.cfg->horizon) continue;
+      current = r.cfg->index;
       r.system->advance(t);
       r.system->serve(req, *world);
       if (r.next < P && i + 1 == r.cfg->checkpoint_steps[r.next]) record(r);
@@ -114,6 +127,9 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
     cells.push_back(std::move(cell));
   }
   return cells;
+  } catch (const std::exception& e) {
+    throw UnitError(current, e.what());
+  }
 }
 
 namespace {
@@ -137,6 +153,14 @@ std::string task_name(const Experiment& ex, std::size_t config, std::size_t rep)
   std::string s = "task " + std::to_string(config);
   for (std::size_t i = 0; i < parts.size(); ++i) s += (i ? ", " : " (") + parts[i];
   return s + (parts.empty() ? "" : ")") + " replication " + std::to_string(rep);
+}
+
+// Fails before any work when the output cannot be written where it is named.
+void check_output_path(const std::string& out) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(out, ec))
+    throw IoError(out + ": --out names a directory; give a file name, e.g. " +
+                  (std::filesystem::path(out) / "results.h5").string());
 }
 
 // Rank 0 decides (existing journals, resume) and tells everyone; an error there stops all ranks.
@@ -170,8 +194,11 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
   // Rank 0 reads every journal of the run (other ranks' too) and broadcasts what is done.
   std::vector<unsigned char> start(C * R + 1, 0);
   std::exception_ptr start_error;
+  std::unique_ptr<FileLock> lock;  // one run per output at a time (rank 0 holds it)
   if (rank == 0) {
     try {
+      check_output_path(opts.out);
+      lock = std::make_unique<FileLock>(opts.out + ".lock", opts.out);
       std::vector<std::string> journals = Journal::list(base);
       if (!journals.empty() && !opts.resume)
         throw IoError(journals[0] +
@@ -257,6 +284,10 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
       std::exception_ptr local_error;
       try {
         cells = run_unit(ex, u);
+      } catch (const UnitError& e) {
+        local_error = std::make_exception_ptr(
+            TaskError(task_name(ex, e.config, u.replication) + " failed: " + e.what() +
+                      "; finished tasks are kept in the journal — fix and rerun with --resume"));
       } catch (const std::exception& e) {
         local_error = std::make_exception_ptr(
             TaskError(task_name(ex, u.configs.front(), u.replication) + " failed: " + e.what() +
