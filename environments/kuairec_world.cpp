@@ -6,6 +6,7 @@
 #include "environments/data/kuairec.hpp"
 #include "environments/data_source.hpp"
 #include "environments/tabular.hpp"
+#include "sim/memory.hpp"
 #include "sim/registry.hpp"
 
 namespace stagesim {
@@ -73,6 +74,7 @@ WorldEntry kuairec_world_entry() {
         data::DenseOptions d;
         if (o.clip > 0) d.clip = o.clip;
         d.duplicates = o.duplicates;
+        d.max_bytes = available_memory_bytes() / 2;  // the table is copied once into q
         const data::DenseTable<double> dense = data::LoadKuaiRecDense<double>(csv, d);
         // Printed once per process: the cache runs this loader once.
         std::fprintf(stderr, "stagesim: %s\n", dense.summary.Report().c_str());

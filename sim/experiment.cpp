@@ -1112,6 +1112,9 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
        {std::vector<std::string>{"experiment", "replications"},
         std::vector<std::string>{"experiment", "checkpoints"}, std::vector<std::string>{"world"}})
     if (const toml::node* n = lookup(doc0, key)) ex.key_sources[join(key, ".")] = source_of(*n);
+  for (const SetOverride& s : sets)
+    if (ex.key_sources.count(s.raw_path) || s.raw_path == "experiment.replications")
+      ex.key_sources[s.raw_path] = s.origin;
   // Before anything is allocated per task: the run must fit with at least one worker.
   check_memory(ex, 1);
   return ex;
