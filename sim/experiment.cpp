@@ -837,7 +837,8 @@ void merge_variant(toml::table& target, toml::table& src, const std::string& pat
       }
       merge_variant(et, vt, p);
     } else {
-      v.visit([&](auto&& x) { target.insert_or_assign(k, std::move(x)); });
+      const toml::key& name = k;  // (clang 14 cannot capture a structured binding)
+      v.visit([&](auto&& x) { target.insert_or_assign(name, std::move(x)); });
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -58,10 +59,28 @@ double rlimit_available() {
   return std::max(0.0, best - pages * static_cast<double>(sysconf(_SC_PAGESIZE)));
 }
 
+// STAGESIM_MAX_MEMORY: a cap the user (or a test harness) sets, e.g. "8G", "512M" or bytes.
+double configured_limit() {
+  const char* v = std::getenv("STAGESIM_MAX_MEMORY");
+  if (!v || !*v) return std::numeric_limits<double>::infinity();
+  char* end = nullptr;
+  double x = std::strtod(v, &end);
+  if (end == v || x <= 0) return std::numeric_limits<double>::infinity();
+  switch (*end) {
+    case 'k': case 'K': x *= 1024; break;
+    case 'm': case 'M': x *= 1024.0 * 1024; break;
+    case 'g': case 'G': x *= 1024.0 * 1024 * 1024; break;
+    case 't': case 'T': x *= 1024.0 * 1024 * 1024 * 1024; break;
+    default: break;
+  }
+  return x;
+}
+
 }  // namespace
 
 double available_memory_bytes() {
-  double a = std::min({meminfo_available(), cgroup_available(), rlimit_available()});
+  double a = std::min(
+      {meminfo_available(), cgroup_available(), rlimit_available(), configured_limit()});
   if (!std::isfinite(a)) {
     const long pages = sysconf(_SC_AVPHYS_PAGES), size = sysconf(_SC_PAGESIZE);
     a = pages > 0 && size > 0 ? static_cast<double>(pages) * static_cast<double>(size) : 1e18;

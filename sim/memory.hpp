@@ -6,7 +6,8 @@
 namespace stagesim {
 
 // The smallest of: MemAvailable (/proc/meminfo), the cgroup's memory.max minus memory.current,
-// and the address-space / data-segment rlimits minus what the process already maps. Bytes.
+// the address-space / data-segment rlimits minus what the process already maps, and the
+// environment variable STAGESIM_MAX_MEMORY ("8G", "512M", bytes). Bytes.
 double available_memory_bytes();
 
 // "1.2 GB", "640 KB", ... (powers of 1000, 2 significant digits).
