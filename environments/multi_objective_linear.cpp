@@ -107,6 +107,8 @@ WorldEntry multi_objective_linear_world_entry() {
         b.items = static_cast<int>(o.items);
         b.dim = static_cast<int>(o.dim);
         b.objectives = o.objectives;
+        b.samples_requests = true;
+        b.bytes = 8.0 * static_cast<double>(o.items * o.dim + o.dim * o.objectives.size());
         b.cost_per_request = 30.0 * static_cast<double>(o.items * o.dim);
         return b;
       });

@@ -224,6 +224,11 @@ WorldEntry satisfaction_session_world_entry() {
         b.objectives = {"click", "watch_time"};
         b.stateful = true;
         b.owns_arrivals = true;
+        b.has_tables = true;
+        b.samples_requests = true;
+        b.bytes = 8.0 * static_cast<double>((o.users + o.items) * o.dim + o.users * o.items +
+                                            o.items * o.dim) +
+                  64.0 * static_cast<double>(o.users);
         b.cost_per_request = 4.0 * static_cast<double>(o.items * o.dim);
         return b;
       });

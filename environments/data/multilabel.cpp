@@ -17,8 +17,9 @@ CategoryRemap SelectCategories(const IdLists& labels, std::int64_t num_labels,
                         std::to_string(selection.count) + ")",
                     "fix the experiment file");
   }
-  std::vector<std::int64_t> freq(static_cast<std::size_t>(num_labels), 0);
-  std::vector<std::int64_t> last_seen(static_cast<std::size_t>(num_labels), -1);
+  // Sized by the labels that occur, not by the header's count (a tiny file may claim 2^31 labels;
+  // labels that never occur rank nowhere).
+  std::int64_t used = 0;
   for (std::int64_t p = 0; p < labels.size(); ++p) {
     for (std::int32_t l : labels[p]) {
       if (l < 0 || l >= num_labels) {
@@ -27,6 +28,13 @@ CategoryRemap SelectCategories(const IdLists& labels, std::int64_t num_labels,
                             " outside [0, " + std::to_string(num_labels) + ")",
                         "pass the label count from the data set header");
       }
+      used = std::max<std::int64_t>(used, std::int64_t{l} + 1);
+    }
+  }
+  std::vector<std::int64_t> freq(static_cast<std::size_t>(used), 0);
+  std::vector<std::int64_t> last_seen(static_cast<std::size_t>(used), -1);
+  for (std::int64_t p = 0; p < labels.size(); ++p) {
+    for (std::int32_t l : labels[p]) {
       auto u = static_cast<std::size_t>(l);
       if (last_seen[u] != p) {
         last_seen[u] = p;
@@ -35,14 +43,14 @@ CategoryRemap SelectCategories(const IdLists& labels, std::int64_t num_labels,
     }
   }
   std::vector<std::int32_t> order;
-  for (std::int64_t l = 0; l < num_labels; ++l) {
+  for (std::int64_t l = 0; l < used; ++l) {
     if (freq[static_cast<std::size_t>(l)] > 0) order.push_back(static_cast<std::int32_t>(l));
   }
   std::stable_sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) {
     return freq[static_cast<std::size_t>(a)] > freq[static_cast<std::size_t>(b)];
   });
   CategoryRemap r;
-  std::vector<std::int32_t> to_new(static_cast<std::size_t>(num_labels), -1);
+  std::vector<std::int32_t> to_new(static_cast<std::size_t>(used), -1);
   const std::size_t first = static_cast<std::size_t>(selection.first_rank - 1);
   for (std::size_t k = first; k < order.size() && k < first + selection.count; ++k) {
     to_new[static_cast<std::size_t>(order[k])] = static_cast<std::int32_t>(r.original.size());
