@@ -15,11 +15,15 @@ namespace {
 std::string quickstart_path() {
   return std::string(STAGESIM_SOURCE_DIR) + "/experiments/quickstart.toml";
 }
+// Single-stage LinUCB / Greedy / Random (the pre-two-stage quickstart): the hand-loop comparison.
+std::string single_stage_path() {
+  return std::string(STAGESIM_SOURCE_DIR) + "/experiments/single_stage.toml";
+}
 
 Experiment linucb_only() {
   LoadOptions lo;
   lo.set = {"experiment.replications=1"};
-  Experiment ex = load_experiment(quickstart_path(), lo, builtin_registry());
+  Experiment ex = load_experiment(single_stage_path(), lo, builtin_registry());
   ex.configs.resize(1);  // the LinUCB variant
   return ex;
 }

@@ -221,7 +221,14 @@ class PlRanker final : public Stage {
     for (int i = 0; i < B; ++i) {
       const Feedback& f = batch[i];
       // The softmax this request was sampled from (select); the parameters have not changed.
-      const auto* sm = static_cast<const pg::RowSoftmax*>(f.decision->state.get());
+      // Feedback made by hand (no decision) gets it recomputed.
+      const auto* sm = f.decision ? static_cast<const pg::RowSoftmax*>(f.decision->state.get())
+                                  : nullptr;
+      if (!sm) {
+        user_logits(*f.request, {}, K);
+        softmax_.compute(logits_, 0);
+        sm = &softmax_;
+      }
       for (int l = 0; l < L; ++l) weights_[l] = -rewards_(i, l) / static_cast<double>(B * L);
       for (int m = 0; m < M; ++m) grad_rows_[m] = grad_logits_[m].row(i).data();
       const pg::ScoreInputs in{{candidates_.row(i).data(), static_cast<std::size_t>(K)},
@@ -326,6 +333,7 @@ class PlRanker final : public Stage {
   pg::CandidateSampler sampler_;
   models::Adagrad adagrad_;
   std::vector<RowMatrixXd> logits_, grad_logits_, vt_;
+  pg::RowSoftmax softmax_;  // for feedback that arrives without its decision
   models::ParameterSet grads_;
   bool vt_stale_ = true;
   std::vector<int> list_, batch_users_;

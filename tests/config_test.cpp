@@ -68,7 +68,7 @@ TEST(Config, WrongTypesAndRanges) {
   EXPECT_HAS(m, "'world.items' must be an integer");
   EXPECT_HAS(m, "\"ten\"");
   m = error_of(kBase, {"world.items=0"});
-  EXPECT_HAS(m, "'world.items' = 0 is out of range; allowed: >= 1");
+  EXPECT_HAS(m, "'world.items' = 0 is out of range; allowed: [1, 2147483647]");
   m = error_of(kBase, {"stages.ranker.lambda=0"});
   EXPECT_HAS(m, "allowed: > 0");
   m = error_of(std::string(kBase) + "alpha = -1\n");

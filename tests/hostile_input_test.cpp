@@ -22,8 +22,9 @@ namespace {
 
 #define EXPECT_HAS(msg, part) EXPECT_NE((msg).find(part), std::string::npos) << (msg)
 
+// The single-stage LinUCB / Greedy / Random experiment (the quickstart before it became two-stage).
 std::string quickstart() {
-  return source_dir() + "/experiments/quickstart.toml";
+  return source_dir() + "/experiments/single_stage.toml";
 }
 std::string table1() {
   return source_dir() + "/experiments/early_stage_pg/table1.toml";
@@ -123,21 +124,22 @@ TEST(Hostile, NonFiniteLogitsAreAnOverflowEventNotACrash) {
   for (int batch = 0; batch < 4; ++batch) {
     std::vector<std::unique_ptr<Request>> reqs;
     std::vector<std::vector<int>> picks;
+    std::vector<Decision> decisions(16);
     for (int i = 0; i < 16; ++i) {
       reqs.push_back(std::make_unique<Request>());
       Request& req = *reqs.back();
       req.index = index++;
       world->next(req, 1);
-      std::vector<int> out;
-      stage->select(req, all, 5, rng, out);
+      stage->select(req, all, 5, rng, decisions[i]);
+      const std::vector<int>& out = decisions[i].ids;
       ASSERT_EQ(out.size(), 5u);
       std::vector<int> sorted = out;
       std::sort(sorted.begin(), sorted.end());
       EXPECT_EQ(std::adjacent_find(sorted.begin(), sorted.end()), sorted.end()) << "duplicates";
       for (int a : out) ASSERT_TRUE(a >= 0 && a < world->num_items());
-      std::vector<int> greedy;
+      Decision greedy;
       stage->select_eval(req, all, 5, rng, greedy);
-      ASSERT_EQ(greedy.size(), 5u);
+      ASSERT_EQ(greedy.ids.size(), 5u);
       picks.push_back(out);
     }
     std::vector<double> reward(1, 1.0), weight(1, 1.0);
@@ -146,6 +148,7 @@ TEST(Hostile, NonFiniteLogitsAreAnOverflowEventNotACrash) {
       fb[i].request = reqs[i].get();
       fb[i].candidates = all;
       fb[i].selected = picks[i];
+      fb[i].decision = &decisions[i];
       fb[i].served = std::span<const int>(picks[i].data(), 1);
       fb[i].rewards = reward;
       fb[i].weights = weight;
@@ -316,10 +319,9 @@ namespace {
 // not the unit's first.
 class Failing final : public Stage {
  public:
-  void select(const Request& req, std::span<const int> c, int keep, Rng&,
-              std::vector<int>& out) override {
+  void select(const Request& req, std::span<const int> c, int keep, Rng&, Decision& out) override {
     if (req.index == 7) throw std::runtime_error("boom at request 7");
-    out.insert(out.end(), c.begin(), c.begin() + keep);
+    out.ids.insert(out.ids.end(), c.begin(), c.begin() + keep);
   }
   void learn(std::span<const Feedback>) override {}
 };

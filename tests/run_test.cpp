@@ -18,8 +18,9 @@ using namespace stagesim::test;
 
 namespace {
 
+// The single-stage LinUCB / Greedy / Random experiment (the quickstart before it became two-stage).
 std::string quickstart() {
-  return source_dir() + "/experiments/quickstart.toml";
+  return source_dir() + "/experiments/single_stage.toml";
 }
 
 // Every metric dataset of two files must be equal bit for bit.
