@@ -56,7 +56,7 @@ class Readme(unittest.TestCase):
         self.assertGreaterEqual(len(want), 4, expected)
         self.assertEqual(got, want)
         self.assertIn("wrote out/quickstart.h5 (90 tasks, 0 resumed from the journal)", expected)
-        self.assertRegex(expected, r"wall time \d")
+        self.assertIn("wall time", expected)
 
 
 class TwoStageDoc(unittest.TestCase):
