@@ -217,10 +217,12 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
     attr_scalar<int>(f, "mpi_ranks", info.ranks, H5T_NATIVE_INT, tmp);
     attr_string(f, "shard", info.shard, tmp);
     // Orders HDF5 does not keep (groups list their members by name): readers show the main
-    // series first and grid axes as the file declares them.
+    // series first and the grid axes in the engine's order (tasks enumerate them last fastest).
     std::string names, axes;
-    for (const SeriesInfo& s : ex.series) names += (names.empty() ? "" : "\n") + sanitize(s.name);
-    for (const std::string& a : ex.grid_axes) axes += (axes.empty() ? "" : "\n") + sanitize(a);
+    for (const SeriesInfo& s : ex.series)
+      names.append(names.empty() ? "" : "\n").append(sanitize(s.name));
+    for (const std::string& a : ex.grid_axes)
+      axes.append(axes.empty() ? "" : "\n").append(sanitize(a));
     attr_string(f, "series", names, tmp);
     attr_string(f, "grid_axes", axes, tmp);
 

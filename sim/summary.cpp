@@ -24,8 +24,8 @@ std::size_t display_width(const std::string& s) {
   return n;
 }
 
-// A linked grid value as stored ('"world.dim" = 10 "stages.nominators.features" = 5') in short
-// form ("dim=10 features=5"); other values unchanged.
+// A linked grid value as stored ('{ "stages.nominators.features" = 5, "world.dim" = 10 }') in
+// short form ("features=5 dim=10"); other values unchanged.
 std::string compact_grid_value(const std::string& v) {
   if (v.find('"') == std::string::npos) return v;
   std::string out;
@@ -40,7 +40,7 @@ std::string compact_grid_value(const std::string& v) {
       i = end + 1;
       while (i < v.size() && (v[i] == ' ' || v[i] == '=')) ++i;
       std::size_t stop = i;
-      while (stop < v.size() && v[stop] != ' ') ++stop;
+      while (stop < v.size() && v[stop] != ' ' && v[stop] != ',' && v[stop] != '}') ++stop;
       if (!out.empty()) out += ' ';
       out += key + "=" + v.substr(i, stop - i);
       i = stop;
@@ -134,7 +134,7 @@ std::string results_summary(const Experiment& ex, const std::string& path, std::
   std::string out = main + " at " +
                     (same_last ? "request " + std::to_string(last) : "the last checkpoint") +
                     ", mean ± SE over " + std::to_string(R) + " replications";
-  if (!baseline.empty()) out += " (random: a uniformly random slate on the same requests)";
+  if (!baseline.empty()) out += " (random: uniformly random slates, same requests)";
   out += ":\n";
 
   const std::size_t rows = std::min(max_rows, ex.configs.size());

@@ -64,7 +64,9 @@ TEST(Run, QuickstartIsBitIdenticalAcrossThreadCounts) {
 TEST(Run, OutputFileIsSelfDescribing) {
   auto dir = scratch_dir("h5");
   const std::string out = (dir / "q.h5").string();
-  run(quickstart() + " --out " + out + " --set experiment.replications=4");
+  // LinUCB, Greedy, Random: one stage over all items.
+  run(source_dir() + "/experiments/single_stage.toml --out " + out +
+      " --set experiment.replications=4");
   Dataset regret = read_dataset(out, "metrics/regret");
   EXPECT_EQ(regret.shape, (std::vector<unsigned long long>{3, 4, 100}));
   // Cumulative regret is non-decreasing along checkpoints and the random system is worst.
@@ -77,7 +79,9 @@ TEST(Run, OutputFileIsSelfDescribing) {
   EXPECT_EQ(cps.values[0], 10);
   EXPECT_EQ(cps.values[99], 1000);
   EXPECT_EQ(read_string_attribute(out, "format"), "stagesim-results-1");
-  EXPECT_EQ(read_string_attribute(out, "experiment_name"), "quickstart");
+  EXPECT_EQ(read_string_attribute(out, "experiment_name"), "single_stage");
+  EXPECT_EQ(read_string_attribute(out, "series"), "regret\nrandom_regret\nreward");
+  EXPECT_EQ(read_string_attribute(out, "grid_axes"), "");
   EXPECT_NE(read_string_attribute(out, "experiment_text").find("[[variant]]"), std::string::npos);
   EXPECT_EQ(read_string_attribute(out, "set_overrides"), "experiment.replications=4");
   EXPECT_FALSE(std::filesystem::exists(out + ".journal"));  // removed after a complete run

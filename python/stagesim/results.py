@@ -73,13 +73,18 @@ def _lines(s):
 
 
 def _linked_values(text):
-    """The key = value pairs of a linked grid axis' value as stored ('"world.dim" = 10
-    "stages.nominators.features" = 5'), or {} when it does not parse."""
-    parts = re.split(r"\s+(?=(?:\"[^\"]*\"|[A-Za-z0-9_-]+)\s*=)", text.strip())
+    """The key = value pairs of a linked grid axis' value as stored (an inline table,
+    '{ "stages.nominators.features" = 5, "world.dim" = 10 }'), or {} when it is not one."""
+    text = text.strip()
     try:
-        return tomllib.loads("\n".join(parts))
+        if text.startswith("{"):
+            v = tomllib.loads("v = " + text)["v"]
+        else:  # pairs without braces, one after the other
+            parts = re.split(r"\s+(?=(?:\"[^\"]*\"|[A-Za-z0-9_-]+)\s*=)", text)
+            v = tomllib.loads("\n".join(parts))
     except tomllib.TOMLDecodeError:
         return {}
+    return v if isinstance(v, dict) else {}
 
 
 def _lookup(cfg, key):
@@ -140,7 +145,7 @@ class Results:
                         if all(key in p for p in parsed):
                             linked.setdefault(key, [p[key] for p in parsed])
             else:
-                cols[axis] = d[:]
+                cols[axis] = self._typed_axis(f, axis, d[:])
         for key, vals in linked.items():
             if key not in cols:
                 cols[key] = vals
@@ -164,6 +169,18 @@ class Results:
             self.done = np.ones((T, self.replications), dtype=bool)
         if not self.replications:
             self.replications = self.done.shape[1]
+
+    @staticmethod
+    def _typed_axis(f, axis, values):
+        """Numeric axes are stored as float64; an axis whose key is an integer in the resolved
+        configuration (world.items) comes back as integers."""
+        if "tasks/resolved" not in f or not len(values) or not np.all(values == np.round(values)):
+            return values
+        try:
+            v = _lookup(tomllib.loads(_text(f["tasks/resolved"][0])), axis)
+        except (KeyError, tomllib.TOMLDecodeError):
+            return values
+        return values.astype(np.int64) if isinstance(v, int) and not isinstance(v, bool) else values
 
     def _read_legacy_moe(self, f):
         grid = f["grid"][:]

@@ -43,10 +43,12 @@ class Readme(unittest.TestCase):
         tests = readme_block("tests", "sh").strip()
         self.assertNotIn("--target", tests)
         self.assertIn("ctest", tests)
-        with open(os.path.join(SOURCE, ".ci", "run")) as fh:
-            ci = fh.read()
-        self.assertIn("ci: quickstart", ci)
-        self.assertIn("ci: tests", ci)
+        # .ci/run runs exactly these two commands, extracted by its own function.
+        for name, want in (("quickstart", cmd), ("tests", tests)):
+            got = subprocess.run(
+                ["bash", "-c", 'source <(sed -n "/^readme_command()/,/^}/p" .ci/run) && '
+                 f"readme_command {name}"], cwd=SOURCE, capture_output=True, text=True)
+            self.assertEqual(got.stdout.strip(), want, got.stderr)
 
     def test_stated_output_matches_a_fresh_run(self):
         expected = readme_block("quickstart-output", "")
@@ -56,7 +58,7 @@ class Readme(unittest.TestCase):
         self.assertGreaterEqual(len(want), 4, expected)
         self.assertEqual(got, want)
         self.assertIn("wrote out/quickstart.h5 (90 tasks, 0 resumed from the journal)", expected)
-        self.assertRegex(expected, r"wall time \d")
+        self.assertIn("wall time", expected)
 
 
 class TwoStageDoc(unittest.TestCase):
