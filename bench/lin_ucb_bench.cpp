@@ -39,15 +39,17 @@ void BM_LinUcbRound(benchmark::State& state) {
   setup.num_items = k;
   setup.world_dim = d;
   auto stage = c.stages[0].build.make(setup);
-  std::vector<int> all(k), chosen;
+  std::vector<int> all(k);
+  Decision dec;
+  const std::vector<int>& chosen = dec.ids;
   std::iota(all.begin(), all.end(), 0);
   Rng rng(3);
   double w = 1.0;
   std::size_t t = 0;
   for (auto _ : state) {
     const Request& req = reqs[t++ % reqs.size()];
-    chosen.clear();
-    stage->select(req, all, 1, rng, chosen);
+    dec.clear();
+    stage->select(req, all, 1, rng, dec);
     double r = world->reward(req, chosen[0], 0);
     Feedback fb;
     fb.request = &req;

@@ -28,22 +28,22 @@ class LateRanker final : public Stage {
         score_(s.world ? s.world->tables().score : nullptr) {}
 
   void select(const Request& req, std::span<const int> candidates, int keep, Rng& rng,
-              std::vector<int>& out) override {
+              Decision& out) override {
     pick(req, candidates, keep, rng, out, true);
   }
   void select_eval(const Request& req, std::span<const int> candidates, int keep, Rng& rng,
-                   std::vector<int>& out) override {
+                   Decision& out) override {
     pick(req, candidates, keep, rng, out, false);
   }
   void learn(std::span<const Feedback>) override {}
 
  private:
-  void pick(const Request& req, std::span<const int> candidates, int keep, Rng& rng,
-            std::vector<int>& out, bool training) {
+  void pick(const Request& req, std::span<const int> candidates, int keep, Rng& rng, Decision& out,
+            bool training) {
     const double* f = score_ && req.user >= 0 ? score_->row(req.user).data() : req.mean.data();
     picks_.resize(keep);
     lsr_.pick(candidates, f, training, rng, picks_);
-    out.insert(out.end(), picks_.begin(), picks_.end());
+    out.ids.insert(out.ids.end(), picks_.begin(), picks_.end());
   }
 
   pg::LateStageRanker lsr_;

@@ -16,16 +16,21 @@ struct LinUcbOpts {
 class LinUcb final : public Stage {
  public:
   LinUcb(const StageSetup& s, double alpha, double lambda)
-      : view_(s.world_dim, s.features), ridge_(view_.dim(), lambda), alpha_(alpha) {}
+      : view_(s.world_dim, s.features),
+        ridge_(view_.dim(), lambda),
+        alpha_(alpha),
+        report_scores_(s.report_scores) {}
 
   void select(const Request& req, std::span<const int> candidates, int keep, Rng& rng,
-              std::vector<int>& out) override {
+              Decision& out) override {
     const int n = static_cast<int>(candidates.size());
-    scores_.resize(n);
-    ridge_.score(view_.rows(req, candidates), n, alpha_, scores_.data());
+    // Scores go straight into the decision when someone (a stage log) asks for them.
+    std::vector<double>& scores = report_scores_ ? out.scores : scores_;
+    scores.resize(n);
+    ridge_.score(view_.rows(req, candidates), n, alpha_, scores.data());
     pos_.clear();
-    top_k(scores_, keep, rng, pos_);
-    for (int p : pos_) out.push_back(candidates[p]);
+    top_k(scores, keep, rng, pos_);
+    for (int p : pos_) out.ids.push_back(candidates[p]);
   }
 
   void learn(std::span<const Feedback> batch) override {
@@ -39,6 +44,7 @@ class LinUcb final : public Stage {
   FeatureView view_;
   Ridge ridge_;
   double alpha_;
+  bool report_scores_;
   std::vector<double> scores_;
   std::vector<int> pos_;
 };

@@ -12,7 +12,8 @@
 #include <limits>
 #include <optional>
 
-#include "policies/pg/adagrad.hpp"
+#include "models/optimizers.hpp"
+#include "models/parameters.hpp"
 #include "policies/pg/adaptive_lr.hpp"
 #include "policies/pg/estimators.hpp"
 #include "policies/pg/grpo.hpp"
@@ -153,39 +154,32 @@ class PlRanker final : public Stage {
       p_bar_ = pg::estimate_top_choice_probability(policy_, scores, lsr, s.keep,
                                                    static_cast<int>(o.adaptive_lr_samples),
                                                    *s.init_rng, r.sampler);
-      adagrad_ = pg::Adagrad(pg::adaptive_learning_rate(r.base_lr, p_bar_, true));
+      adagrad_ = models::Adagrad(pg::adaptive_learning_rate(r.base_lr, p_bar_, true));
     }
   }
 
   void select(const Request& req, std::span<const int> candidates, int keep, Rng& rng,
-              std::vector<int>& out) override {
+              Decision& out) override {
     user_logits(req, candidates, keep);
-    // The softmax computed for sampling is kept for the gradient of this request's feedback
+    // The softmax computed for sampling travels with the decision to this request's feedback
     // (parameters only change at learn), so each row's exps are computed once.
-    pg::RowSoftmax* sm = &softmax_;
-    if (pending_ < kMaxPending) {
-      if (pending_softmax_.size() <= pending_) pending_softmax_.emplace_back();
-      pending_index_.resize(std::max(pending_index_.size(), pending_ + 1));
-      pending_index_[pending_] = req.index;
-      sm = &pending_softmax_[pending_++];
-    }
+    std::shared_ptr<pg::RowSoftmax> sm = free_softmax();
     sm->compute(logits_, 0);
     list_.resize(keep);
     sampler_.sample(res_.sampler, *sm, blocks_, rng, list_);
-    out.insert(out.end(), list_.begin(), list_.end());
+    out.ids.insert(out.ids.end(), list_.begin(), list_.end());
+    out.state = std::move(sm);
   }
 
   void select_eval(const Request& req, std::span<const int> candidates, int keep, Rng&,
-                   std::vector<int>& out) override {
+                   Decision& out) override {
     user_logits(req, candidates, keep);
     list_.resize(keep);
     sampler_.greedy(logits_, 0, blocks_, list_);
-    out.insert(out.end(), list_.begin(), list_.end());
+    out.ids.insert(out.ids.end(), list_.begin(), list_.end());
   }
 
   void learn(std::span<const Feedback> batch) override {
-    const std::size_t cached = pending_;
-    pending_ = 0;
     if (overflow_step_ >= 0 || batch.empty()) return;  // training stopped at an overflow
     const int B = static_cast<int>(batch.size());
     const int K = static_cast<int>(batch[0].selected.size());
@@ -226,14 +220,8 @@ class PlRanker final : public Stage {
     bool finite = true;
     for (int i = 0; i < B; ++i) {
       const Feedback& f = batch[i];
-      const pg::RowSoftmax* sm;
-      if (static_cast<std::size_t>(i) < cached && pending_index_[i] == f.request->index) {
-        sm = &pending_softmax_[i];
-      } else {  // delayed or reordered feedback: recompute with the (unchanged) parameters
-        user_logits(*f.request, {}, K);
-        softmax_.compute(logits_, 0);
-        sm = &softmax_;
-      }
+      // The softmax this request was sampled from (select); the parameters have not changed.
+      const auto* sm = static_cast<const pg::RowSoftmax*>(f.decision->state.get());
       for (int l = 0; l < L; ++l) weights_[l] = -rewards_(i, l) / static_cast<double>(B * L);
       for (int m = 0; m < M; ++m) grad_rows_[m] = grad_logits_[m].row(i).data();
       const pg::ScoreInputs in{{candidates_.row(i).data(), static_cast<std::size_t>(K)},
@@ -244,7 +232,7 @@ class PlRanker final : public Stage {
       finite = finite && r.finite;
     }
     policy_.backprop(batch_users_, grad_logits_, grads_);
-    if (!finite || !pg::all_finite(grads_)) {
+    if (!finite || !grads_.all_finite()) {
       overflow_step_ = static_cast<double>(steps_);
       return;
     }
@@ -336,24 +324,35 @@ class PlRanker final : public Stage {
   pg::PLMixture policy_;
   std::vector<int> blocks_;
   pg::CandidateSampler sampler_;
-  pg::Adagrad adagrad_;
-  pg::RowSoftmax softmax_;
-  std::vector<pg::RowMatrixXd> logits_, grad_logits_, grads_, vt_;
+  models::Adagrad adagrad_;
+  std::vector<RowMatrixXd> logits_, grad_logits_, vt_;
+  models::ParameterSet grads_;
   bool vt_stale_ = true;
   std::vector<int> list_, batch_users_;
-  pg::RowMatrixXi candidates_, targets_;
-  pg::RowMatrixXd rewards_;
+  RowMatrixXi candidates_, targets_;
+  RowMatrixXd rewards_;
   double loss_ = 0, overflow_step_ = -1, p_bar_ = 1;
   mutable std::optional<pg::EstimatorKernel> inclusion_kernel_;
   std::optional<pg::EstimatorKernel> kernel_;
   std::vector<double*> grad_rows_;
   std::vector<double> weights_;
-  // Softmaxes of the requests served since the last update (see select).
-  static constexpr std::size_t kMaxPending = 4096;
-  std::vector<pg::RowSoftmax> pending_softmax_;
-  std::vector<std::int64_t> pending_index_;
-  std::size_t pending_ = 0;
-  mutable std::vector<pg::RowMatrixXd> stat_logits_;
+  // Softmax buffers for decisions; one is free again when no feedback holds it any more, so the
+  // steady state allocates nothing.
+  std::shared_ptr<pg::RowSoftmax> free_softmax() {
+    for (std::size_t k = 0; k < softmax_pool_.size(); ++k) {
+      std::size_t j = (pool_cursor_ + k) % softmax_pool_.size();
+      if (softmax_pool_[j].use_count() == 1) {
+        pool_cursor_ = j + 1;
+        return softmax_pool_[j];
+      }
+    }
+    softmax_pool_.push_back(std::make_shared<pg::RowSoftmax>());
+    pool_cursor_ = 0;
+    return softmax_pool_.back();
+  }
+  std::vector<std::shared_ptr<pg::RowSoftmax>> softmax_pool_;
+  std::size_t pool_cursor_ = 0;
+  mutable std::vector<RowMatrixXd> stat_logits_;
   mutable pg::RowSoftmax stat_softmax_;
   long steps_ = 0;
 };

@@ -9,10 +9,10 @@ namespace {
 class RandomStage final : public Stage {
  public:
   void select(const Request&, std::span<const int> candidates, int keep, Rng& rng,
-              std::vector<int>& out) override {
+              Decision& out) override {
     pos_.clear();
     uniform_sample(static_cast<int>(candidates.size()), keep, rng, pos_, scratch_);
-    for (int p : pos_) out.push_back(candidates[p]);
+    for (int p : pos_) out.ids.push_back(candidates[p]);
   }
   void learn(std::span<const Feedback>) override {}
 

@@ -250,9 +250,9 @@ OptionGroup<StageStructOpts> stage_struct_options() {
 }  // namespace
 
 const std::vector<std::string>& structural_stage_keys() {
-  static const std::vector<std::string> keys = {"type",     "input",        "keep",
-                                                "replicas", "pools",        "features",
-                                                "train_on", "update_every", "update_interval"};
+  static const std::vector<std::string> keys = {
+      "type",     "input",    "keep",         "replicas",        "pools",
+      "features", "train_on", "update_every", "update_interval", "objective"};
   return keys;
 }
 
@@ -296,7 +296,7 @@ ParsedStage parse_stage(const std::string& name, const toml::table& t, const Reg
   StageSpec& s = ps.spec;
   s.name = name;
   const std::string path = "stages." + name;
-  std::vector<std::string> skip = {"input", "pools", "features"};
+  std::vector<std::string> skip = {"input", "pools", "features", "objective"};
   // Structural keys here; everything else is left for the type's own option group to check.
   std::vector<std::string> ignore;
   for (const auto& [k, v] : t) {
@@ -409,6 +409,46 @@ ParsedStage parse_stage(const std::string& name, const toml::table& t, const Reg
     }
   }
 
+  // objective: what the stage trains on — an objective's name, or weights {name = w, ...}.
+  const std::vector<std::string>& objs = world.objectives;
+  std::string objective_text = objs.front();
+  toml::table objective_table;
+  if (const toml::node* o = t.get("objective")) {
+    auto check_name = [&](const std::string& n, const toml::node& at) {
+      if (std::find(objs.begin(), objs.end(), n) != objs.end()) return;
+      const std::string hint = closest_match(n, objs);
+      throw ConfigError(source_of(at) + ": key '" + path + ".objective': the world has no " +
+                        "objective '" + n + "'" +
+                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                        "; its objectives: " + join(objs));
+    };
+    if (auto str = o->value_exact<std::string>()) {
+      check_name(*str, *o);
+      objective_text = *str;
+      if (*str != objs.front()) {
+        s.objective_weights.assign(objs.size(), 0.0);
+        s.objective_weights[std::find(objs.begin(), objs.end(), *str) - objs.begin()] = 1.0;
+      }
+    } else if (const toml::table* ot = o->as_table(); ot && !ot->empty()) {
+      s.objective_weights.assign(objs.size(), 0.0);
+      for (const auto& [k, v] : *ot) {
+        std::string n(k.str());
+        check_name(n, v);
+        auto w = OptionTraits<double>::read(v);
+        if (!w || !std::isfinite(*w))
+          throw ConfigError(source_of(v) + ": key '" + path + ".objective." + n +
+                            "' must be a finite number (the objective's weight)");
+        s.objective_weights[std::find(objs.begin(), objs.end(), n) - objs.begin()] = *w;
+        objective_table.insert_or_assign(n, *w);
+      }
+    } else {
+      throw ConfigError(source_of(*o) + ": key '" + path +
+                        ".objective' must be an objective's name or a table of weights, e.g. "
+                        "objective = { " +
+                        objs.front() + " = 1.0 }; the world's objectives: " + join(objs));
+    }
+  }
+
   // The type's own parameters.
   toml::table& r = ps.resolved;
   r.insert_or_assign("type", s.type);
@@ -435,6 +475,10 @@ ParsedStage parse_stage(const std::string& name, const toml::table& t, const Reg
   r.insert_or_assign("train_on", kTrainOn.name(so.train_on));
   r.insert_or_assign("update_every", so.update_every);
   r.insert_or_assign("update_interval", so.update_interval);
+  if (!objective_table.empty())
+    r.insert_or_assign("objective", objective_table);
+  else
+    r.insert_or_assign("objective", objective_text);
   s.build = entry->parse(t, path, r, ctx);
   if (s.build.needs_users && world.users == 0)
     throw ConfigError(source_of(*t.get("type")) + ": stage '" + name + "' of type '" + s.type +
@@ -718,7 +762,14 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   }
   toml::table world_resolved;
   world_resolved.insert_or_assign("type", c.world_type);
-  c.world = we->parse(wt, "world", world_resolved, ctx);
+  try {
+    c.world = we->parse(wt, "world", world_resolved, ctx);
+  } catch (const ConfigError& e) {
+    // Checks across a world's keys name the key but not the place: point at the table.
+    if (std::string_view(e.what()).starts_with("key '"))
+      throw ConfigError(source_of(wt) + ": " + e.what());
+    throw;
+  }
 
   // Stages.
   const toml::node* sn = doc.get("stages");
@@ -757,7 +808,14 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   MetricSetup ms;
   ms.level_names = c.level_names;
   ms.slate = c.slate;
-  for (const StageSpec& s : c.stages) ms.stage_stats.emplace_back(s.name, s.build.stats);
+  for (const StageSpec& s : c.stages) {
+    ms.stage_stats.emplace_back(s.name, s.build.stats);
+    ms.stage_keep.push_back(s.keep);
+    ms.stage_names.push_back(s.name);
+  }
+  ms.stage_level = c.stage_level;
+  ms.items = c.world.items;
+  ms.objectives = c.world.objectives;
   for (const auto& [k, v] : mt) {
     std::string type(k.str());
     const MetricEntry* me = reg.metric(type);
@@ -770,7 +828,14 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
     toml::table r;
     MetricSpec spec;
     spec.type = type;
-    spec.build = me->parse(*v.as_table(), "metrics." + type, r, ctx);
+    std::unique_ptr<Metric> probe;
+    try {  // a metric checks its options against the pipeline and world here
+      spec.build = me->parse(*v.as_table(), "metrics." + type, r, ctx);
+      probe = spec.build.make(ms);
+    } catch (const ConfigError& e) {
+      if (!std::string_view(e.what()).starts_with("key '")) throw;
+      throw ConfigError(source_of(v) + ": " + e.what());
+    }
     if (spec.build.needs_sampled_requests && !c.world.samples_requests)
       throw ConfigError(where(k, &v) + ": metric '" + type +
                         "' evaluates the pipeline on fresh requests, but world type '" +
@@ -779,7 +844,8 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
     if (spec.build.cost_per_checkpoint)
       c.cost += spec.build.cost_per_checkpoint(cost_per_request) *
                 static_cast<double>(c.checkpoint_steps.size());
-    for (const SeriesInfo& si : spec.build.make(ms)->series()) c.series.push_back(si);
+    for (const SeriesInfo& si : probe->series()) c.series.push_back(si);
+    for (const TableInfo& ti : probe->tables()) c.tables.push_back(ti);
     metrics_resolved.insert_or_assign(type, r);
     c.metrics.push_back(std::move(spec));
   }
@@ -1101,6 +1167,23 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
       if (std::none_of(ex.series.begin(), ex.series.end(),
                        [&](const SeriesInfo& x) { return x.name == s.name; }))
         ex.series.push_back(s);
+  for (const Config& c : ex.configs)
+    for (const TableInfo& t : c.tables) {
+      auto it = std::find_if(ex.tables.begin(), ex.tables.end(),
+                             [&](const TableInfo& x) { return x.name == t.name; });
+      if (it == ex.tables.end()) {
+        ex.tables.push_back(t);
+        continue;
+      }
+      for (const ColumnInfo& col : t.columns) {
+        auto ct = std::find_if(it->columns.begin(), it->columns.end(),
+                               [&](const ColumnInfo& x) { return x.name == col.name; });
+        if (ct == it->columns.end())
+          it->columns.push_back(col);
+        else if (col.width > ct->width)
+          *ct = col;
+      }
+    }
   uint64_t h = hash_combine(hash_text("stagesim-experiment-v1"), ex.seed);
   h = hash_combine(h, static_cast<uint64_t>(ex.replications));
   h = hash_combine(h, static_cast<uint64_t>(ex.checkpoints));

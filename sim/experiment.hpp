@@ -27,6 +27,9 @@ struct StageSpec {
   int feature_count = 0;  // 0 = all features; otherwise a random subset of this size per replica
   std::vector<std::vector<int>> explicit_features;
   TrainOn train_on = TrainOn::all;
+  // What the stage trains on: weights over the world's objectives (Feedback::rewards =
+  // Σ_j w_j outcome_j); empty = the primary objective alone.
+  std::vector<double> objective_weights;
   int update_every = 1;        // learn after this many feedbacks
   double update_interval = 0;  // or on a clock (time units), when > 0
   StageBuild build;
@@ -61,6 +64,7 @@ struct Config {
   int slate = 1;  // items served per request (keep of the last stage)
   std::vector<MetricSpec> metrics;
   std::vector<SeriesInfo> series;
+  std::vector<TableInfo> tables;
   double cost = 0;   // estimated flops for one replication
   double bytes = 0;  // estimated memory of its system (stages, metrics) in one replication
 };
@@ -78,6 +82,8 @@ struct Experiment {
   std::vector<std::string> variants;
   std::vector<Config> configs;
   std::vector<SeriesInfo> series;  // union over configs, in first-seen order
+  // Tables: union over configs by name, columns by name, each column as wide as its widest use.
+  std::vector<TableInfo> tables;
   std::uint64_t hash = 0;          // identity of the resolved experiment (resume / merge checks)
   std::vector<std::string> warnings;  // e.g. a --set that every variant overrides
   // Where [experiment] keys were given ("FILE:LINE:COL"; the file when not given), for messages

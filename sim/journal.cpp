@@ -60,7 +60,10 @@ bool get(const unsigned char*& p, const unsigned char* end, T& v) {
 }  // namespace
 
 Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& results)
-    : path_(std::move(path)), series_(ex.series.size()), checkpoints_(ex.checkpoints) {
+    : path_(std::move(path)),
+      series_(ex.series.size()),
+      checkpoints_(ex.checkpoints),
+      tables_(ex.tables.size()) {
   const Header h = make_header(ex);
   struct stat st;
   bool exists = ::stat(path_.c_str(), &st) == 0;
@@ -166,10 +169,32 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
       if (!ok) break;
       std::memcpy(c.values.data(), r, bytes);
       r += bytes;
+      // Tables (only experiments with table metrics write them): rows, then each column.
+      c.tables.resize(ex.tables.size());
+      for (std::size_t t = 0; ok && t < ex.tables.size(); ++t) {
+        std::uint64_t rows;
+        ok = get(r, rend, rows);
+        if (!ok) break;
+        TableData& td = c.tables[t];
+        td.rows = rows;
+        td.columns.resize(ex.tables[t].columns.size());
+        for (std::size_t k = 0; ok && k < td.columns.size(); ++k) {
+          const std::uint64_t n = rows * ex.tables[t].columns[k].width;
+          ok = n <= static_cast<std::uint64_t>(rend - r) / sizeof(double);
+          if (!ok) break;
+          td.columns[k].resize(n);
+          std::memcpy(td.columns[k].data(), r, n * sizeof(double));
+          r += n * sizeof(double);
+        }
+      }
+      if (!ok) break;
       cells.push_back(std::move(c));
     }
     if (!ok) break;
-    for (CellResult& c : cells) results.cell(c.config, c.replication) = std::move(c.values);
+    for (CellResult& c : cells) {
+      results.cell(c.config, c.replication) = std::move(c.values);
+      results.tables[c.config * results.replications + c.replication] = std::move(c.tables);
+    }
     ++records;
     p = q;
     good = static_cast<std::size_t>(p - data.data());
@@ -233,7 +258,20 @@ void Journal::append(const std::vector<CellResult>& cells) {
     put(payload, static_cast<std::uint64_t>(c.replication));
     const auto* v = reinterpret_cast<const unsigned char*>(c.values.data());
     payload.insert(payload.end(), v, v + c.values.size() * sizeof(double));
+    for (std::size_t t = 0; t < tables_; ++t) {
+      const TableData* td = t < c.tables.size() ? &c.tables[t] : nullptr;
+      const std::uint64_t rows = td ? td->rows : 0;
+      put(payload, rows);
+      for (std::size_t k = 0; td && k < td->columns.size(); ++k) {
+        const auto* q = reinterpret_cast<const unsigned char*>(td->columns[k].data());
+        payload.insert(payload.end(), q, q + td->columns[k].size() * sizeof(double));
+      }
+    }
   }
+  if (payload.size() > 0xffffffffu)
+    throw IoError(path_ +
+                  ": one unit's results exceed 4 GiB (a large stage log?); log fewer requests "
+                  "(metrics.stage_log.every) or split the run");
   std::vector<unsigned char> rec;
   put(rec, kRecordMagic);
   put(rec, static_cast<std::uint32_t>(payload.size()));

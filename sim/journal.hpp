@@ -39,7 +39,7 @@ class Journal {
                           std::size_t& records);
   std::string path_;
   int fd_ = -1;
-  std::size_t series_, checkpoints_;
+  std::size_t series_, checkpoints_, tables_;
   std::size_t records_read_ = 0;
 };
 

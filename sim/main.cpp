@@ -27,6 +27,7 @@
 #include "sim/printable.hpp"
 #include "sim/runner.hpp"
 #include "sim/slurm.hpp"
+#include "sim/summary.hpp"
 #include "stagesim_version.hpp"
 
 namespace po = boost::program_options;
@@ -143,6 +144,17 @@ int cmd_check(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Results at the last checkpoint and the wall time (sim/summary.cpp); a file that cannot be read
+// back only loses the table, never the run.
+void print_run_summary(const Experiment& ex, const std::string& out, double seconds) {
+  try {
+    std::fputs(results_summary(ex, out).c_str(), stdout);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "stagesim: no summary: %s\n", e.what());
+  }
+  std::fputs(wall_time_line(seconds).c_str(), stdout);
+}
+
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description d("stagesim run FILE [options]");
   d.add_options()("help", "this text")("out,o", po::value<std::string>(),
@@ -213,6 +225,7 @@ int cmd_run(const std::vector<std::string>& args) {
     std::printf("estimated %.2f s on %d thread%s (check's cost model), measured %.2f s\n",
                 estimate_seconds(share * experiment_flops(ex), threads), threads,
                 threads == 1 ? "" : "s", s.seconds);
+    print_run_summary(ex, ro.out, s.seconds);
   }
   return 0;
 }

@@ -44,6 +44,33 @@ void merge_parts(const std::string& out, const std::vector<std::string>& parts,
                         std::to_string(C * R));
     std::vector<Dataset> data;
     for (const SeriesInfo& s : ex.series) data.push_back(read_dataset(part, "metrics/" + s.name));
+    // Table rows, split back into their cells.
+    std::vector<std::vector<TableData>> part_tables(C * R);
+    for (std::size_t t = 0; t < ex.tables.size(); ++t) {
+      const TableInfo& info = ex.tables[t];
+      const std::string g = "tables/" + info.name + "/";
+      const Dataset task = read_dataset(part, g + "task"),
+                    rep = read_dataset(part, g + "replication");
+      std::vector<Dataset> cols;
+      for (const ColumnInfo& col : info.columns) cols.push_back(read_dataset(part, g + col.name));
+      for (auto& pt : part_tables) {
+        pt.resize(ex.tables.size());
+        pt[t].columns.resize(info.columns.size());
+      }
+      for (std::size_t row = 0; row < task.values.size(); ++row) {
+        const std::size_t i = static_cast<std::size_t>(task.values[row]) * R +
+                              static_cast<std::size_t>(rep.values[row]);
+        if (i >= C * R)
+          throw ConfigError(part + ": " + g + "task has a row outside the task table");
+        TableData& td = part_tables[i][t];
+        ++td.rows;
+        for (std::size_t k = 0; k < cols.size(); ++k) {
+          const std::size_t w = info.columns[k].width;
+          auto b = cols[k].values.begin() + static_cast<std::ptrdiff_t>(row * w);
+          td.columns[k].insert(td.columns[k].end(), b, b + static_cast<std::ptrdiff_t>(w));
+        }
+      }
+    }
     for (std::size_t i = 0; i < C * R; ++i) {
       if (!done[i]) continue;
       if (!owner[i].empty())
@@ -52,6 +79,7 @@ void merge_parts(const std::string& out, const std::vector<std::string>& parts,
                           "; the parts overlap — merge each shard once");
       owner[i] = part;
       std::vector<double>& cell = res.cells[i];
+      if (!ex.tables.empty()) res.tables[i] = std::move(part_tables[i]);
       cell.resize(S * P);
       for (std::size_t s = 0; s < S; ++s)
         std::copy(data[s].values.begin() + static_cast<std::ptrdiff_t>(i * P),

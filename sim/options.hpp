@@ -46,6 +46,13 @@ std::string closest_match(const std::string& word, const std::vector<std::string
 
 std::string format_number(double v);
 
+// "a, b, c": for lists of allowed names in error messages.
+inline std::string join_words(const std::vector<std::string>& v, const std::string& sep = ", ") {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+  return s;
+}
+
 // Conversions between TOML nodes and C++ values, with range checks. Specialised below.
 template <class T>
 struct OptionTraits;

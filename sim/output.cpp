@@ -2,6 +2,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -99,6 +100,84 @@ hid_t open_read(const std::string& path) {
   return fid;
 }
 
+// /tables/<name>/<column>: every cell's rows in (task, replication) order, with `task` and
+// `replication` columns, so pandas can build a DataFrame from the 1-D datasets directly.
+void write_tables(hid_t f, const Experiment& ex, const Results& res, const std::string& tmp) {
+  H group(
+      check_id(H5Gcreate2(f, "tables", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group", tmp),
+      H5Gclose);
+  const std::size_t cells = res.cells.size();
+  for (std::size_t t = 0; t < ex.tables.size(); ++t) {
+    const TableInfo& info = ex.tables[t];
+    H g(check_id(
+            H5Gcreate2(group, sanitize(info.name).c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+            "create group", tmp),
+        H5Gclose);
+    attr_string(g, "description", info.description, tmp);
+    std::size_t rows = 0;
+    for (std::size_t i = 0; i < cells; ++i)
+      if (t < res.tables[i].size()) rows += res.tables[i][t].rows;
+    std::vector<long long> task, rep;
+    task.reserve(rows);
+    rep.reserve(rows);
+    for (std::size_t i = 0; i < cells; ++i)
+      if (t < res.tables[i].size())
+        for (std::size_t r = 0; r < res.tables[i][t].rows; ++r) {
+          task.push_back(static_cast<long long>(i / res.replications));
+          rep.push_back(static_cast<long long>(i % res.replications));
+        }
+    auto write_column = [&](const std::string& name, const std::vector<hsize_t>& dims,
+                            const void* data, bool integer) {
+      H space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+      H dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+      if (dims[0] > 0) {
+        std::vector<hsize_t> chunk = dims;
+        chunk[0] = std::min<hsize_t>(dims[0], 65536);
+        H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, 4);
+      }
+      const hid_t type = integer ? H5T_NATIVE_LLONG : H5T_NATIVE_DOUBLE;
+      H d(check_id(H5Dcreate2(g, name.c_str(), integer ? H5T_STD_I64LE : H5T_IEEE_F64LE, space,
+                              H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                   "create dataset " + name, tmp),
+          H5Dclose);
+      if (dims[0] > 0)
+        check(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + name, tmp);
+    };
+    write_column("task", {rows}, task.data(), true);
+    write_column("replication", {rows}, rep.data(), true);
+    for (std::size_t c = 0; c < info.columns.size(); ++c) {
+      const ColumnInfo& col = info.columns[c];
+      std::vector<double> v;
+      v.reserve(rows * col.width);
+      for (std::size_t i = 0; i < cells; ++i)
+        if (t < res.tables[i].size() && c < res.tables[i][t].columns.size())
+          v.insert(v.end(), res.tables[i][t].columns[c].begin(), res.tables[i][t].columns[c].end());
+      std::vector<hsize_t> dims = {rows};
+      if (col.width > 1) dims.push_back(col.width);
+      const std::string name = sanitize(col.name);
+      if (col.integer) {
+        // NaN (a value the configuration lacks) becomes -1, the tables' "none" for ids/positions.
+        std::vector<long long> iv(v.size());
+        for (std::size_t k = 0; k < v.size(); ++k)
+          iv[k] = std::isnan(v[k]) ? -1 : static_cast<long long>(v[k]);
+        write_column(name, dims, iv.data(), true);
+      } else {
+        write_column(name, dims, v.data(), false);
+      }
+      H d(H5Dopen2(g, name.c_str(), H5P_DEFAULT), H5Dclose);
+      attr_string(d, "units", col.units, tmp);
+      attr_string(d, "description", col.description, tmp);
+      if (!col.labels.empty()) {
+        std::string labels;
+        for (const auto& l : col.labels) labels += (labels.empty() ? "" : ",") + l;
+        attr_string(d, "labels", labels, tmp);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void write_results(const std::string& path, const Experiment& ex, const Results& res,
@@ -137,6 +216,13 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
     attr_scalar<int>(f, "threads", info.threads, H5T_NATIVE_INT, tmp);
     attr_scalar<int>(f, "mpi_ranks", info.ranks, H5T_NATIVE_INT, tmp);
     attr_string(f, "shard", info.shard, tmp);
+    // Orders HDF5 does not keep (groups list their members by name): readers show the main
+    // series first and grid axes as the file declares them.
+    std::string names, axes;
+    for (const SeriesInfo& s : ex.series) names += (names.empty() ? "" : "\n") + sanitize(s.name);
+    for (const std::string& a : ex.grid_axes) axes += (axes.empty() ? "" : "\n") + sanitize(a);
+    attr_string(f, "series", names, tmp);
+    attr_string(f, "grid_axes", axes, tmp);
 
     const std::size_t C = ex.configs.size(), R = res.replications, S = res.series,
                       P = res.checkpoints;
@@ -200,6 +286,7 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
       attr_string(d, "description", ex.series[s].description, tmp);
       attr_string(d, "dimensions", "task, replication, checkpoint", tmp);
     }
+    if (!ex.tables.empty()) write_tables(f, ex, res, tmp);
     check(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush", tmp);
     const ssize_t size = H5Fget_file_image(f, nullptr, 0);
     if (size < 0) throw IoError(path + ": HDF5 failed to produce the file image");

@@ -7,11 +7,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include <boost/random/mersenne_twister.hpp>
+#include "base/rng.hpp"
 
 namespace stagesim {
-
-using Rng = boost::random::mt19937_64;
 
 // SplitMix64 finaliser: a bijective mix with good avalanche, used to combine stream coordinates.
 constexpr std::uint64_t mix64(std::uint64_t z) {
@@ -30,6 +28,15 @@ constexpr std::uint64_t hash_text(std::string_view s) {
 
 constexpr std::uint64_t hash_combine(std::uint64_t a, std::uint64_t b) {
   return mix64(a ^ (mix64(b) + 0x632be59bd9b4e019ULL + (a << 6) + (a >> 2)));
+}
+
+// A uniform in [0, 1) that is a pure function of its coordinates: counter-based randomness for
+// stateful worlds, whose draws are keyed by (user, the user's request number, position) so that
+// systems showing a user the same items get the same responses whatever else they did.
+constexpr double counter_uniform(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0,
+                                 std::uint64_t c = 0) {
+  const std::uint64_t h = mix64(hash_combine(hash_combine(hash_combine(seed, a), b), c));
+  return static_cast<double>(h >> 11) * 0x1.0p-53;
 }
 
 // Identifies one family of streams: everything but the purpose.

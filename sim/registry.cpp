@@ -9,6 +9,8 @@ WorldEntry fixed_context_world_entry();
 WorldEntry tabular_world_entry();
 WorldEntry kuairec_world_entry();
 WorldEntry multilabel_bandit_world_entry();
+WorldEntry multi_objective_linear_world_entry();
+WorldEntry satisfaction_session_world_entry();
 StageEntry lin_ucb_entry();
 StageEntry greedy_entry();
 StageEntry random_stage_entry();
@@ -18,6 +20,8 @@ MetricEntry regret_metric_entry();
 MetricEntry reward_metric_entry();
 MetricEntry policy_value_metric_entry();
 MetricEntry stage_stats_metric_entry();
+MetricEntry session_metric_entry();
+MetricEntry stage_log_metric_entry();
 
 Registry builtin_registry() {
   Registry r;
@@ -27,6 +31,8 @@ Registry builtin_registry() {
   r.worlds.push_back(tabular_world_entry());
   r.worlds.push_back(kuairec_world_entry());
   r.worlds.push_back(multilabel_bandit_world_entry());
+  r.worlds.push_back(multi_objective_linear_world_entry());
+  r.worlds.push_back(satisfaction_session_world_entry());
   r.stages.push_back(lin_ucb_entry());
   r.stages.push_back(greedy_entry());
   r.stages.push_back(random_stage_entry());
@@ -36,6 +42,8 @@ Registry builtin_registry() {
   r.metrics.push_back(reward_metric_entry());
   r.metrics.push_back(policy_value_metric_entry());
   r.metrics.push_back(stage_stats_metric_entry());
+  r.metrics.push_back(session_metric_entry());
+  r.metrics.push_back(stage_log_metric_entry());
   return r;
 }
 

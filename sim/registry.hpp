@@ -52,6 +52,10 @@ struct WorldBuild {
   int dim = 0;                  // item features per request (0 = none: stages learn from ids)
   int users = 0;                // users with identities (0 = none)
   double cost_per_request = 0;  // rough flops, for scheduling and `stagesim check`
+  // Named outcomes per served position, primary first (what learners train on by default).
+  std::vector<std::string> objectives = {"reward"};
+  bool stateful = false;       // one instance per system; World::observe is called
+  bool owns_arrivals = false;  // the world sets each request's time (sessions, return gaps)
   double bytes = 0;             // memory one world instance holds, with its current request
   // Capabilities stages and metrics are checked against before anything runs.
   bool has_tables = false;        // World::tables() gives a users × items q table
@@ -97,6 +101,7 @@ struct StageBuild {
 
 struct MetricBuild {
   std::function<std::unique_ptr<Metric>(const MetricSetup&)> make;
+  bool wants_scores = false;  // stages should fill Decision::scores (costs a copy per request)
   bool needs_sampled_requests = false;  // evaluates on fresh requests (World::sample_request)
   // Rough flops per checkpoint, given the pipeline's flops per request.
   std::function<double(double pipeline_cost_per_request)> cost_per_checkpoint;

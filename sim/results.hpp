@@ -5,12 +5,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/metric.hpp"
+
 namespace stagesim {
 
 struct Results {
   std::size_t configs = 0, replications = 0, series = 0, checkpoints = 0;
   std::vector<std::vector<double>>
       cells;  // index config * replications + replication; empty = not run
+  // Per cell: one TableData per Experiment::tables entry, in the experiment's column layout
+  // (empty when the experiment has no tables).
+  std::vector<std::vector<TableData>> tables;
 
   void reset(std::size_t c, std::size_t r, std::size_t s, std::size_t p) {
     configs = c;
@@ -18,6 +23,7 @@ struct Results {
     series = s;
     checkpoints = p;
     cells.assign(c * r, {});
+    tables.assign(c * r, {});
   }
   std::vector<double>& cell(std::size_t config, std::size_t rep) {
     return cells[config * replications + rep];
@@ -37,6 +43,7 @@ struct CellResult {
   std::size_t config = 0;
   std::size_t replication = 0;
   std::vector<double> values;
+  std::vector<TableData> tables;  // Experiment::tables layout
 };
 
 }  // namespace stagesim

@@ -58,59 +58,80 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
   try {
   const Config& c0 = ex.configs[unit.configs.front()];
   const StreamKey wkey{ex.seed, c0.world_scope, unit.replication};
-  std::unique_ptr<World> world = c0.world.make(wkey);
   const std::size_t P = static_cast<std::size_t>(ex.checkpoints);
 
   struct Run {
     const Config* cfg;
+    std::unique_ptr<World> own_world;  // stateful worlds: one instance per system
     std::unique_ptr<System> system;
     std::vector<double> values, snapshot;  // values: [cfg series × checkpoint]
     std::size_t next = 0;
   };
+  // A stateless world is built once and its requests are shared by every system (common random
+  // numbers by sharing); a stateful one is built per system from the same streams and keys its
+  // randomness by user, so systems still see the same responses to the same items.
+  const bool stateful = c0.world.stateful;
+  std::unique_ptr<World> shared_world = stateful ? nullptr : c0.world.make(wkey);
   std::vector<Run> runs;
-  std::int64_t horizon = 0;
-  bool delays = false;
   for (std::size_t ci : unit.configs) {
     const Config& c = ex.configs[ci];
     current = ci;
     Run r;
     r.cfg = &c;
-    r.system = std::make_unique<System>(c, ex.seed, unit.replication, *world);
+    if (stateful) r.own_world = c.world.make(wkey);
+    World& w = stateful ? *r.own_world : *shared_world;
+    r.system = std::make_unique<System>(c, ex.seed, unit.replication, w);
     r.values.assign(r.system->series_count() * P, 0.0);
     r.snapshot.resize(r.system->series_count());
     runs.push_back(std::move(r));
-    horizon = std::max(horizon, c.horizon);
-    delays = delays || c.delay == DelayModel::exponential;
   }
-  // Arrival times and delay draws come from the world's streams: shared by every system.
-  Rng arrivals = wkey.stream("arrivals");
-  Rng delay_rng = wkey.stream("delays");
-  boost::random::exponential_distribution<double> exp1(1.0);
-  auto record = [&](Run& r) {
+  auto record = [&](Run& r, World& w) {
     current = r.cfg->index;
-    r.system->record(r.snapshot, r.next, *world, wkey);
+    r.system->record(r.snapshot, r.next, w, wkey);
     for (std::size_t s = 0; s < r.snapshot.size(); ++s) r.values[s * P + r.next] = r.snapshot[s];
     ++r.next;
   };
-  for (Run& r : runs)
-    if (P > 0 && r.cfg->checkpoint_steps[0] == 0) record(r);  // before the first request
-  auto req = std::make_shared<Request>();
-  double t = 0;
-  for (std::int64_t i = 0; i < horizon; ++i) {
-    if (req.use_count() > 1) req = std::make_shared<Request>();  // a system still holds it
-    t = c0.arrivals == ArrivalProcess::fixed ? static_cast<double>(i) / c0.rate
-                                             : t + exp1(arrivals) / c0.rate;
-    req->index = i;
-    req->time = t;
-    req->delay_draw = delays ? exp1(delay_rng) : 0.0;
-    world->next(*req, c0.slate);
-    for (Run& r : runs) {
-      if (i >= r.cfg->horizon) continue;
-      current = r.cfg->index;
-      r.system->advance(t);
-      r.system->serve(req, *world);
-      if (r.next < P && i + 1 == r.cfg->checkpoint_steps[r.next]) record(r);
+  // Serves `horizon` requests of `world` to every run of `group`.
+  auto serve_all = [&](World& world, std::span<Run*> group) {
+    std::int64_t horizon = 0;
+    bool delays = false;
+    for (Run* r : group) {
+      horizon = std::max(horizon, r->cfg->horizon);
+      delays = delays || r->cfg->delay == DelayModel::exponential;
+      if (P > 0 && r->cfg->checkpoint_steps[0] == 0) record(*r, world);  // before the first request
     }
+    // Arrival times and delay draws come from the world's streams: shared by every system.
+    Rng arrivals = wkey.stream("arrivals");
+    Rng delay_rng = wkey.stream("delays");
+    boost::random::exponential_distribution<double> exp1(1.0);
+    auto req = std::make_shared<Request>();
+    double t = 0;
+    for (std::int64_t i = 0; i < horizon; ++i) {
+      if (req.use_count() > 1) req = std::make_shared<Request>();  // a system still holds it
+      t = c0.arrivals == ArrivalProcess::fixed ? static_cast<double>(i) / c0.rate
+                                               : t + exp1(arrivals) / c0.rate;
+      req->index = i;
+      req->time = t;
+      req->delay_draw = delays ? exp1(delay_rng) : 0.0;
+      world.next(*req, c0.slate);  // a world that owns its arrivals sets req->time itself
+      for (Run* r : group) {
+        if (i >= r->cfg->horizon) continue;
+        current = r->cfg->index;
+        r->system->advance(req->time);
+        r->system->serve(req, world);
+        if (r->next < P && i + 1 == r->cfg->checkpoint_steps[r->next]) record(*r, world);
+      }
+    }
+  };
+  if (stateful) {
+    for (Run& r : runs) {
+      Run* one = &r;
+      serve_all(*r.own_world, {&one, 1});
+    }
+  } else {
+    std::vector<Run*> all;
+    for (Run& r : runs) all.push_back(&r);
+    serve_all(*shared_world, all);
   }
   std::vector<CellResult> cells;
   for (Run& r : runs) {
@@ -124,6 +145,7 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
       std::copy(r.values.begin() + s * P, r.values.begin() + (s + 1) * P,
                 cell.values.begin() + target * P);
     }
+    if (!ex.tables.empty()) cell.tables = r.system->take_tables(ex.tables);
     cells.push_back(std::move(cell));
   }
   return cells;

@@ -3,8 +3,10 @@
 // retrievers and learned early-stage rankers are all stages; the pipeline composes them.
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "sim/decision.hpp"
 #include "sim/random.hpp"
 #include "sim/request.hpp"
 #include "sim/world.hpp"
@@ -20,30 +22,39 @@ struct StageSetup {
   int keep = 1;                  // items it passes on per request
   Rng* init_rng = nullptr;       // for random initialisation (the stage's own stream)
   const World* world = nullptr;  // this replication's world (e.g. its reward tables), read-only
+  // A metric (e.g. the stage log) wants Decision::scores: fill them if the stage has scores.
+  bool report_scores = false;
 };
 
 // Feedback for one served request, as one stage instance sees it.
 struct Feedback {
   const Request* request = nullptr;
-  std::span<const int> candidates;  // what this instance was offered
-  std::span<const int> selected;    // what it passed on, in order
-  std::span<const int> served;      // the slate the user saw
-  std::span<const double> rewards;  // realised reward per served position
+  std::span<const int> candidates;     // what this instance was offered
+  std::span<const int> selected;       // what it passed on, in order (= decision->ids)
+  const Decision* decision = nullptr;  // everything it decided for this request
+  std::span<const int> served;         // the slate the user saw
+  // What the instance trains on per served position: the stage's scalarisation of the outcomes
+  // (`objective`; by default the world's primary objective).
+  std::span<const double> rewards;
   std::span<const double> weights;  // training weight per served position (train_on mode)
+  // Every objective per served position, row-major [position × objective], named by objectives.
+  std::span<const double> outcomes;
+  std::span<const std::string> objectives;
 };
 
 class Stage {
  public:
   virtual ~Stage() = default;
-  // Appends `keep` items chosen from `candidates` (item ids) to `out`, best first.
+  // Appends `keep` items chosen from `candidates` (item ids) to `out.ids`, best first; may fill
+  // out.scores (one per candidate), out.log_prob and out.payload. `out` arrives cleared.
   virtual void select(const Request& req, std::span<const int> candidates, int keep, Rng& rng,
-                      std::vector<int>& out) = 0;
+                      Decision& out) = 0;
   // Learns from a batch of feedback (one element when the stage updates on every feedback).
   virtual void learn(std::span<const Feedback> batch) = 0;
   // Selection when the pipeline is evaluated offline (policy value): no exploration, e.g. a
   // greedy Plackett–Luce ranker or a noisy ranker without its noise. Default: as when serving.
   virtual void select_eval(const Request& req, std::span<const int> candidates, int keep, Rng& rng,
-                           std::vector<int>& out) {
+                           Decision& out) {
     select(req, candidates, keep, rng, out);
   }
   // Current values of the statistics named by StageBuild::stats (e.g. training loss).

@@ -1,6 +1,7 @@
 #include "sim/system.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -17,9 +18,11 @@ struct System::Instance {
   std::vector<char> in_pool;      // membership bitmap; empty = every item
   std::vector<int> static_cands;  // candidates when the input is the item pool
   bool static_input = false;
-  std::vector<int> cands, selected;
+  std::vector<int> cands;
+  Decision decision;
   std::vector<double> weights;
-  std::vector<Feedback> buffer;               // feedback waiting for the next update
+  std::vector<double> train_rewards;  // scalarised outcomes, when the stage has its own objective
+  std::vector<Feedback> buffer;       // feedback waiting for the next update
   std::vector<std::shared_ptr<Record>> held;  // keeps the buffered feedback's data alive
 };
 
@@ -27,21 +30,32 @@ struct System::Instance {
 struct System::Record {
   std::shared_ptr<const Request> request;
   std::vector<int> served;
-  std::vector<double> rewards;
-  std::vector<std::vector<int>> cands, selected;  // per instance (cands empty when static)
-  std::vector<std::vector<double>> weights;
+  std::vector<double> rewards, outcomes;
+  std::vector<std::vector<int>> cands;  // per instance (empty when static)
+  std::vector<Decision> decisions;      // per instance
+  std::vector<std::vector<double>> weights, train_rewards;
 };
 
 MetricSetup metric_setup(const Config& cfg) {
   MetricSetup ms;
   ms.level_names = cfg.level_names;
   ms.slate = cfg.slate;
-  for (const StageSpec& s : cfg.stages) ms.stage_stats.emplace_back(s.name, s.build.stats);
+  for (const StageSpec& s : cfg.stages) {
+    ms.stage_stats.emplace_back(s.name, s.build.stats);
+    ms.stage_keep.push_back(s.keep);
+    ms.stage_names.push_back(s.name);
+  }
+  ms.stage_level = cfg.stage_level;
+  ms.items = cfg.world.items;
+  ms.objectives = cfg.world.objectives;
   return ms;
 }
 
 System::System(const Config& cfg, std::uint64_t seed, std::uint64_t replication, const World& world)
-    : cfg_(cfg), items_(world.num_items()), stamp_(world.num_items(), 0) {
+    : cfg_(cfg),
+      items_(world.num_items()),
+      objectives_(cfg.world.objectives.size()),
+      stamp_(world.num_items(), 0) {
   const int world_dim = world.dim();
   all_items_.resize(items_);
   std::iota(all_items_.begin(), all_items_.end(), 0);
@@ -97,6 +111,7 @@ System::System(const Config& cfg, std::uint64_t seed, std::uint64_t replication,
       setup.replica = r;
       setup.keep = s.keep;
       setup.world = &world;
+      for (const MetricSpec& m : cfg.metrics) setup.report_scores |= m.build.wants_scores;
       if (s.feature_count > 0) {
         Rng frng = key.stream("features:" + s.name, r);
         std::vector<int> scratch;
@@ -122,9 +137,52 @@ System::System(const Config& cfg, std::uint64_t seed, std::uint64_t replication,
     offset += metrics_.back()->series().size();
   }
   metric_offset_.push_back(offset);
+  views_.resize(inst_.size());
+  for (std::size_t i = 0; i < inst_.size(); ++i) {
+    views_[i].entry = inst_[i].entry;
+    views_[i].replica = inst_[i].replica;
+    views_[i].decision = &inst_[i].decision;
+  }
 }
 
 System::~System() = default;
+
+std::vector<TableData> System::take_tables(const std::vector<TableInfo>& layout) {
+  std::vector<TableData> out(layout.size());
+  for (std::size_t t = 0; t < layout.size(); ++t) out[t].columns.resize(layout[t].columns.size());
+  for (auto& m : metrics_) {
+    const std::vector<TableInfo> info = m->tables();
+    if (info.empty()) continue;
+    std::vector<TableData> got;
+    m->take_tables(got);
+    for (std::size_t t = 0; t < info.size() && t < got.size(); ++t) {
+      std::size_t target = 0;
+      while (layout[target].name != info[t].name) ++target;
+      TableData& dst = out[target];
+      const TableInfo& li = layout[target];
+      dst.rows = got[t].rows;
+      dst.columns.assign(li.columns.size(), {});
+      for (std::size_t c = 0; c < li.columns.size(); ++c) {
+        const std::size_t w = li.columns[c].width;
+        std::size_t src = 0;
+        while (src < info[t].columns.size() && info[t].columns[src].name != li.columns[c].name)
+          ++src;
+        if (src == info[t].columns.size()) {
+          dst.columns[c].assign(dst.rows * w, std::numeric_limits<double>::quiet_NaN());
+        } else if (info[t].columns[src].width == w) {
+          dst.columns[c] = std::move(got[t].columns[src]);
+        } else {
+          const std::size_t sw = info[t].columns[src].width;
+          dst.columns[c].assign(dst.rows * w, std::numeric_limits<double>::quiet_NaN());
+          for (std::size_t r = 0; r < dst.rows; ++r)
+            for (std::size_t k = 0; k < sw; ++k)
+              dst.columns[c][r * w + k] = got[t].columns[src][r * sw + k];
+        }
+      }
+    }
+  }
+  return out;
+}
 
 std::size_t System::series_count() const {
   return metric_offset_.back();
@@ -159,20 +217,20 @@ void System::run_pipeline(const Request& req, Rng* eval_rng) {
           if (inst.in_pool.empty() || inst.in_pool[a]) inst.cands.push_back(a);
         cands = inst.cands;
       }
-      inst.selected.clear();
+      inst.decision.clear();
       const int keep = std::min<int>(s.keep, static_cast<int>(cands.size()));
       if (keep <= 0) continue;
       if (eval_rng)
-        inst.stage->select_eval(req, cands, keep, *eval_rng, inst.selected);
+        inst.stage->select_eval(req, cands, keep, *eval_rng, inst.decision);
       else
-        inst.stage->select(req, cands, keep, inst.rng, inst.selected);
+        inst.stage->select(req, cands, keep, inst.rng, inst.decision);
     }
     // The entry's output: its replicas' selections, duplicates collapsed.
     ++stamp_now_;
     std::vector<int>& out = entry_output_[e];
     out.clear();
     for (int i : entry_instances_[e])
-      for (int a : inst_[i].selected)
+      for (int a : inst_[i].decision.ids)
         if (stamp_[a] != stamp_now_) {
           stamp_[a] = stamp_now_;
           out.push_back(a);
@@ -180,13 +238,17 @@ void System::run_pipeline(const Request& req, Rng* eval_rng) {
   }
 }
 
-void System::serve(const std::shared_ptr<const Request>& req_ptr, const World& world) {
+void System::serve(const std::shared_ptr<const Request>& req_ptr, World& world) {
   const Request& req = *req_ptr;
   run_pipeline(req, nullptr);
   const std::vector<int>& served = entry_output_.back();
-  rewards_.resize(served.size());
-  for (std::size_t l = 0; l < served.size(); ++l)
-    rewards_[l] = world.reward(req, served[l], static_cast<int>(l));
+  const std::size_t L = served.size(), m = objectives_;
+  // Outcomes per position × objective; the primary objective is what metrics call rewards.
+  outcomes_.resize(L * m);
+  world.outcomes(req, served, outcomes_);
+  if (cfg_.world.stateful) world.observe(req, served, outcomes_);
+  rewards_.resize(L);
+  for (std::size_t l = 0; l < L; ++l) rewards_[l] = outcomes_[l * m];
   for (std::size_t l = 0; l < level_entries_.size(); ++l) {
     std::vector<int>& lo = level_outputs_[l];
     if (level_entries_[l].size() == 1) {
@@ -202,39 +264,58 @@ void System::serve(const std::shared_ptr<const Request>& req_ptr, const World& w
           lo.push_back(a);
         }
   }
+  for (std::size_t i = 0; i < inst_.size(); ++i)
+    views_[i].candidates = candidates_of(inst_[i], nullptr, i);
   Trace trace;
   trace.request = &req;
   trace.level_outputs = level_outputs_;
   trace.level_names = cfg_.level_names;
   trace.served = served;
   trace.rewards = rewards_;
+  trace.outcomes = outcomes_;
+  trace.objectives = cfg_.world.objectives;
+  trace.stages = views_;
+  trace.events = world.events();
   for (auto& m : metrics_) m->observe(trace);
+  for (TraceSink* sink : sinks_) sink->observe(trace);
 
-  // Training weights per served position (train_on).
+  // Training weights per served position (train_on) and each stage's scalarised outcomes.
   for (Instance& inst : inst_) {
-    const TrainOn mode = cfg_.stages[inst.entry].train_on;
-    inst.weights.resize(served.size());
-    for (std::size_t l = 0; l < served.size(); ++l) {
+    const StageSpec& spec = cfg_.stages[inst.entry];
+    const TrainOn mode = spec.train_on;
+    inst.weights.resize(L);
+    const std::vector<int>& sel = inst.decision.ids;
+    for (std::size_t l = 0; l < L; ++l) {
       const int a = served[l];
       double w = 1.0;
       if (mode == TrainOn::own_pool && !inst.in_pool.empty()) w = inst.in_pool[a] ? 1.0 : 0.0;
       if (mode == TrainOn::own_nominee)
-        w = std::find(inst.selected.begin(), inst.selected.end(), a) != inst.selected.end() ? 1.0
-                                                                                            : 0.0;
+        w = std::find(sel.begin(), sel.end(), a) != sel.end() ? 1.0 : 0.0;
       inst.weights[l] = w;
+    }
+    if (!spec.objective_weights.empty()) {
+      inst.train_rewards.assign(L, 0.0);
+      for (std::size_t l = 0; l < L; ++l)
+        for (std::size_t j = 0; j < m; ++j)
+          inst.train_rewards[l] += spec.objective_weights[j] * outcomes_[l * m + j];
     }
   }
   if (immediate_) {
     // The textbook loop: every stage learns from this request before the next one arrives.
-    for (Instance& inst : inst_) {
+    for (std::size_t i = 0; i < inst_.size(); ++i) {
+      Instance& inst = inst_[i];
       Feedback fb;
       fb.request = &req;
-      fb.candidates = inst.static_input ? std::span<const int>(inst.static_cands)
-                                        : std::span<const int>(inst.cands);
-      fb.selected = inst.selected;
+      fb.candidates = views_[i].candidates;
+      fb.decision = &inst.decision;
+      fb.selected = inst.decision.ids;
       fb.served = served;
-      fb.rewards = rewards_;
+      fb.rewards = cfg_.stages[inst.entry].objective_weights.empty()
+                       ? std::span<const double>(rewards_)
+                       : std::span<const double>(inst.train_rewards);
       fb.weights = inst.weights;
+      fb.outcomes = outcomes_;
+      fb.objectives = cfg_.world.objectives;
       inst.stage->learn({&fb, 1});
     }
     return;
@@ -243,13 +324,17 @@ void System::serve(const std::shared_ptr<const Request>& req_ptr, const World& w
   rec->request = req_ptr;
   rec->served = served;
   rec->rewards = rewards_;
+  rec->outcomes = outcomes_;
   rec->cands.resize(inst_.size());
-  rec->selected.resize(inst_.size());
+  rec->decisions.resize(inst_.size());
   rec->weights.resize(inst_.size());
+  rec->train_rewards.resize(inst_.size());
   for (std::size_t i = 0; i < inst_.size(); ++i) {
     if (!inst_[i].static_input) rec->cands[i] = inst_[i].cands;
-    rec->selected[i] = inst_[i].selected;
+    rec->decisions[i] = inst_[i].decision;
     rec->weights[i] = inst_[i].weights;
+    if (!cfg_.stages[inst_[i].entry].objective_weights.empty())
+      rec->train_rewards[i] = inst_[i].train_rewards;
   }
   if (cfg_.delay == DelayModel::none) {
     deliver(rec);
@@ -269,18 +354,27 @@ void System::serve(const std::shared_ptr<const Request>& req_ptr, const World& w
   calendar_.push(req.time + delay, EventKind::feedback, slot);
 }
 
+std::span<const int> System::candidates_of(const Instance& inst, const Record* rec,
+                                           std::size_t i) const {
+  if (inst.static_input) return inst.static_cands;
+  return rec ? std::span<const int>(rec->cands[i]) : std::span<const int>(inst.cands);
+}
+
 void System::deliver(const std::shared_ptr<Record>& rec) {
   for (std::size_t i = 0; i < inst_.size(); ++i) {
     Instance& inst = inst_[i];
     const StageSpec& s = cfg_.stages[inst.entry];
     Feedback fb;
     fb.request = rec->request.get();
-    fb.candidates = inst.static_input ? std::span<const int>(inst.static_cands)
-                                      : std::span<const int>(rec->cands[i]);
-    fb.selected = rec->selected[i];
+    fb.candidates = candidates_of(inst, rec.get(), i);
+    fb.decision = &rec->decisions[i];
+    fb.selected = rec->decisions[i].ids;
     fb.served = rec->served;
-    fb.rewards = rec->rewards;
+    fb.rewards = s.objective_weights.empty() ? std::span<const double>(rec->rewards)
+                                             : std::span<const double>(rec->train_rewards[i]);
     fb.weights = rec->weights[i];
+    fb.outcomes = rec->outcomes;
+    fb.objectives = cfg_.world.objectives;
     if (s.update_every == 1 && s.update_interval <= 0) {
       inst.stage->learn({&fb, 1});
       continue;

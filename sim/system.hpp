@@ -22,12 +22,18 @@ class System {
 
   // Processes calendar events (delayed feedback, clock updates) due at or before time t.
   void advance(double t);
-  // Serves one request end to end; `world` gives the realised rewards.
-  void serve(const std::shared_ptr<const Request>& req, const World& world);
+  // Serves one request end to end; `world` gives the outcomes (and, when stateful, observes them).
+  void serve(const std::shared_ptr<const Request>& req, World& world);
   // Current value of every series of cfg.series, in that order, at checkpoint `index`.
   void record(std::span<double> out, std::size_t index, const World& world,
               const StreamKey& world_key);
   std::size_t series_count() const;
+  // Adds an observer of every served request (e.g. a StageLogRecorder of an offline learner);
+  // it must outlive the system.
+  void subscribe(TraceSink* sink) { sinks_.push_back(sink); }
+  // The metrics' tables for the replication, laid out as `layout` (the experiment's union of
+  // tables): columns a configuration lacks are empty rows of NaN, narrower ones padded with NaN.
+  std::vector<TableData> take_tables(const std::vector<TableInfo>& layout);
 
  private:
   struct Instance;
@@ -37,17 +43,21 @@ class System {
   // stages use select_eval and `eval_rng` (their own streams stay untouched).
   void run_pipeline(const Request& req, Rng* eval_rng);
   void deliver(const std::shared_ptr<Record>& rec);
+  std::span<const int> candidates_of(const Instance& inst, const Record* rec, std::size_t i) const;
   void learn_buffered(Instance& inst);
 
   const Config& cfg_;
   int items_;
+  std::size_t objectives_;
   std::vector<Instance> inst_;
   std::vector<std::vector<int>> entry_instances_;  // entry -> instance indices
   std::vector<std::vector<int>> entry_output_;
   std::vector<std::vector<int>> entry_inputs_;  // entry -> input entries (-1 = item pool)
   std::vector<std::vector<int>> level_entries_, level_outputs_;
   std::vector<int> all_items_, union_, served_;
-  std::vector<double> rewards_;
+  std::vector<double> rewards_, outcomes_;
+  std::vector<StageView> views_;
+  std::vector<TraceSink*> sinks_;
   std::vector<unsigned> stamp_;
   unsigned stamp_now_ = 0;
   bool immediate_;  // no delay, no batching: feedback is learned from before the next request

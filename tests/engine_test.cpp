@@ -52,8 +52,9 @@ TEST(Engine, ZeroDelayIsTheTextbookBanditLoop) {
     for (int t = 0; t < c.horizon; ++t) {
       req.index = t;
       world->next(req, 1);
-      std::vector<int> chosen;
-      stage->select(req, all, 1, rng, chosen);
+      Decision dec;
+      stage->select(req, all, 1, rng, dec);
+      const std::vector<int>& chosen = dec.ids;
       const int a = chosen[0];
       const double r = world->reward(req, a, 0);
       regret += req.mean.maxCoeff() - req.mean[a];
@@ -120,9 +121,8 @@ namespace {
 std::vector<std::size_t>* g_batches = nullptr;  // test-only sink, reset by each test
 class ProbeStage final : public Stage {
  public:
-  void select(const Request&, std::span<const int> c, int keep, Rng&,
-              std::vector<int>& out) override {
-    for (int i = 0; i < keep; ++i) out.push_back(c[i]);
+  void select(const Request&, std::span<const int> c, int keep, Rng&, Decision& out) override {
+    for (int i = 0; i < keep; ++i) out.ids.push_back(c[i]);
   }
   void learn(std::span<const Feedback> batch) override {
     if (g_batches) g_batches->push_back(batch.size());
