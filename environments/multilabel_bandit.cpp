@@ -19,6 +19,7 @@
 #include "environments/multilabel_bandit.hpp"
 #include "environments/multilabel_data.hpp"
 #include "environments/synthetic_multilabel.hpp"
+#include "sim/memory.hpp"
 #include "sim/registry.hpp"
 #include "sim/select.hpp"
 
@@ -90,8 +91,7 @@ OptionGroup<MultilabelOpts> options() {
       .add("items", &MultilabelOpts::items,
            "arms per round K (category_arms: must equal categories)", at_least<int64_t>(1))
       .add("reward", &MultilabelOpts::reward,
-           "reward rule: target_category, category_arms or query_overlap",
-           kRules)
+           "reward rule: target_category, category_arms or query_overlap", kRules)
       .add("products", &MultilabelOpts::products, "synthetic: number of products",
            at_least<int64_t>(1))
       .add("dim", &MultilabelOpts::dim, "synthetic: feature columns generated",
@@ -287,6 +287,17 @@ LoadedMultilabel load_multilabel(const OptionGroup<MultilabelOpts>& g, const tom
   if (synthetic) {
     if (std::string bad = check_synthetic_multilabel(so); !bad.empty())
       throw ConfigError(source_of(t) + ": " + owner + " with source = \"synthetic\": " + bad);
+    // Features (float), the label weights and the label lists, before anything is generated.
+    const double bytes = 4.0 * static_cast<double>(o.products) * static_cast<double>(o.dim) +
+                         8.0 * static_cast<double>(o.dim) * static_cast<double>(o.label_count) +
+                         4.0 * static_cast<double>(o.products) *
+                             static_cast<double>(o.label_count) * o.positive_rate;
+    if (const double avail = available_memory_bytes(); bytes > avail)
+      throw ConfigError(key_location(t, path, "products") + " = " + std::to_string(o.products) +
+                        " with dim = " + std::to_string(o.dim) +
+                        " and label_count = " + std::to_string(o.label_count) + " needs " +
+                        format_bytes(bytes) + " to generate, but " + format_bytes(avail) +
+                        " are available; lower products, dim or label_count");
     if (o.feature_dims > o.dim)
       throw ConfigError(key_location(t, path, "feature_dims") + " = " +
                         std::to_string(o.feature_dims) + " exceeds the generated dim = " +
