@@ -18,6 +18,7 @@
 namespace {
 
 using namespace stagesim::moe;
+using stagesim::Rng;
 
 std::int64_t env_int(const char* name, std::int64_t fallback) {
   const char* v = std::getenv(name);

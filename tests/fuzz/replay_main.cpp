@@ -1,5 +1,6 @@
 // Runs a fuzz target's LLVMFuzzerTestOneInput over files (or every file of directories), without
 // libFuzzer: the committed corpus and regression inputs in the ordinary build and test run.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>

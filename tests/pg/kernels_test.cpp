@@ -71,6 +71,8 @@ TEST(RowSoftmax, Log1mProbHasNoCancellation) {
 }  // namespace
 }  // namespace stagesim::pg
 
+using stagesim::pg::TopSelector;
+
 // NaN keys (from overflowed logits) never make the selection undefined: it returns n distinct
 // indices with the NaNs after the numbers. The chunked path used to sort past the found items.
 TEST(TopSelector, NaNKeysGiveDistinctIndicesWithoutUndefinedBehaviour) {
