@@ -144,10 +144,9 @@ class Errors(unittest.TestCase):
             stagesim.run(QUICKSTART, set=SMALL, out=outdir)
         self.assertIsInstance(e.exception, OSError)
         self.assertIn(outdir, str(e.exception))
-        # Results are safe in the journal and --resume finishes the run.
-        journal = outdir + ".journal"
-        self.assertTrue(os.path.exists(journal))
-        os.remove(journal)
+        # Refused before any work: no journal is left beside the directory (issue 12, item 14).
+        self.assertIn("--out names a directory", str(e.exception))
+        self.assertFalse(os.path.exists(outdir + ".journal"))
         with self.assertRaises(TypeError):
             stagesim.run(QUICKSTART, set={"world.items": object()})
 
