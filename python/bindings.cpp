@@ -1,5 +1,6 @@
 // The engine in a Python process (module _stagesim; python/stagesim/native.py wraps it): run,
 // check and list as the CLI does them, with the CLI's errors as Python exceptions.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -10,6 +11,7 @@
 #include "sim/errors.hpp"
 #include "sim/experiment.hpp"
 #include "sim/runner.hpp"
+#include "sim/stepper.hpp"
 #include "stagesim_version.hpp"
 
 namespace py = pybind11;
@@ -127,6 +129,73 @@ py::dict list_components() {
   return d;
 }
 
+// One task stepped request by request (stagesim.Env wraps it in Gymnasium's protocol).
+class PyStepper {
+ public:
+  PyStepper(const std::string& source, bool is_text, const std::vector<std::string>& set,
+            std::optional<std::uint64_t> seed, const std::string& data_dir, std::size_t task,
+            const std::string& agent) {
+    Registry reg = builtin_registry();
+    auto ex = std::make_shared<Experiment>(load(source, is_text, set, seed, data_dir, reg));
+    stepper_ = std::make_unique<Stepper>(std::move(ex), task, agent);
+  }
+  void reset(std::uint64_t replication) { stepper_->reset(replication); }
+  void step(std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> a) {
+    if (!a) return stepper_->step({});
+    if (a->ndim() != 1)
+      throw ConfigError("the action must be a 1-D array of " +
+                        std::to_string(stepper_->action_size()) + " weights");
+    if (a->size() == 0)
+      throw ConfigError("the action is empty; pass None to keep the previous action");
+    stepper_->step(std::span<const double>(a->data(), static_cast<std::size_t>(a->size())));
+  }
+  py::dict observation() const {
+    const Request& r = stepper_->request();
+    py::dict d;
+    d["index"] = r.index;
+    d["time"] = r.time;
+    d["user"] = r.user;
+    py::array_t<double> f(
+        {static_cast<py::ssize_t>(r.features.rows()), static_cast<py::ssize_t>(r.features.cols())});
+    std::copy(r.features.data(), r.features.data() + r.features.size(), f.mutable_data());
+    d["features"] = f;
+    return d;
+  }
+  py::dict last() const {
+    py::dict d;
+    const auto served = stepper_->served();
+    d["served"] = std::vector<int>(served.begin(), served.end());
+    const auto out = stepper_->outcomes();
+    const std::size_t m = stepper_->config().world.objectives.size();
+    py::array_t<double> o({static_cast<py::ssize_t>(served.size()), static_cast<py::ssize_t>(m)});
+    std::copy(out.begin(), out.end(), o.mutable_data());
+    d["outcomes"] = o;
+    d["reward"] = stepper_->reward();
+    py::list ev;
+    for (const World::SessionEvent& e : stepper_->events()) {
+      py::dict x;
+      x["kind"] = e.kind == World::SessionEvent::Kind::start ? "start" : "end";
+      x["user"] = e.user;
+      x["time"] = e.time;
+      x["requests"] = e.requests;
+      x["reward"] = e.reward;
+      x["gap"] = e.gap;
+      ev.append(x);
+    }
+    d["events"] = ev;
+    return d;
+  }
+  std::size_t action_size() const { return stepper_->action_size(); }
+  std::int64_t steps() const { return stepper_->steps(); }
+  std::int64_t horizon() const { return stepper_->horizon(); }
+  bool done() const { return stepper_->done(); }
+  std::vector<std::string> objectives() const { return stepper_->config().world.objectives; }
+  std::int64_t items() const { return stepper_->config().world.items; }
+
+ private:
+  std::unique_ptr<Stepper> stepper_;
+};
+
 }  // namespace
 
 PYBIND11_MODULE(_stagesim, m) {
@@ -151,4 +220,20 @@ PYBIND11_MODULE(_stagesim, m) {
   m.def("check", &check, py::arg("source"), py::arg("is_text"), py::arg("set"), py::arg("seed"),
         py::arg("data_dir"));
   m.def("list", &list_components);
+  py::class_<PyStepper>(m, "Stepper")
+      .def(py::init<const std::string&, bool, const std::vector<std::string>&,
+                    std::optional<std::uint64_t>, const std::string&, std::size_t,
+                    const std::string&>(),
+           py::arg("source"), py::arg("is_text"), py::arg("set"), py::arg("seed"),
+           py::arg("data_dir"), py::arg("task"), py::arg("agent"))
+      .def("reset", &PyStepper::reset, py::arg("replication"))
+      .def("step", &PyStepper::step, py::arg("action"))
+      .def("observation", &PyStepper::observation)
+      .def("last", &PyStepper::last)
+      .def_property_readonly("action_size", &PyStepper::action_size)
+      .def_property_readonly("steps", &PyStepper::steps)
+      .def_property_readonly("horizon", &PyStepper::horizon)
+      .def_property_readonly("done", &PyStepper::done)
+      .def_property_readonly("objectives", &PyStepper::objectives)
+      .def_property_readonly("items", &PyStepper::items);
 }

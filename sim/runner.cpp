@@ -13,14 +13,13 @@
 #include <map>
 #include <set>
 
-#include <boost/random/exponential_distribution.hpp>
-
 #include "sim/cluster.hpp"
 #include "sim/errors.hpp"
 #include "sim/file_lock.hpp"
 #include "sim/journal.hpp"
 #include "sim/output.hpp"
 #include "sim/progress.hpp"
+#include "sim/request_stream.hpp"
 #include "sim/system.hpp"
 
 namespace stagesim {
@@ -101,19 +100,11 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
       if (P > 0 && r->cfg->checkpoint_steps[0] == 0) record(*r, world);  // before the first request
     }
     // Arrival times and delay draws come from the world's streams: shared by every system.
-    Rng arrivals = wkey.stream("arrivals");
-    Rng delay_rng = wkey.stream("delays");
-    boost::random::exponential_distribution<double> exp1(1.0);
+    RequestStream stream(c0, wkey, delays);
     auto req = std::make_shared<Request>();
-    double t = 0;
     for (std::int64_t i = 0; i < horizon; ++i) {
       if (req.use_count() > 1) req = std::make_shared<Request>();  // a system still holds it
-      t = c0.arrivals == ArrivalProcess::fixed ? static_cast<double>(i) / c0.rate
-                                               : t + exp1(arrivals) / c0.rate;
-      req->index = i;
-      req->time = t;
-      req->delay_draw = delays ? exp1(delay_rng) : 0.0;
-      world.next(*req, c0.slate);  // a world that owns its arrivals sets req->time itself
+      stream.next(world, *req, i);
       for (Run* r : group) {
         if (i >= r->cfg->horizon) continue;
         current = r->cfg->index;

@@ -188,6 +188,34 @@ std::size_t System::series_count() const {
   return metric_offset_.back();
 }
 
+std::size_t System::action_size(const std::string& stage) const {
+  bool found = false;
+  for (const Instance& inst : inst_) {
+    const StageSpec& spec = cfg_.stages[inst.entry];
+    if (spec.name != stage) continue;
+    found = true;
+    if (inst.stage->action_size() == 0)
+      throw ConfigError("stage '" + stage + "' (type '" + spec.type +
+                        "') takes no action from outside; give the stage an agent drives "
+                        "type = \"external\"");
+    return inst.stage->action_size();
+  }
+  if (!found) {
+    std::vector<std::string> names;
+    for (const StageSpec& spec : cfg_.stages) names.push_back("'" + spec.name + "'");
+    throw ConfigError("no stage '" + stage +
+                      "' in this configuration (stages: " + join_words(names) + ")");
+  }
+  return 0;
+}
+
+std::size_t System::set_action(const std::string& stage, std::span<const double> action) {
+  const std::size_t n = action_size(stage);
+  for (Instance& inst : inst_)
+    if (cfg_.stages[inst.entry].name == stage) inst.stage->set_action(action);
+  return n;
+}
+
 void System::run_pipeline(const Request& req, Rng* eval_rng) {
   const int n_entries = static_cast<int>(cfg_.stages.size());
   for (int e = 0; e < n_entries; ++e) {
