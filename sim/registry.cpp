@@ -14,6 +14,7 @@ WorldEntry satisfaction_session_world_entry();
 StageEntry lin_ucb_entry();
 StageEntry greedy_entry();
 StageEntry random_stage_entry();
+StageEntry external_action_entry();
 StageEntry pl_ranker_entry();
 StageEntry late_ranker_entry();
 MetricEntry regret_metric_entry();
@@ -36,6 +37,7 @@ Registry builtin_registry() {
   r.stages.push_back(lin_ucb_entry());
   r.stages.push_back(greedy_entry());
   r.stages.push_back(random_stage_entry());
+  r.stages.push_back(external_action_entry());
   r.stages.push_back(pl_ranker_entry());
   r.stages.push_back(late_ranker_entry());
   r.metrics.push_back(regret_metric_entry());

@@ -59,6 +59,10 @@ class Stage {
   }
   // Current values of the statistics named by StageBuild::stats (e.g. training loss).
   virtual std::vector<double> stats() const { return {}; }
+  // Stages an outside agent drives (sim/stepper.hpp): the length of the action they take, 0 for
+  // every other stage, and the action for the requests that follow (size action_size()).
+  virtual std::size_t action_size() const { return 0; }
+  virtual void set_action(std::span<const double>) {}
 };
 
 }  // namespace stagesim

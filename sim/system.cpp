@@ -188,6 +188,34 @@ std::size_t System::series_count() const {
   return metric_offset_.back();
 }
 
+std::size_t System::action_size(const std::string& stage) const {
+  bool found = false;
+  for (const Instance& inst : inst_) {
+    const StageSpec& spec = cfg_.stages[inst.entry];
+    if (spec.name != stage) continue;
+    found = true;
+    if (inst.stage->action_size() == 0)
+      throw ConfigError("stage '" + stage + "' (type '" + spec.type +
+                        "') takes no action from outside; give the stage an agent drives "
+                        "type = \"external\"");
+    return inst.stage->action_size();
+  }
+  if (!found) {
+    std::vector<std::string> names;
+    for (const StageSpec& spec : cfg_.stages) names.push_back("'" + spec.name + "'");
+    throw ConfigError("no stage '" + stage +
+                      "' in this configuration (stages: " + join_words(names) + ")");
+  }
+  return 0;
+}
+
+std::size_t System::set_action(const std::string& stage, std::span<const double> action) {
+  const std::size_t n = action_size(stage);
+  for (Instance& inst : inst_)
+    if (cfg_.stages[inst.entry].name == stage) inst.stage->set_action(action);
+  return n;
+}
+
 void System::run_pipeline(const Request& req, Rng* eval_rng) {
   const int n_entries = static_cast<int>(cfg_.stages.size());
   for (int e = 0; e < n_entries; ++e) {
@@ -403,7 +431,15 @@ void System::advance(double t) {
     } else {
       const int e = static_cast<int>(ev.index);
       for (int i : entry_instances_[e]) learn_buffered(inst_[i]);
-      calendar_.push(ev.time + cfg_.stages[e].update_interval, EventKind::clock_update, ev.index);
+      const double next = ev.time + cfg_.stages[e].update_interval;
+      // `check` refuses intervals that cannot advance the clock at the last arrival it foresees;
+      // a world that sets its own arrival times can go further: fail rather than loop forever.
+      if (!(next > ev.time))
+        throw std::runtime_error("stages." + cfg_.stages[e].name + ".update_interval = " +
+                                 std::to_string(cfg_.stages[e].update_interval) +
+                                 " no longer advances the clock at time " +
+                                 std::to_string(ev.time) + "; use a larger interval");
+      calendar_.push(next, EventKind::clock_update, ev.index);
     }
   }
 }

@@ -28,6 +28,13 @@ class System {
   void record(std::span<double> out, std::size_t index, const World& world,
               const StreamKey& world_key);
   std::size_t series_count() const;
+  // The last served request's slate and its outcomes [position × objective].
+  std::span<const int> served() const { return entry_output_.back(); }
+  std::span<const double> outcomes() const { return outcomes_; }
+  // An outside agent's action for every replica of stage entry `stage` (see Stage::set_action);
+  // returns the action length, and throws ConfigError when the stage takes none.
+  std::size_t set_action(const std::string& stage, std::span<const double> action);
+  std::size_t action_size(const std::string& stage) const;
   // Adds an observer of every served request (e.g. a StageLogRecorder of an offline learner);
   // it must outlive the system.
   void subscribe(TraceSink* sink) { sinks_.push_back(sink); }
