@@ -751,17 +751,7 @@ Config validate_job_config(toml::table& doc, const Registry& reg, GlobalSettings
   eo.checkpoints = 0;
   check_global(global, eo, file);
 
-  toml::table resolved;
-  ParseContext jctx = ctx;
-  if (const toml::node* wn = doc.get("world")) {
-    toml::table world_resolved = parse_world(*wn->as_table(), reg, ctx, c);
-    jctx.world_table = wn->as_table();
-    jctx.world = &c.world;
-    toml::table scope;
-    scope.insert_or_assign("world", world_resolved);
-    c.world_scope = hash_text(to_text(scope));
-    resolved.insert_or_assign("world", world_resolved);
-  }
+  // The job type first: a misspelt one is reported before any data is loaded.
   const toml::table& jt = *doc.get("job")->as_table();
   const toml::node* jtype = jt.get("type");
   if (!jtype || !jtype->is_string())
@@ -775,6 +765,17 @@ Config validate_job_config(toml::table& doc, const Registry& reg, GlobalSettings
                       printable(c.job_type) + "'" +
                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                       "; registered: " + join(Registry::names(reg.jobs)));
+  }
+  toml::table resolved;
+  ParseContext jctx = ctx;
+  if (const toml::node* wn = doc.get("world")) {
+    toml::table world_resolved = parse_world(*wn->as_table(), reg, ctx, c);
+    jctx.world_table = wn->as_table();
+    jctx.world = &c.world;
+    toml::table scope;
+    scope.insert_or_assign("world", world_resolved);
+    c.world_scope = hash_text(to_text(scope));
+    resolved.insert_or_assign("world", world_resolved);
   }
   toml::table job_resolved;
   job_resolved.insert_or_assign("type", c.job_type);
