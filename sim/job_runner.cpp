@@ -1,5 +1,6 @@
 // One task of an offline job: builds the job, hands it a JobContext (streams, the world, output
 // arrays, progress) and places its outputs in the experiment's cell layout.
+#include <algorithm>
 #include <limits>
 
 #include "sim/errors.hpp"
@@ -28,8 +29,9 @@ void copy_shaped(std::span<const double> src, const std::vector<std::size_t>& fr
 
 class Context final : public JobContext {
  public:
-  Context(const Experiment& ex, const Config& c, std::size_t rep)
-      : ex_(ex), c_(c), rep_(rep), key_{ex.seed, c.job_scope, rep} {
+  Context(const Experiment& ex, const Config& c, std::size_t rep,
+          const std::function<void(std::int64_t)>& progress)
+      : ex_(ex), c_(c), rep_(rep), progress_(progress), key_{ex.seed, c.job_scope, rep} {
     for (const JobOutput& o : c.job.outputs) {
       std::vector<std::size_t> shape;
       for (const std::string& a : o.axes)
@@ -54,7 +56,14 @@ class Context final : public JobContext {
     return c_.world.make(StreamKey{ex_.seed, c_.world_scope, rep_});
   }
   std::span<double> output(std::size_t i) override { return outputs_.at(i); }
-  void advance(std::int64_t work) override { done_ += work; }
+  void advance(std::int64_t work) override {
+    // Progress counts up to JobBuild::work: a job that reports more is capped there.
+    const std::int64_t next = std::min(c_.job.work, done_ + std::max<std::int64_t>(0, work));
+    if (progress_ && next > done_) progress_(next - done_);
+    done_ = next;
+  }
+  // At the end of the task: whatever the job did not report.
+  void finish() { advance(c_.job.work - done_); }
 
   // The outputs in the experiment's cell layout (NaN past this configuration's extents).
   std::vector<double> cell() const {
@@ -69,6 +78,7 @@ class Context final : public JobContext {
   const Experiment& ex_;
   const Config& c_;
   std::size_t rep_;
+  const std::function<void(std::int64_t)>& progress_;
   StreamKey key_;
   std::vector<std::vector<std::size_t>> shapes_;
   std::vector<std::vector<double>> outputs_;
@@ -78,12 +88,14 @@ class Context final : public JobContext {
 
 }  // namespace
 
-std::vector<CellResult> run_job_unit(const Experiment& ex, const Unit& unit) {
+std::vector<CellResult> run_job_unit(const Experiment& ex, const Unit& unit,
+                                     const std::function<void(std::int64_t)>& progress) {
   if (unit.configs.size() != 1) throw std::logic_error("a job unit holds one configuration");
   const Config& c = ex.configs[unit.configs.front()];
-  Context ctx(ex, c, unit.replication);
+  Context ctx(ex, c, unit.replication, progress);
   std::unique_ptr<Job> job = c.job.make();
   job->run(ctx);
+  ctx.finish();
   CellResult cell;
   cell.config = c.index;
   cell.replication = unit.replication;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include <omp.h>
@@ -23,6 +24,7 @@
 #include "sim/experiment.hpp"
 #include "sim/memory.hpp"
 #include "sim/merge.hpp"
+#include "sim/plan.hpp"
 #include "sim/printable.hpp"
 #include "sim/runner.hpp"
 #include "sim/slurm.hpp"
@@ -85,6 +87,20 @@ void print_warnings(const Experiment& ex) {
       std::fprintf(stderr, "stagesim: warning: %s\n", printable_message(w).c_str());
 }
 
+// --units auto|shared|task (run, check, slurm).
+UnitMode unit_mode(const po::variables_map& vm) {
+  if (!vm.count("units")) return UnitMode::automatic;
+  const std::string v = vm["units"].as<std::string>();
+  if (auto m = unit_modes().find(v)) return *m;
+  throw ConfigError("--units " + printable(v) +
+                    ": expected auto (one unit per task where the world replays from its "
+                    "streams), shared (configurations on one world share a unit) or task");
+}
+
+const char* kUnitsHelp =
+    "work units: auto (one per task where worlds replay cheaply, else shared), shared "
+    "(configurations on one world and replication together), task (one per task)";
+
 LoadOptions load_options(const po::variables_map& vm) {
   LoadOptions lo;
   if (vm.count("set")) lo.set = vm["set"].as<std::vector<std::string>>();
@@ -110,7 +126,10 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
 
 int cmd_check(const std::vector<std::string>& args) {
   po::options_description d("stagesim check FILE [options]");
-  d.add_options()("help", "this text");
+  d.add_options()("help", "this text")("units", po::value<std::string>(), kUnitsHelp)(
+      "array", po::value<int>(), "warn if this many Slurm array tasks exceed the work units")(
+      "time", po::value<std::string>(),
+      "warn if a work unit's estimated time exceeds this Slurm limit (HH:MM:SS, D-HH, ...)");
   d.add(experiment_opts());
   auto vm = parse(args, d, "check");
   if (vm.count("help")) {
@@ -121,7 +140,16 @@ int cmd_check(const std::vector<std::string>& args) {
   Experiment ex = load_experiment(vm["file"].as<std::string>(), load_options(vm), reg);
   print_warnings(ex);
   const double cost = experiment_flops(ex);
-  const std::size_t units = count_units(ex);
+  const UnitMode mode = unit_mode(vm);
+  const std::size_t units = count_units(ex, mode);
+  std::optional<double> limit;
+  if (vm.count("time")) {
+    limit = parse_slurm_time(vm["time"].as<std::string>());
+    if (!limit)
+      throw ConfigError("--time " + printable(vm["time"].as<std::string>()) +
+                        ": expected a Slurm time limit, e.g. 04:00:00, 90 (minutes) or 2-00");
+  }
+  if (vm.count("array") && vm["array"].as<int>() < 1) throw ConfigError("--array must be >= 1");
   std::printf("%s: ok\n", ex.path.c_str());
   std::printf(
       "experiment %s: %zu configurations (%zu grid axes, %zu variants) x %lld "
@@ -152,6 +180,17 @@ int cmd_check(const std::vector<std::string>& args) {
   std::printf("estimated memory: %s for the results + %s per thread (%s available)\n",
               format_bytes(mem.results_bytes).c_str(), format_bytes(mem.worker_bytes).c_str(),
               format_bytes(available_memory_bytes()).c_str());
+  // Counting units is cheap; the per-unit plan is built only when asked about a cluster.
+  if (vm.count("array") || vm.count("time")) {
+    const PlanSummary plan = plan_summary(ex, mode);
+    std::printf("work units: %zu, %s; the longest about %s on one thread (%s)\n", plan.units,
+                plan.unit_rule.c_str(), human_duration(plan.longest_seconds).c_str(),
+                plan.longest_task.c_str());
+    const std::string time_text = vm.count("time") ? vm["time"].as<std::string>() : "";
+    for (const std::string& w :
+         plan_warnings(plan, vm.count("array") ? vm["array"].as<int>() : 0, limit, time_text))
+      std::fprintf(stderr, "stagesim: warning: %s\n", printable_message(w).c_str());
+  }
   return 0;
 }
 
@@ -175,7 +214,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "shard", po::value<std::string>(),
       "i/n: run only shard i of n (0-based) and write a partial file for `stagesim merge`")(
       "journal", po::value<std::string>(), "journal path (default: OUT.journal)")(
-      "quiet,q", "no progress lines");
+      "units", po::value<std::string>(), kUnitsHelp)("quiet,q", "no progress lines");
   d.add(experiment_opts());
   auto vm = parse(args, d, "run");
   if (vm.count("help")) {
@@ -199,6 +238,7 @@ int cmd_run(const std::vector<std::string>& args) {
   ro.resume = vm.count("resume") > 0;
   if (vm.count("journal")) ro.journal = vm["journal"].as<std::string>();
   ro.progress = vm.count("quiet") == 0;
+  ro.units = unit_mode(vm);
   ro.cluster = g_cluster;
   if (vm.count("shard")) {
     const std::string sh = vm["shard"].as<std::string>();
@@ -275,7 +315,8 @@ int cmd_slurm(const std::vector<std::string>& args) {
       "mem", po::value<std::string>()->default_value("4G"), "memory per shard")(
       "partition", po::value<std::string>(), "Slurm partition")(
       "out,o", po::value<std::string>(), "final HDF5 file (default: NAME.h5)")(
-      "binary", po::value<std::string>(), "path of stagesim on the cluster (default: this one)");
+      "binary", po::value<std::string>(), "path of stagesim on the cluster (default: this one)")(
+      "units", po::value<std::string>(), kUnitsHelp);
   d.add(experiment_opts());
   auto vm = parse(args, d, "slurm");
   if (vm.count("help")) {
@@ -299,6 +340,15 @@ int cmd_slurm(const std::vector<std::string>& args) {
   if (vm.count("partition")) so.partition = vm["partition"].as<std::string>();
   so.set = lo.set;
   if (lo.seed) so.set.push_back("experiment.seed=" + std::to_string(*lo.seed));
+  const UnitMode mode = unit_mode(vm);
+  if (vm.count("units")) so.units = unit_modes().name(mode);
+  const std::optional<double> limit = parse_slurm_time(so.time);
+  if (!limit)
+    throw ConfigError("--time " + printable(so.time) +
+                      ": expected a Slurm time limit, e.g. 04:00:00, 90 (minutes) or 2-00");
+  // On stderr, so the script on stdout stays clean for `| sbatch`.
+  for (const std::string& w : plan_warnings(plan_summary(ex, mode), so.array, limit, so.time))
+    std::fprintf(stderr, "stagesim: warning: %s\n", printable_message(w).c_str());
   std::fputs(slurm_script(so, ex.name).c_str(), stdout);
   return 0;
 }

@@ -67,6 +67,10 @@ struct WorldBuild {
   bool has_tables = false;        // World::tables() gives a users × items q table
   bool samples_requests = false;  // World::sample_request works (offline evaluation)
   int repeat_user = 1;            // each drawn user makes this many consecutive requests
+  // Requests (contexts, oracle, noise) depend only on the world's own streams, never on what the
+  // systems served, so a copy built from the same streams replays them exactly: configurations
+  // sharing this world may then run as separate work units (sim/runner.hpp).
+  bool replayable = false;
 };
 
 struct StageBuild;
