@@ -287,6 +287,7 @@ WorldEntry fixed_context_world_entry() {
     b.items = m->items;
     b.dim = m->dim;
     b.cost_per_request = static_cast<double>(m->items) * m->dim;
+    b.replayable = true;
     b.bytes = 2.0 * 8.0 * static_cast<double>(m->items) * (m->dim + 1);
     return b;
   };

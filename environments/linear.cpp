@@ -86,6 +86,7 @@ WorldEntry linear_world_entry() {
         b.items = static_cast<int>(o.items);
         b.dim = static_cast<int>(o.dim);
         b.cost_per_request = 30.0 * static_cast<double>(o.items * o.dim);
+        b.replayable = true;
         // A request's features and means (a second request while feedback is in flight).
         b.bytes = 2.0 * 8.0 * static_cast<double>(o.items) * static_cast<double>(o.dim + 1);
         b.samples_requests = true;

@@ -112,6 +112,7 @@ WorldEntry multi_objective_linear_world_entry() {
         b.samples_requests = true;
         b.bytes = 8.0 * static_cast<double>(o.items * o.dim + o.dim * o.objectives.size());
         b.cost_per_request = 30.0 * static_cast<double>(o.items * o.dim);
+        b.replayable = true;
         return b;
       });
 }

@@ -384,6 +384,7 @@ WorldEntry multilabel_bandit_world_entry() {
     b.items = k;
     b.dim = static_cast<int>(d->features.cols);
     b.cost_per_request = 2.0 * static_cast<double>(k) * static_cast<double>(d->features.cols);
+    b.replayable = true;
     b.bytes = 2.0 * 8.0 * static_cast<double>(k) * static_cast<double>(d->features.cols + 1);
     b.samples_requests = true;
     return b;

@@ -144,6 +144,7 @@ WorldBuild tabular_world_build(std::shared_ptr<const RewardTable> table, TableNo
   b.has_tables = true;
   b.samples_requests = true;
   b.repeat_user = repeat_user;
+  b.replayable = true;  // a user draw and a row view per request
   b.make = [table, noise, repeat_user](const StreamKey& key) {
     return std::make_unique<TabularWorld>(table, noise, key, repeat_user);
   };

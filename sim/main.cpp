@@ -1,4 +1,4 @@
-// The stagesim command line: run, check, list.
+// The stagesim command line: run, check, list, merge, slurm, export-world (and the `moe` alias).
 #include <unistd.h>
 
 #include <csignal>
@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include <omp.h>
@@ -17,13 +18,13 @@
 #endif
 
 #include "environments/world_export.hpp"
-#include "policies/moe_experiment.hpp"
 #include "sim/cluster.hpp"
 #include "sim/errors.hpp"
 #include "sim/estimate.hpp"
 #include "sim/experiment.hpp"
 #include "sim/memory.hpp"
 #include "sim/merge.hpp"
+#include "sim/plan.hpp"
 #include "sim/printable.hpp"
 #include "sim/runner.hpp"
 #include "sim/slurm.hpp"
@@ -43,10 +44,10 @@ const char* kUsage =
     "commands:\n"
     "  run FILE    run an experiment and write its HDF5 file\n"
     "  check FILE  validate an experiment; print its task count and a cost estimate\n"
-    "  list        registered worlds, stages and metrics with their parameters\n"
+    "  list        registered worlds, stages, metrics and jobs with their parameters\n"
     "  merge OUT PARTS...  combine the partial files of --shard runs into OUT\n"
     "  slurm FILE  print an sbatch script (array of shards + merge step)\n"
-    "  moe FILE --out R.h5  offline MoE vs random pools (P@k, R@k) over a grid (Fig. 5)\n"
+    "  moe FILE    old name of `run` for the MoE pool-learning job (says so, then runs)\n"
     "  export-world FILE --out W.h5  write a world's q/sigma tables (tabular-world format)\n"
     "\n"
     "  --help      this text (or `stagesim <command> --help`)\n"
@@ -86,6 +87,20 @@ void print_warnings(const Experiment& ex) {
       std::fprintf(stderr, "stagesim: warning: %s\n", printable_message(w).c_str());
 }
 
+// --units auto|shared|task (run, check, slurm).
+UnitMode unit_mode(const po::variables_map& vm) {
+  if (!vm.count("units")) return UnitMode::automatic;
+  const std::string v = vm["units"].as<std::string>();
+  if (auto m = unit_modes().find(v)) return *m;
+  throw ConfigError("--units " + printable(v) +
+                    ": expected auto (one unit per task where the world replays from its "
+                    "streams), shared (configurations on one world share a unit) or task");
+}
+
+const char* kUnitsHelp =
+    "work units: auto (one per task where worlds replay cheaply, else shared), shared "
+    "(configurations on one world and replication together), task (one per task)";
+
 LoadOptions load_options(const po::variables_map& vm) {
   LoadOptions lo;
   if (vm.count("set")) lo.set = vm["set"].as<std::vector<std::string>>();
@@ -111,7 +126,10 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
 
 int cmd_check(const std::vector<std::string>& args) {
   po::options_description d("stagesim check FILE [options]");
-  d.add_options()("help", "this text");
+  d.add_options()("help", "this text")("units", po::value<std::string>(), kUnitsHelp)(
+      "array", po::value<int>(), "warn if this many Slurm array tasks exceed the work units")(
+      "time", po::value<std::string>(),
+      "warn if a work unit's estimated time exceeds this Slurm limit (HH:MM:SS, D-HH, ...)");
   d.add(experiment_opts());
   auto vm = parse(args, d, "check");
   if (vm.count("help")) {
@@ -122,7 +140,16 @@ int cmd_check(const std::vector<std::string>& args) {
   Experiment ex = load_experiment(vm["file"].as<std::string>(), load_options(vm), reg);
   print_warnings(ex);
   const double cost = experiment_flops(ex);
-  const std::size_t units = count_units(ex);
+  const UnitMode mode = unit_mode(vm);
+  const std::size_t units = count_units(ex, mode);
+  std::optional<double> limit;
+  if (vm.count("time")) {
+    limit = parse_slurm_time(vm["time"].as<std::string>());
+    if (!limit)
+      throw ConfigError("--time " + printable(vm["time"].as<std::string>()) +
+                        ": expected a Slurm time limit, e.g. 04:00:00, 90 (minutes) or 2-00");
+  }
+  if (vm.count("array") && vm["array"].as<int>() < 1) throw ConfigError("--array must be >= 1");
   std::printf("%s: ok\n", ex.path.c_str());
   std::printf(
       "experiment %s: %zu configurations (%zu grid axes, %zu variants) x %lld "
@@ -130,9 +157,21 @@ int cmd_check(const std::vector<std::string>& args) {
       ex.name.c_str(), ex.configs.size(), ex.grid_axes.size(),
       std::max<std::size_t>(1, ex.variants.size()), static_cast<long long>(ex.replications),
       ex.task_count(), units);
-  std::printf("series: ");
-  for (std::size_t i = 0; i < ex.series.size(); ++i)
-    std::printf("%s%s", i ? ", " : "", ex.series[i].name.c_str());
+  if (ex.jobs) {
+    // A job's outputs with their shapes per task cell, e.g. validation_objective_moe[epoch=20].
+    std::printf("job %s: outputs ", ex.configs.front().job_type.c_str());
+    for (std::size_t i = 0; i < ex.arrays.size(); ++i) {
+      const ResultArray& a = ex.arrays[i];
+      std::printf("%s%s", i ? ", " : "", a.name.c_str());
+      for (std::size_t d = 0; d < a.shape.size(); ++d)
+        std::printf("%s%s=%zu%s", d ? "," : "[", a.axes[d].c_str(), a.shape[d],
+                    d + 1 == a.shape.size() ? "]" : "");
+    }
+  } else {
+    std::printf("series: ");
+    for (std::size_t i = 0; i < ex.series.size(); ++i)
+      std::printf("%s%s", i ? ", " : "", ex.series[i].name.c_str());
+  }
   std::printf("\nestimated cost: %.3g GFLOP, about %.1f s on 1 thread, %.1f s on %d threads\n",
               cost / 1e9, estimate_seconds(cost, 1),
               estimate_seconds(cost, static_cast<int>(std::thread::hardware_concurrency())),
@@ -141,6 +180,17 @@ int cmd_check(const std::vector<std::string>& args) {
   std::printf("estimated memory: %s for the results + %s per thread (%s available)\n",
               format_bytes(mem.results_bytes).c_str(), format_bytes(mem.worker_bytes).c_str(),
               format_bytes(available_memory_bytes()).c_str());
+  // Counting units is cheap; the per-unit plan is built only when asked about a cluster.
+  if (vm.count("array") || vm.count("time")) {
+    const PlanSummary plan = plan_summary(ex, mode);
+    std::printf("work units: %zu, %s; the longest about %s on one thread (%s)\n", plan.units,
+                plan.unit_rule.c_str(), human_duration(plan.longest_seconds).c_str(),
+                plan.longest_task.c_str());
+    const std::string time_text = vm.count("time") ? vm["time"].as<std::string>() : "";
+    for (const std::string& w :
+         plan_warnings(plan, vm.count("array") ? vm["array"].as<int>() : 0, limit, time_text))
+      std::fprintf(stderr, "stagesim: warning: %s\n", printable_message(w).c_str());
+  }
   return 0;
 }
 
@@ -164,7 +214,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "shard", po::value<std::string>(),
       "i/n: run only shard i of n (0-based) and write a partial file for `stagesim merge`")(
       "journal", po::value<std::string>(), "journal path (default: OUT.journal)")(
-      "quiet,q", "no progress lines");
+      "units", po::value<std::string>(), kUnitsHelp)("quiet,q", "no progress lines");
   d.add(experiment_opts());
   auto vm = parse(args, d, "run");
   if (vm.count("help")) {
@@ -188,6 +238,7 @@ int cmd_run(const std::vector<std::string>& args) {
   ro.resume = vm.count("resume") > 0;
   if (vm.count("journal")) ro.journal = vm["journal"].as<std::string>();
   ro.progress = vm.count("quiet") == 0;
+  ro.units = unit_mode(vm);
   ro.cluster = g_cluster;
   if (vm.count("shard")) {
     const std::string sh = vm["shard"].as<std::string>();
@@ -244,25 +295,15 @@ int cmd_merge(const std::vector<std::string>& args) {
   return 0;
 }
 
+// `stagesim moe` ran the MoE experiment before it became the `pool_learning` job: kept as an alias
+// of `run` that says so (the file format changed: [job] type = "pool_learning").
 int cmd_moe(const std::vector<std::string>& args) {
-  po::options_description d("stagesim moe FILE --out R.h5 [options]");
-  d.add_options()("help", "this text")("out,o", po::value<std::string>(), "output HDF5 file")(
-      "threads,j", po::value<int>()->default_value(0), "grid points in parallel (0 = all cores)")(
-      "quiet,q", "no progress lines");
-  d.add(experiment_opts());
-  auto vm = parse(args, d, "moe");
-  if (vm.count("help")) {
-    std::cout << d;
-    return 0;
-  }
-  if (!vm.count("out")) throw ConfigError("stagesim moe: missing --out; e.g. --out fig5.h5");
-  MoeRunOptions ro;
-  ro.out = vm["out"].as<std::string>();
-  ro.threads = vm["threads"].as<int>();
-  ro.progress = vm.count("quiet") == 0;
-  const std::size_t n = run_moe_experiment(vm["file"].as<std::string>(), load_options(vm), ro);
-  if (ro.progress) std::printf("wrote %s (%zu tasks)\n", ro.out.c_str(), n);
-  return 0;
+  const bool lead = !g_cluster || g_cluster->rank() == 0;
+  if (lead)
+    std::fprintf(stderr,
+                 "stagesim: note: `stagesim moe` is now `stagesim run` (the MoE experiment is the "
+                 "pool_learning job, see docs/jobs.md); running `stagesim run`\n");
+  return cmd_run(args);
 }
 
 int cmd_slurm(const std::vector<std::string>& args) {
@@ -274,7 +315,8 @@ int cmd_slurm(const std::vector<std::string>& args) {
       "mem", po::value<std::string>()->default_value("4G"), "memory per shard")(
       "partition", po::value<std::string>(), "Slurm partition")(
       "out,o", po::value<std::string>(), "final HDF5 file (default: NAME.h5)")(
-      "binary", po::value<std::string>(), "path of stagesim on the cluster (default: this one)");
+      "binary", po::value<std::string>(), "path of stagesim on the cluster (default: this one)")(
+      "units", po::value<std::string>(), kUnitsHelp);
   d.add(experiment_opts());
   auto vm = parse(args, d, "slurm");
   if (vm.count("help")) {
@@ -298,6 +340,15 @@ int cmd_slurm(const std::vector<std::string>& args) {
   if (vm.count("partition")) so.partition = vm["partition"].as<std::string>();
   so.set = lo.set;
   if (lo.seed) so.set.push_back("experiment.seed=" + std::to_string(*lo.seed));
+  const UnitMode mode = unit_mode(vm);
+  if (vm.count("units")) so.units = unit_modes().name(mode);
+  const std::optional<double> limit = parse_slurm_time(so.time);
+  if (!limit)
+    throw ConfigError("--time " + printable(so.time) +
+                      ": expected a Slurm time limit, e.g. 04:00:00, 90 (minutes) or 2-00");
+  // On stderr, so the script on stdout stays clean for `| sbatch`.
+  for (const std::string& w : plan_warnings(plan_summary(ex, mode), so.array, limit, so.time))
+    std::fprintf(stderr, "stagesim: warning: %s\n", printable_message(w).c_str());
   std::fputs(slurm_script(so, ex.name).c_str(), stdout);
   return 0;
 }
@@ -354,6 +405,7 @@ int cmd_list() {
   print_entries("worlds ([world] type = ...):", reg.worlds);
   print_entries("stages ([stages.NAME] type = ...):", reg.stages);
   print_entries("metrics ([metrics.TYPE]):", reg.metrics);
+  print_entries("jobs ([job] type = ...; offline, instead of stages and metrics):", reg.jobs);
   std::printf("engine keys:\n");
   for (const auto& [section, params] : engine_option_info()) {
     std::printf("  %s\n", section.c_str());

@@ -24,14 +24,62 @@
 
 namespace stagesim {
 
-std::vector<Unit> plan_units(const Experiment& ex) {
+namespace {
+
+// Per-request cost of a configuration's systems (without the world).
+double system_cost_per_request(const Config& c) {
+  return c.cost / std::max<double>(1, static_cast<double>(c.horizon)) - c.world.cost_per_request;
+}
+
+// Whether the configurations sharing a world configuration run one per unit: the world replays
+// exactly from its streams and drawing its requests costs at most a tenth of the cheapest system,
+// so giving each configuration its own copy adds little work. [our choice: the 10 % bound keeps
+// e.g. a grid of cheap random stages on a large linear world in one unit.]
+bool split_world_group(const Experiment& ex, const std::vector<std::size_t>& group) {
+  if (group.size() == 1) return true;
+  for (std::size_t c : group) {
+    const Config& cfg = ex.configs[c];
+    if (!cfg.world.replayable || cfg.world.stateful ||
+        cfg.world.cost_per_request > 0.1 * system_cost_per_request(cfg))
+      return false;
+  }
+  return true;
+}
+
+// Configuration groups, one per unit and replication.
+std::vector<std::vector<std::size_t>> unit_groups(const Experiment& ex, UnitMode mode) {
   std::vector<std::vector<std::size_t>> groups;
   std::map<std::uint64_t, std::size_t> group_of;
   for (const Config& c : ex.configs) {
+    if (ex.jobs || mode == UnitMode::task) {  // every task on its own
+      groups.push_back({c.index});
+      continue;
+    }
     auto [it, fresh] = group_of.emplace(c.world_scope, groups.size());
     if (fresh) groups.emplace_back();
     groups[it->second].push_back(c.index);
   }
+  if (mode != UnitMode::automatic) return groups;
+  std::vector<std::vector<std::size_t>> split;
+  for (auto& g : groups) {
+    if (split_world_group(ex, g))
+      for (std::size_t c : g) split.push_back({c});
+    else
+      split.push_back(std::move(g));
+  }
+  return split;
+}
+
+}  // namespace
+
+const EnumTable<UnitMode>& unit_modes() {
+  static const EnumTable<UnitMode> t{
+      {"auto", UnitMode::automatic}, {"shared", UnitMode::shared}, {"task", UnitMode::task}};
+  return t;
+}
+
+std::vector<Unit> plan_units(const Experiment& ex, UnitMode mode) {
+  const std::vector<std::vector<std::size_t>> groups = unit_groups(ex, mode);
   std::vector<Unit> units;
   const auto reps = static_cast<std::size_t>(ex.replications);
   for (std::size_t g = 0; g < groups.size(); ++g)
@@ -40,21 +88,32 @@ std::vector<Unit> plan_units(const Experiment& ex) {
       u.id = g * reps + r;
       u.configs = groups[g];
       u.replication = r;
-      for (std::size_t c : u.configs) u.cost += ex.configs[c].cost;
+      for (std::size_t c : u.configs) {
+        u.cost += ex.configs[c].cost;
+        u.work += ex.configs[c].work();
+      }
       units.push_back(std::move(u));
     }
   return units;
 }
 
-std::size_t count_units(const Experiment& ex) {
-  std::set<std::uint64_t> groups;
-  for (const Config& c : ex.configs) groups.insert(c.world_scope);
-  return groups.size() * static_cast<std::size_t>(ex.replications);
+std::size_t count_units(const Experiment& ex, UnitMode mode) {
+  return unit_groups(ex, mode).size() * static_cast<std::size_t>(ex.replications);
 }
 
-std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
+std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit,
+                                 const std::function<void(std::int64_t)>& progress) {
   std::size_t current = unit.configs.front();  // the configuration at work, for errors
   try {
+  if (ex.jobs) return run_job_unit(ex, unit, progress);
+  // Requests served since the last report (every system's count), reported in batches.
+  std::int64_t unreported = 0;
+  auto served = [&] {
+    if (progress && ++unreported == 8192) {
+      progress(unreported);
+      unreported = 0;
+    }
+  };
   const Config& c0 = ex.configs[unit.configs.front()];
   const StreamKey wkey{ex.seed, c0.world_scope, unit.replication};
   const std::size_t P = static_cast<std::size_t>(ex.checkpoints);
@@ -110,6 +169,7 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
         current = r->cfg->index;
         r->system->advance(req->time);
         r->system->serve(req, world);
+        served();
         if (r->next < P && i + 1 == r->cfg->checkpoint_steps[r->next]) record(*r, world);
       }
     }
@@ -124,6 +184,7 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
     for (Run& r : runs) all.push_back(&r);
     serve_all(*shared_world, all);
   }
+  if (progress && unreported > 0) progress(unreported);
   std::vector<CellResult> cells;
   for (Run& r : runs) {
     CellResult cell;
@@ -156,8 +217,6 @@ std::string now_iso() {
 
 }  // namespace
 
-namespace {
-
 std::string task_name(const Experiment& ex, std::size_t config, std::size_t rep) {
   const Config& c = ex.configs[config];
   std::vector<std::string> parts;
@@ -167,6 +226,8 @@ std::string task_name(const Experiment& ex, std::size_t config, std::size_t rep)
   for (std::size_t i = 0; i < parts.size(); ++i) s += (i ? ", " : " (") + parts[i];
   return s + (parts.empty() ? "" : ")") + " replication " + std::to_string(rep);
 }
+
+namespace {
 
 // Fails before any work when the output cannot be written where it is named.
 void check_output_path(const std::string& out) {
@@ -252,11 +313,12 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
   }
 
   // Units still to run, most expensive first; a shard takes every n-th of them.
-  std::vector<Unit> all = plan_units(ex);
+  std::vector<Unit> all = plan_units(ex, opts.units);
   std::stable_sort(all.begin(), all.end(),
                    [](const Unit& a, const Unit& b) { return a.cost > b.cost; });
   std::vector<Unit> todo;
   std::size_t shard_tasks = 0, shard_done = 0;
+  std::int64_t shard_work = 0, done_work = 0;  // requests (or job steps), for progress
   for (std::size_t i = 0; i < all.size(); ++i) {
     if (static_cast<int>(i % static_cast<std::size_t>(opts.shard_count)) != opts.shard_index)
       continue;
@@ -265,6 +327,8 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
       ++shard_tasks;
       const bool d = start[c * R + all[i].replication] != 0;
       shard_done += d;
+      shard_work += ex.configs[c].work();
+      if (d) done_work += ex.configs[c].work();
       done = done && d;
     }
     if (!done) todo.push_back(all[i]);
@@ -272,13 +336,13 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
   RunSummary summary;
   summary.tasks = shard_tasks;
   summary.skipped = shard_done;
-  Progress progress(shard_tasks, shard_done, opts.progress && rank == 0);
+  Progress progress(shard_work, done_work, opts.progress && rank == 0, stdout,
+                    ex.jobs ? ex.configs.front().job.work_units : "requests");
 
   // With several ranks, rank 0 sees others' progress only through the shared counter: it reports
-  // tasks handed out (dispatched), and completion at the end.
-  std::vector<std::size_t> dispatched(todo.size() + 1, shard_done);
-  for (std::size_t i = 0; i < todo.size(); ++i)
-    dispatched[i + 1] = dispatched[i] + todo[i].configs.size();
+  // work handed out (dispatched), and completion at the end. Alone, units report as they go.
+  std::vector<std::int64_t> dispatched(todo.size() + 1, done_work);
+  for (std::size_t i = 0; i < todo.size(); ++i) dispatched[i + 1] = dispatched[i] + todo[i].work;
   const bool many = cluster.size() > 1;
   bool stop = false;
   const long n = static_cast<long>(todo.size());
@@ -295,8 +359,13 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
       const Unit& u = todo[static_cast<std::size_t>(i)];
       std::vector<CellResult> cells;
       std::exception_ptr local_error;
+      const std::function<void(std::int64_t)> report = [&](std::int64_t w) {
+        if (many) return;
+#pragma omp critical(stagesim_progress)
+        progress.advance(w);
+      };
       try {
-        cells = run_unit(ex, u);
+        cells = run_unit(ex, u, report);
       } catch (const UnitError& e) {
         local_error = std::make_exception_ptr(
             TaskError(task_name(ex, e.config, u.replication) + " failed: " + e.what() +
@@ -315,7 +384,6 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
         } else {
           try {
             journal->append(cells);
-            if (!many) progress.advance(u.configs.size());
           } catch (...) {
             if (!error) error = std::current_exception();
             stop = true;
@@ -332,7 +400,7 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
           "the journals — fix and rerun with --resume");
     throw ReportedElsewhere(1);
   }
-  progress.set(shard_tasks);
+  progress.set(shard_work);
   progress.finish();
   if (rank != 0) return summary;
 

@@ -1,14 +1,20 @@
 #pragma once
 // Runs an experiment's tasks in parallel and writes the HDF5 file.
 //
-// Work is split into units: all configurations that share a world configuration, for one
-// replication. A unit generates each request once and serves it to every system in it (common
-// random numbers at the cost of one world). Units run longest first with OpenMP dynamic scheduling;
-// each finished unit is journaled before the worker takes the next.
+// Work is split into units, run longest first with OpenMP dynamic scheduling (and across MPI
+// ranks); each finished unit is journaled before the worker takes the next. A unit is one task
+// (configuration × replication) for an offline job, and for configurations whose world is
+// replayable (WorldBuild::replayable: requests come from the world's own streams) and cheap next
+// to their systems; otherwise it is all configurations that share a world configuration, for one
+// replication, and the world generates each request once for all of them. Results are the same
+// either way: common random numbers come from the keyed world streams, not from sharing a request.
+#include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "sim/enum_table.hpp"
 #include "sim/experiment.hpp"
 #include "sim/results.hpp"
 
@@ -19,15 +25,29 @@ struct Unit {
   std::vector<std::size_t> configs;  // share one world configuration
   std::size_t replication = 0;
   double cost = 0;
+  std::int64_t work = 0;  // Σ requests (or a job's work) of its tasks, for progress
 };
 
-std::vector<Unit> plan_units(const Experiment& ex);
+// automatic: as described above; shared: group configurations by world even when they could
+// split; task: one unit per task whatever the world (every configuration draws its own copy).
+enum class UnitMode { automatic, shared, task };
+const EnumTable<UnitMode>& unit_modes();  // "auto", "shared", "task"
+
+std::vector<Unit> plan_units(const Experiment& ex, UnitMode mode = UnitMode::automatic);
 // plan_units(ex).size() without building them (`check` of a huge run must not allocate per task).
-std::size_t count_units(const Experiment& ex);
+std::size_t count_units(const Experiment& ex, UnitMode mode = UnitMode::automatic);
+// "task 3 (variant CA-PG, stages.esr.keep=5) replication 0", for messages.
+std::string task_name(const Experiment& ex, std::size_t config, std::size_t rep);
 
 // Runs one unit; the returned values use the experiment's series order (NaN for series a
 // configuration does not have).
-std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit);
+// `progress`, when given, is called from the running thread with work done since its last call
+// (requests served, summed over the unit's systems; a job's steps), every few thousand requests.
+std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit,
+                                 const std::function<void(std::int64_t)>& progress = {});
+// The same for a unit of an offline job (sim/job_runner.cpp); run_unit dispatches to it.
+std::vector<CellResult> run_job_unit(const Experiment& ex, const Unit& unit,
+                                     const std::function<void(std::int64_t)>& progress = {});
 
 class Cluster;
 
@@ -40,6 +60,7 @@ struct RunOptions {
   int shard_index = 0;  // --shard i/n: run every n-th unit (by cost) starting at i, write a partial
   int shard_count = 1;  //   file that `stagesim merge` combines
   Cluster* cluster = nullptr;  // MPI ranks; nullptr = this process alone
+  UnitMode units = UnitMode::automatic;
 };
 
 // A failure inside run_unit, naming the configuration whose system failed (a unit runs several).
