@@ -388,6 +388,11 @@ TEST(Hostile, UpdateIntervalsThatCannotAdvanceTimeFailCheck) {
 // ---- 8. A journal cut inside its header ------------------------------------------------------------
 
 TEST(Hostile, AFullDiskAtStartLeavesNoHalfJournal) {
+#if defined(__clang__)
+  // LLVM's OpenMP runtime sizes a shared-memory file while it starts, before main, and dies
+  // under `ulimit -f 0`; the GCC build (libgomp) runs this test.
+  GTEST_SKIP() << "libomp cannot start under ulimit -f 0";
+#endif
   auto dir = scratch_dir("startfull");
   const std::string out = (dir / "q.h5").string();
   auto r = run_command("bash -c 'ulimit -f 0; exec " + stagesim_binary() + " run " + quickstart() +
