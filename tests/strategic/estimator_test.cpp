@@ -53,7 +53,7 @@ Problem small_problem() {
       0.4, 1.1, -0.7, 0.0, 0.9;
   pr.metrics = {"x", "y"};
   pr.objective.thresholds = Eigen::VectorXd::Zero(1);
-  pr.noise_std = Eigen::Vector2d(0.5, 0.3);
+  pr.noise_std = (Eigen::VectorXd(2) << 0.5, 0.3).finished();
   return pr;
 }
 
@@ -104,7 +104,7 @@ TEST(LogSpaceUpdate, StaysFiniteWithImportanceWeightsUpToKOverEpsilon) {
   Rng draw(5);
   Problem pr = uniform_problem(K, 3, -1, 1, draw);
   pr.objective.form = ObjectiveForm::soft;
-  pr.objective.thresholds = Eigen::Vector2d(0.5, 0.5);
+  pr.objective.thresholds = Eigen::VectorXd::Constant(2, 0.5);
   pr.objective.lambda = 10;
   pr.noise_std = Eigen::Vector3d::Constant(2.0);
   Pasto pasto(K, pr.objective, {50.0, 0.0, explore});

@@ -189,7 +189,7 @@ TEST(Factory, BuildsEveryKindAndRejectsMisfits) {
 TEST(Rounds, ReproducibleAndCommonNoiseAcrossLearners) {
   Rng draw(3);
   Problem pr = uniform_problem(20, 3, -1, 1, draw);
-  pr.objective.thresholds = Eigen::Vector2d(0.5, 0.5);
+  pr.objective.thresholds = Eigen::VectorXd::Constant(2, 0.5);
   pr.noise_std = Eigen::Vector3d::Constant(0.3);
   RoundsOptions o;
   o.rounds = 200;

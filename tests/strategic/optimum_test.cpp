@@ -42,7 +42,7 @@ TEST_P(GridCheck, SolverOptimumMatchesBruteForceAtK3) {
   for (int trial = 0; trial < 40; ++trial) {
     Problem pr = uniform_problem(3, 3, -1, 1, rng);
     pr.objective.form = form;
-    pr.objective.thresholds = Eigen::Vector2d(0.0, -0.2);
+    pr.objective.thresholds = (Eigen::VectorXd(2) << 0.0, -0.2).finished();
     pr.objective.lambda = 5;
     const MixtureOptimum opt = solve_mixture(pr.mean, pr.objective);
     const int n = 800;
@@ -70,7 +70,9 @@ TEST_P(GridCheck, SolverOptimumMatchesBruteForceAtK3) {
     interior += (opt.p.array() > 1e-6).count() >= 2;
   }
   EXPECT_GE(instances, 20);
-  if (form != ObjectiveForm::primary) EXPECT_GE(interior, 5);  // mixtures, not only vertices
+  if (form != ObjectiveForm::primary) {
+    EXPECT_GE(interior, 5);  // mixtures, not only vertices
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Forms, GridCheck,
@@ -84,7 +86,7 @@ TEST(Optimum, SoftAtK100ReachesATinyDualityGap) {
   Rng rng(1);
   Problem pr = uniform_problem(100, 3, -1, 1, rng);
   pr.objective.form = ObjectiveForm::soft;
-  pr.objective.thresholds = Eigen::Vector2d(0.5, 0.5);
+  pr.objective.thresholds = Eigen::VectorXd::Constant(2, 0.5);
   pr.objective.lambda = 10;
   const MixtureOptimum opt = solve_mixture(pr.mean, pr.objective);
   EXPECT_LE(opt.gap, 1e-9);
