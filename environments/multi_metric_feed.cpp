@@ -38,7 +38,9 @@ struct MultiMetricFeedOpts {
   double prediction_noise = 0.3;
 };
 
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double sigmoid(double x) {
+  return 1.0 / (1.0 + std::exp(-x));
+}
 
 class MultiMetricFeedWorld final : public World {
  public:
@@ -147,7 +149,8 @@ WorldEntry multi_metric_feed_world_entry() {
            "weight of the user's taste in the like logit relative to the watch ratio's",
            at_least<double>(0))
       .add("item_share", &O::item_share,
-           "share of the item effect (vs the user-item affinity) in both metrics", between<double>(0, 1))
+           "share of the item effect (vs the user-item affinity) in both metrics",
+           between<double>(0, 1))
       .add("item_correlation", &O::item_correlation,
            "correlation of the items' watch and like effects (negative: a trade-off)",
            between<double>(-1, 1))
@@ -159,10 +162,12 @@ WorldEntry multi_metric_feed_world_entry() {
            at_least<double>(0));
   return make_entry<WorldBuild>(
       "world", "multi_metric_feed",
-      "feed with watch ratio (primary) and like per impression; features = predictions of both",
-      g, [](const O& o) {
+      "feed with watch ratio (primary) and like per impression; features = predictions of both", g,
+      [](const O& o) {
         WorldBuild b;
-        b.make = [o](const StreamKey& key) { return std::make_unique<MultiMetricFeedWorld>(o, key); };
+        b.make = [o](const StreamKey& key) {
+          return std::make_unique<MultiMetricFeedWorld>(o, key);
+        };
         b.items = static_cast<int>(o.items);
         b.dim = 2;
         b.users = static_cast<int>(o.users);

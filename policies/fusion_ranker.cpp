@@ -51,16 +51,24 @@ std::vector<std::string> stat_names(int m) {
   return v;
 }
 
+// The feature columns an instance fuses (StageSetup::features; empty = all of the world's).
+std::vector<int> all_columns(const StageSetup& s) {
+  std::vector<int> c = s.features;
+  if (c.empty())
+    for (int j = 0; j < s.world_dim; ++j) c.push_back(j);
+  return c;
+}
+
 class FusionRanker final : public Stage {
  public:
   FusionRanker(const StageSetup& s, const FusionRankerOpts& o, strategic::Objective objective,
-               Eigen::MatrixXd beta, Fusion fusion, Split split)
+               RowMatrix beta, Fusion fusion, Split split)
       : o_(o),
         objective_(std::move(objective)),
         beta_(std::move(beta)),
         fusion_(fusion),
         split_(split),
-        features_(s.features),
+        features_(all_columns(s)),
         report_scores_(s.report_scores),
         m_(objective_.metrics()),
         arms_(static_cast<std::size_t>(o.buckets)),
@@ -108,12 +116,12 @@ class FusionRanker final : public Stage {
   void learn(std::span<const Feedback> batch) override {
     for (const Feedback& f : batch) {
       if (static_cast<int>(f.objectives.size()) != m_)
-        throw ConfigError("stage type 'fusion_ranker': its objective has " + std::to_string(m_) +
-                          " metrics (thresholds + 1) but the world has " +
-                          std::to_string(f.objectives.size()) + " objectives (" +
-                          join_words(std::vector<std::string>(f.objectives.begin(),
-                                                              f.objectives.end())) +
-                          "); give one threshold per guardrail objective");
+        throw ConfigError(
+            "stage type 'fusion_ranker': its objective has " + std::to_string(m_) +
+            " metrics (thresholds + 1) but the world has " + std::to_string(f.objectives.size()) +
+            " objectives (" +
+            join_words(std::vector<std::string>(f.objectives.begin(), f.objectives.end())) +
+            "); give one threshold per guardrail objective");
       const std::size_t L = f.served.size();
       if (L == 0) continue;
       metric_.setZero();
@@ -141,8 +149,8 @@ class FusionRanker final : public Stage {
   std::vector<double> stats() const override {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     std::vector<double> v;
-    const Eigen::VectorXd all = requests_ ? Eigen::VectorXd(total_ / requests_)
-                                          : Eigen::VectorXd::Constant(m_, nan);
+    const Eigen::VectorXd all =
+        requests_ ? Eigen::VectorXd(total_ / requests_) : Eigen::VectorXd::Constant(m_, nan);
     const Eigen::VectorXd dep = deployed_requests_
                                     ? Eigen::VectorXd(deployed_total_ / deployed_requests_)
                                     : Eigen::VectorXd::Constant(m_, nan);
@@ -224,7 +232,7 @@ class FusionRanker final : public Stage {
 
   FusionRankerOpts o_;
   strategic::Objective objective_;
-  Eigen::MatrixXd beta_;  // K × features
+  RowMatrix beta_;  // K × features, row-major: β_k contiguous
   Fusion fusion_;
   Split split_;
   std::vector<int> features_;
@@ -281,21 +289,23 @@ StageEntry fusion_ranker_entry() {
       g,
       [](const O& o) {
         if (o.parameters.empty())
-          throw ConfigError("key 'parameters' of stage type 'fusion_ranker' needs at least one "
-                            "parameter vector, e.g. [[1.0, 0.0], [1.0, 20.0]]");
+          throw ConfigError(
+              "key 'parameters' of stage type 'fusion_ranker' needs at least one "
+              "parameter vector, e.g. [[1.0, 0.0], [1.0, 20.0]]");
         const std::size_t d = o.parameters[0].size();
-        Eigen::MatrixXd beta(static_cast<Eigen::Index>(o.parameters.size()),
-                             static_cast<Eigen::Index>(d));
+        RowMatrix beta(static_cast<Eigen::Index>(o.parameters.size()),
+                       static_cast<Eigen::Index>(d));
         for (std::size_t k = 0; k < o.parameters.size(); ++k) {
           if (o.parameters[k].size() != d || d == 0)
             throw ConfigError("key 'parameters' of stage type 'fusion_ranker': vector " +
-                              std::to_string(k) + " has " +
-                              std::to_string(o.parameters[k].size()) + " weights, vector 0 has " +
-                              std::to_string(d) + "; give every vector one weight per feature");
+                              std::to_string(k) + " has " + std::to_string(o.parameters[k].size()) +
+                              " weights, vector 0 has " + std::to_string(d) +
+                              "; give every vector one weight per feature");
           for (std::size_t j = 0; j < d; ++j) {
             if (!std::isfinite(o.parameters[k][j]))
-              throw ConfigError("key 'parameters' of stage type 'fusion_ranker': weights must be "
-                                "finite");
+              throw ConfigError(
+                  "key 'parameters' of stage type 'fusion_ranker': weights must be "
+                  "finite");
             beta(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(j)) = o.parameters[k][j];
           }
         }
@@ -317,11 +327,12 @@ StageEntry fusion_ranker_entry() {
         const Split split = o.split == "users" ? Split::users : Split::requests;
         StageBuild b;
         b.make = [o, obj, beta, fusion, split](const StageSetup& s) {
-          if (static_cast<Eigen::Index>(s.features.size()) != beta.cols())
+          const std::size_t seen =
+              s.features.empty() ? static_cast<std::size_t>(s.world_dim) : s.features.size();
+          if (static_cast<Eigen::Index>(seen) != beta.cols())
             throw ConfigError("stage type 'fusion_ranker': each parameter vector has " +
                               std::to_string(beta.cols()) + " weights but the stage sees " +
-                              std::to_string(s.features.size()) +
-                              " features; give one weight per feature");
+                              std::to_string(seen) + " features; give one weight per feature");
           return std::make_unique<FusionRanker>(s, o, obj, beta, fusion, split);
         };
         b.cost = [](double n, double m) { return 2 * n * m; };
