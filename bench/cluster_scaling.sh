@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole-run scaling of a 200-task experiment (quickstart, 3 systems x 67 replications = 201 tasks,
+# Whole-run scaling of a 200-task experiment (single_stage.toml, 3 systems x 67 replications = 201 tasks,
 # horizon 3000): 1 thread, 2 threads, MPI 1 and 2 ranks x 1 thread; then per-task scheduling
 # overhead with near-empty tasks (horizon 1, 2000 replications = 6000 tasks).
 #   bash bench/cluster_scaling.sh [build-dir]
@@ -8,7 +8,7 @@ build=${1:-build}
 src=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-exp="$src/experiments/quickstart.toml"
+exp="$src/experiments/single_stage.toml"
 sets="--set experiment.replications=67 --set experiment.horizon=3000"
 mpirun="mpirun --allow-run-as-root --oversubscribe"
 t() {  # prints wall seconds of a command
@@ -16,7 +16,7 @@ t() {  # prints wall seconds of a command
   s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N)
   echo "$e - $s" | bc
 }
-echo "201 tasks (quickstart x 67 replications, T = 3000):"
+echo "201 tasks (single_stage.toml x 67 replications, T = 3000):"
 t1=$(t "$build/stagesim" run "$exp" $sets --quiet --threads 1 --out "$tmp/a.h5")
 t2=$(t "$build/stagesim" run "$exp" $sets --quiet --threads 2 --out "$tmp/b.h5")
 printf "  1 rank  x 1 thread : %6.2f s\n  1 rank  x 2 threads: %6.2f s  (speed-up %.2f)\n" "$t1" "$t2" "$(echo "$t1 / $t2" | bc -l)"

@@ -1,5 +1,6 @@
-// Event-engine overhead against a hand-written bandit loop on the quickstart system, and whole
-// quickstart wall time at 1 and 2 threads (HDF5 output included).
+// Event-engine overhead against a hand-written bandit loop on a single-stage LinUCB system
+// (experiments/single_stage.toml, the first quickstart), and whole-run wall time of that file at 1
+// and 2 threads (HDF5 output included).
 //   ./build/bench/engine_bench
 #include <benchmark/benchmark.h>
 
@@ -13,13 +14,17 @@ using namespace stagesim;
 namespace {
 
 std::string quickstart_path() {
-  return std::string(STAGESIM_SOURCE_DIR) + "/experiments/quickstart.toml";
+  return std::string(STAGESIM_SOURCE_DIR) + "/experiments/single_stage.toml";
+}
+// Single-stage LinUCB / Greedy / Random (the pre-two-stage quickstart): the hand-loop comparison.
+std::string single_stage_path() {
+  return std::string(STAGESIM_SOURCE_DIR) + "/experiments/single_stage.toml";
 }
 
 Experiment linucb_only() {
   LoadOptions lo;
   lo.set = {"experiment.replications=1"};
-  Experiment ex = load_experiment(quickstart_path(), lo, builtin_registry());
+  Experiment ex = load_experiment(single_stage_path(), lo, builtin_registry());
   ex.configs.resize(1);  // the LinUCB variant
   return ex;
 }
@@ -71,7 +76,7 @@ void BM_HandLoopQuickstartLinUcb(benchmark::State& state) {
 }
 BENCHMARK(BM_HandLoopQuickstartLinUcb)->Unit(benchmark::kMillisecond);
 
-// The whole quickstart (3 systems × 30 replications, HDF5 written) at 1 and 2 threads.
+// The whole file (3 systems × 30 replications, HDF5 written) at 1 and 2 threads.
 void BM_QuickstartWallTime(benchmark::State& state) {
   Experiment ex = load_experiment(quickstart_path(), {}, builtin_registry());
   auto dir = std::filesystem::temp_directory_path() / "stagesim_bench";

@@ -18,6 +18,7 @@
 namespace {
 
 using namespace stagesim::moe;
+using stagesim::Rng;
 
 std::int64_t env_int(const char* name, std::int64_t fallback) {
   const char* v = std::getenv(name);
@@ -54,7 +55,7 @@ void MoeTrain(benchmark::State& state) {
   TrainOptions o;
   o.max_epochs = 1;
   std::int64_t examples = 0;
-  for (auto _ : state) examples += Train(model, data, train, Examples{}, o, rng).examples_seen;
+  for (auto _ : state) examples += train_moe(model, data, train, Examples{}, o, rng).examples_seen;
   state.counters["examples/s"] =
       benchmark::Counter(static_cast<double>(examples), benchmark::Counter::kIsRate);
 }
@@ -87,7 +88,7 @@ void MoeFig5(benchmark::State& state) {
   state.counters["epochs_moe"] = r.moe_train.epochs;
   state.counters["epochs_random"] = r.random_train.epochs;
   state.counters["pools"] = static_cast<double>(r.learned_pools.size());
-  state.SetLabel(PoolsToToml(r.learned_pools));
+  state.SetLabel(pools_to_toml(r.learned_pools));
 }
 BENCHMARK(MoeFig5)
     ->ArgsProduct({{10, 20}, {5, 10, 20, 50}, {100, 1000, 10000}, {10, 20, 50, 100, 200, 400}})

@@ -12,6 +12,7 @@
 namespace {
 
 using namespace stagesim::pg;
+using stagesim::Rng;
 
 const EmbeddingWorld& world() {
   static const EmbeddingWorld w = make_embedding_world(0);

@@ -30,7 +30,7 @@ void rounds(benchmark::State& state, const char* kind) {
   const int k = static_cast<int>(state.range(0)), q = static_cast<int>(state.range(1));
   const Problem p = problem_b(k);
   LearnerOptions o;
-  o.learner = kind;
+  o.learner = *learner_kinds().find(kind);
   LearnerContext c{k, p.objective, &p.mean, p.noise_std};
   auto learner = make_learner(o, c);
   Rng choices(1), noise(2);

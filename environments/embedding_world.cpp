@@ -5,6 +5,7 @@
 // late-stage rankers rank by f.
 #include "policies/pg/embedding_world.hpp"
 #include "environments/tabular.hpp"
+#include "sim/memory.hpp"
 #include "sim/registry.hpp"
 
 namespace stagesim {
@@ -24,9 +25,9 @@ struct EmbeddingOpts {
 
 WorldEntry embedding_world_entry() {
   OptionGroup<EmbeddingOpts> g;
-  g.add("users", &EmbeddingOpts::users, "number of users", at_least<int64_t>(1))
-      .add("items", &EmbeddingOpts::items, "number of items", at_least<int64_t>(2))
-      .add("dim", &EmbeddingOpts::dim, "embedding dimension", at_least<int64_t>(1))
+  g.add("users", &EmbeddingOpts::users, "number of users", between<int64_t>(1, kMaxCount))
+      .add("items", &EmbeddingOpts::items, "number of items", between<int64_t>(2, kMaxCount))
+      .add("dim", &EmbeddingOpts::dim, "embedding dimension", between<int64_t>(1, kMaxCount))
       .add("reward_scaler", &EmbeddingOpts::reward_scaler, "f = scaler · x_uᵀ M0 e_a",
            greater_than<double>(0))
       .add("items_equal_users", &EmbeddingOpts::items_equal_users,
@@ -38,16 +39,24 @@ WorldEntry embedding_world_entry() {
            at_least<int64_t>(0))
       .add("repeat_user", &EmbeddingOpts::repeat_user,
            "consecutive requests per drawn user (GRPO rollout groups; 1 = independent users)",
-           at_least<int64_t>(1));
+           between<int64_t>(1, kMaxCount));
   return make_entry<WorldBuild>(
       "world", "embedding",
       "CA-PG synthetic world: q = softplus(10·x_uᵀ M0 e_a) + 1 over users × items, Gaussian noise",
       g, [](const EmbeddingOpts& o, const ParseContext& ctx) {
         if (o.items_equal_users && o.users != o.items)
-          throw ConfigError("world.items_equal_users = true needs users = items (got " +
-                            std::to_string(o.users) + " and " + std::to_string(o.items) +
-                            "); set items_equal_users = false for other shapes");
+          throw KeyError("items_equal_users",
+                         "= true needs users = items (got " + std::to_string(o.users) + " and " +
+                             std::to_string(o.items) +
+                             "); set items_equal_users = false for other shapes");
         auto load = [o] {
+          // q, σ, the scores and one temporary, users × items doubles each.
+          const double bytes = 4.0 * 8.0 * static_cast<double>(o.users) * static_cast<double>(o.items);
+          if (const double avail = available_memory_bytes(); bytes > avail)
+            throw KeyError("users", "= " + std::to_string(o.users) + " with items = " +
+                                        std::to_string(o.items) + " needs " + format_bytes(bytes) +
+                                        " for the world's users × items tables, but " +
+                                        format_bytes(avail) + " are available; lower users or items");
           pg::EmbeddingWorldOptions w;
           w.n_users = static_cast<int>(o.users);
           w.n_items = static_cast<int>(o.items);

@@ -7,6 +7,7 @@
 #include <boost/random/normal_distribution.hpp>
 #include <boost/random/uniform_real_distribution.hpp>
 
+#include "sim/enum_table.hpp"
 #include "sim/registry.hpp"
 
 namespace stagesim {
@@ -15,12 +16,17 @@ namespace {
 using Matrix3 = std::vector<std::vector<std::vector<double>>>;
 using Matrix2 = std::vector<std::vector<double>>;
 
+enum class ContextNoise { none, gaussian, bernoulli };
+const EnumTable<ContextNoise> kNoise{{"none", ContextNoise::none},
+                                     {"gaussian", ContextNoise::gaussian},
+                                     {"bernoulli", ContextNoise::bernoulli}};
+
 struct FixedContextOpts {
   Matrix3 contexts;
   Matrix2 means;
   std::vector<double> theta;
   std::vector<double> weights;
-  std::string noise = "gaussian";
+  ContextNoise noise = ContextNoise::gaussian;
   double noise_std = 0.1;
 };
 
@@ -29,7 +35,8 @@ struct Model {
   std::vector<RowMatrix> x;
   std::vector<Eigen::VectorXd> mean;
   std::vector<double> cumulative;  // normalised cumulative weights (last = 1)
-  enum class Noise { none, gaussian, bernoulli } noise = Noise::gaussian;
+  using Noise = ContextNoise;
+  Noise noise = Noise::gaussian;
   double noise_std = 0.1;
   int items = 0, dim = 0;
 };
@@ -198,9 +205,7 @@ std::shared_ptr<Model> check_shapes(const toml::table& t, const std::string& pat
 void check_noise(Model& m, const toml::table& t, const std::string& path,
                  const FixedContextOpts& o) {
   m.noise_std = o.noise_std;
-  m.noise = o.noise == "none"       ? Model::Noise::none
-            : o.noise == "gaussian" ? Model::Noise::gaussian
-                                    : Model::Noise::bernoulli;
+  m.noise = o.noise;
   if (const toml::node* sn = t.get("noise_std"); sn && m.noise != Model::Noise::gaussian)
     fail(
         *sn, path + ".noise_std",
@@ -241,7 +246,7 @@ OptionGroup<FixedContextOpts> options() {
       .add("noise", &FixedContextOpts::noise,
            "reward noise: none, gaussian (mean + N(0, noise_std²)), or bernoulli (1 with "
            "probability = mean)",
-           one_of({"none", "gaussian", "bernoulli"}))
+           kNoise)
       .add("noise_std", &FixedContextOpts::noise_std,
            "standard deviation of the Gaussian noise (noise = \"gaussian\" only)",
            at_least<double>(0));
@@ -273,7 +278,7 @@ WorldEntry fixed_context_world_entry() {
     // Keep only what applies, so the resolved table is itself a valid experiment.
     if (o.theta.empty()) resolved.erase("theta");
     if (o.means.empty()) resolved.erase("means");
-    if (o.noise != "gaussian") resolved.erase("noise_std");
+    if (o.noise != ContextNoise::gaussian) resolved.erase("noise_std");
     WorldBuild b;
     std::shared_ptr<const Model> model = m;
     b.make = [model](const StreamKey& key) {
@@ -282,6 +287,7 @@ WorldEntry fixed_context_world_entry() {
     b.items = m->items;
     b.dim = m->dim;
     b.cost_per_request = static_cast<double>(m->items) * m->dim;
+    b.bytes = 2.0 * 8.0 * static_cast<double>(m->items) * (m->dim + 1);
     return b;
   };
   return e;

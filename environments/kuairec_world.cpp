@@ -6,17 +6,23 @@
 #include "environments/data/kuairec.hpp"
 #include "environments/data_source.hpp"
 #include "environments/tabular.hpp"
+#include "sim/memory.hpp"
 #include "sim/registry.hpp"
 
 namespace stagesim {
 namespace {
 
+const EnumTable<data::DuplicatePolicy> kDuplicates{{"first", data::DuplicatePolicy::kFirst},
+                                                  {"last", data::DuplicatePolicy::kLast},
+                                                  {"mean", data::DuplicatePolicy::kMean},
+                                                  {"max", data::DuplicatePolicy::kMax}};
+
 struct KuaiRecOpts {
   std::string data_dir;
   std::string matrix = "small_matrix.csv";
   double clip = 10.0;
-  std::string duplicates = "mean";
-  std::string noise = "multiplicative";
+  data::DuplicatePolicy duplicates = data::DuplicatePolicy::kMean;
+  TableNoise noise = TableNoise::multiplicative;
   double noise_std = 0.3;
 };
 
@@ -33,10 +39,10 @@ OptionGroup<KuaiRecOpts> options() {
       .add("duplicates", &KuaiRecOpts::duplicates,
            "repeated (user, video) rows (re-watches in big_matrix): keep the first, last, mean or "
            "max watch ratio",
-           one_of({"first", "last", "mean", "max"}))
+           kDuplicates)
       .add("noise", &KuaiRecOpts::noise,
            "reward noise: multiplicative (q·(1 + noise_std·z)), gaussian (q + noise_std·z) or none",
-           one_of({"none", "gaussian", "multiplicative"}))
+           table_noise_names(/*with_bernoulli=*/false))
       .add("noise_std", &KuaiRecOpts::noise_std,
            "std of ε (multiplicative) or of the noise (gaussian)", at_least<double>(0));
   return g;
@@ -67,7 +73,8 @@ WorldEntry kuairec_world_entry() {
         const auto csv = data::KuaiRecFile(root, o.matrix);
         data::DenseOptions d;
         if (o.clip > 0) d.clip = o.clip;
-        d.duplicates = data::ParseDuplicatePolicy(o.duplicates);
+        d.duplicates = o.duplicates;
+        d.max_bytes = available_memory_bytes() / 2;  // the table is copied once into q
         const data::DenseTable<double> dense = data::LoadKuaiRecDense<double>(csv, d);
         // Printed once per process: the cache runs this loader once.
         std::fprintf(stderr, "stagesim: %s\n", dense.summary.Report().c_str());
@@ -85,11 +92,11 @@ WorldEntry kuairec_world_entry() {
     char clip[32];
     std::snprintf(clip, sizeof clip, "%.17g", o.clip);
     const std::string key =
-        "kuairec\n" + root + "\n" + o.matrix + "\n" + clip + "\n" + o.duplicates;
+        "kuairec\n" + root + "\n" + o.matrix + "\n" + clip + "\n" + kDuplicates.name(o.duplicates);
     std::shared_ptr<const RewardTable> table = ctx.cache
                                                    ? ctx.cache->get<RewardTable>(key, load)
                                                    : std::make_shared<const RewardTable>(load());
-    return tabular_world_build(table, TableNoiseSpec{table_noise_from_name(o.noise), o.noise_std});
+    return tabular_world_build(table, TableNoiseSpec{o.noise, o.noise_std});
   };
   return e;
 }

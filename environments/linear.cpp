@@ -50,7 +50,8 @@ class LinearWorld final : public World {
     req.features.resize(k_, d_);
     req.mean_storage.resize(k_);
     double* x = req.features.data();
-    for (int i = 0; i < k_ * d_; ++i) x[i] = n01(contexts);
+    const std::ptrdiff_t cells = static_cast<std::ptrdiff_t>(k_) * d_;
+    for (std::ptrdiff_t i = 0; i < cells; ++i) x[i] = n01(contexts);
     for (int a = 0; a < k_; ++a) {
       const double* row = x + static_cast<std::ptrdiff_t>(a) * d_;
       double m = 0;
@@ -72,8 +73,8 @@ class LinearWorld final : public World {
 
 WorldEntry linear_world_entry() {
   OptionGroup<LinearOpts> g;
-  g.add("items", &LinearOpts::items, "number of items (arms) K", at_least<int64_t>(1))
-      .add("dim", &LinearOpts::dim, "feature dimension d", at_least<int64_t>(1))
+  g.add("items", &LinearOpts::items, "number of items (arms) K", between<int64_t>(1, kMaxCount))
+      .add("dim", &LinearOpts::dim, "feature dimension d", between<int64_t>(1, kMaxCount))
       .add("noise_std", &LinearOpts::noise_std, "standard deviation of the Gaussian reward noise",
            at_least<double>(0));
   return make_entry<WorldBuild>(
@@ -85,6 +86,9 @@ WorldEntry linear_world_entry() {
         b.items = static_cast<int>(o.items);
         b.dim = static_cast<int>(o.dim);
         b.cost_per_request = 30.0 * static_cast<double>(o.items * o.dim);
+        // A request's features and means (a second request while feedback is in flight).
+        b.bytes = 2.0 * 8.0 * static_cast<double>(o.items) * static_cast<double>(o.dim + 1);
+        b.samples_requests = true;
         return b;
       });
 }

@@ -84,8 +84,10 @@ class MultiObjectiveLinearWorld final : public World {
 
 WorldEntry multi_objective_linear_world_entry() {
   OptionGroup<MultiObjectiveLinearOpts> g;
-  g.add("items", &MultiObjectiveLinearOpts::items, "number of items K", at_least<int64_t>(1))
-      .add("dim", &MultiObjectiveLinearOpts::dim, "feature dimension d", at_least<int64_t>(1))
+  g.add("items", &MultiObjectiveLinearOpts::items, "number of items K",
+        between<int64_t>(1, kMaxCount))
+      .add("dim", &MultiObjectiveLinearOpts::dim, "feature dimension d",
+           between<int64_t>(1, kMaxCount))
       .add("objectives", &MultiObjectiveLinearOpts::objectives,
            "names of the objectives, primary first (each has its own theta)")
       .add("noise_std", &MultiObjectiveLinearOpts::noise_std,
@@ -95,11 +97,11 @@ WorldEntry multi_objective_linear_world_entry() {
       "linear bandit with several objectives: theta_j per objective, x ~ N(0, I)", g,
       [](const MultiObjectiveLinearOpts& o) {
         if (o.objectives.empty())
-          throw ConfigError("key 'world.objectives' must name at least one objective");
+          throw KeyError("objectives", "must name at least one objective");
         for (std::size_t i = 0; i < o.objectives.size(); ++i)
           for (std::size_t j = 0; j < i; ++j)
             if (o.objectives[i] == o.objectives[j] || o.objectives[i].empty())
-              throw ConfigError("key 'world.objectives' must list distinct, non-empty names");
+              throw KeyError("objectives", "must list distinct, non-empty names");
         WorldBuild b;
         b.make = [o](const StreamKey& key) {
           return std::make_unique<MultiObjectiveLinearWorld>(o, key);
@@ -107,6 +109,8 @@ WorldEntry multi_objective_linear_world_entry() {
         b.items = static_cast<int>(o.items);
         b.dim = static_cast<int>(o.dim);
         b.objectives = o.objectives;
+        b.samples_requests = true;
+        b.bytes = 8.0 * static_cast<double>(o.items * o.dim + o.dim * o.objectives.size());
         b.cost_per_request = 30.0 * static_cast<double>(o.items * o.dim);
         return b;
       });

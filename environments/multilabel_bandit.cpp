@@ -19,6 +19,7 @@
 #include "environments/multilabel_bandit.hpp"
 #include "environments/multilabel_data.hpp"
 #include "environments/synthetic_multilabel.hpp"
+#include "sim/memory.hpp"
 #include "sim/registry.hpp"
 #include "sim/select.hpp"
 
@@ -26,9 +27,14 @@ namespace stagesim {
 namespace {
 
 enum class Rule { target_category, category_arms, query_overlap };
+enum class Source { files, synthetic };
+const EnumTable<Source> kSources{{"files", Source::files}, {"synthetic", Source::synthetic}};
+const EnumTable<Rule> kRules{{"target_category", Rule::target_category},
+                             {"category_arms", Rule::category_arms},
+                             {"query_overlap", Rule::query_overlap}};
 
 struct MultilabelOpts {
-  std::string source = "files";
+  Source source = Source::files;
   std::string features;
   std::string features_dataset;
   std::string labels;
@@ -36,7 +42,7 @@ struct MultilabelOpts {
   int64_t first_rank = 3;
   int64_t categories = 100;
   int64_t items = 100;
-  std::string reward = "target_category";
+  Rule reward = Rule::target_category;
   // source = "synthetic"
   int64_t products = 20000;
   int64_t dim = 64;
@@ -64,7 +70,7 @@ OptionGroup<MultilabelOpts> options() {
   OptionGroup<MultilabelOpts> g;
   g.add("source", &MultilabelOpts::source,
         "where the products come from: files (features + labels) or the synthetic generator",
-        one_of({"files", "synthetic"}))
+        kSources)
       .add("features", &MultilabelOpts::features,
            "dense product features, one row per product: .npy, .npz or HDF5 (relative to "
            "--data-dir)")
@@ -85,8 +91,7 @@ OptionGroup<MultilabelOpts> options() {
       .add("items", &MultilabelOpts::items,
            "arms per round K (category_arms: must equal categories)", at_least<int64_t>(1))
       .add("reward", &MultilabelOpts::reward,
-           "reward rule: target_category, category_arms or query_overlap",
-           one_of({"target_category", "category_arms", "query_overlap"}))
+           "reward rule: target_category, category_arms or query_overlap", kRules)
       .add("products", &MultilabelOpts::products, "synthetic: number of products",
            at_least<int64_t>(1))
       .add("dim", &MultilabelOpts::dim, "synthetic: feature columns generated",
@@ -245,7 +250,7 @@ LoadedMultilabel load_multilabel(const OptionGroup<MultilabelOpts>& g, const tom
                                  const ParseContext& ctx) {
   const std::string owner = "world type 'multilabel_bandit'";
   const MultilabelOpts o = g.parse(t, path, owner, {"type"});
-  const bool synthetic = o.source == "synthetic";
+  const bool synthetic = o.source == Source::synthetic;
   const std::vector<std::string>& foreign = synthetic ? kFileKeys : kSyntheticKeys;
   for (const std::string& k : foreign)
     if (t.get(k))
@@ -261,9 +266,7 @@ LoadedMultilabel load_multilabel(const OptionGroup<MultilabelOpts>& g, const tom
                       path +
                       ".labels' (XC text or SciPy CSR .npz); or set source = "
                       "\"synthetic\"");
-  const Rule rule = o.reward == "category_arms"   ? Rule::category_arms
-                    : o.reward == "query_overlap" ? Rule::query_overlap
-                                                  : Rule::target_category;
+  const Rule rule = o.reward;
   if (rule == Rule::category_arms && o.items != o.categories)
     throw ConfigError(key_location(t, path, "items") + " = " + std::to_string(o.items) +
                       " but reward = \"category_arms\" has one arm per kept category; set "
@@ -284,6 +287,17 @@ LoadedMultilabel load_multilabel(const OptionGroup<MultilabelOpts>& g, const tom
   if (synthetic) {
     if (std::string bad = check_synthetic_multilabel(so); !bad.empty())
       throw ConfigError(source_of(t) + ": " + owner + " with source = \"synthetic\": " + bad);
+    // Features (float), the label weights and the label lists, before anything is generated.
+    const double bytes = 4.0 * static_cast<double>(o.products) * static_cast<double>(o.dim) +
+                         8.0 * static_cast<double>(o.dim) * static_cast<double>(o.label_count) +
+                         4.0 * static_cast<double>(o.products) *
+                             static_cast<double>(o.label_count) * o.positive_rate;
+    if (const double avail = available_memory_bytes(); bytes > avail)
+      throw ConfigError(key_location(t, path, "products") + " = " + std::to_string(o.products) +
+                        " with dim = " + std::to_string(o.dim) +
+                        " and label_count = " + std::to_string(o.label_count) + " needs " +
+                        format_bytes(bytes) + " to generate, but " + format_bytes(avail) +
+                        " are available; lower products, dim or label_count");
     if (o.feature_dims > o.dim)
       throw ConfigError(key_location(t, path, "feature_dims") + " = " +
                         std::to_string(o.feature_dims) + " exceeds the generated dim = " +
@@ -370,6 +384,8 @@ WorldEntry multilabel_bandit_world_entry() {
     b.items = k;
     b.dim = static_cast<int>(d->features.cols);
     b.cost_per_request = 2.0 * static_cast<double>(k) * static_cast<double>(d->features.cols);
+    b.bytes = 2.0 * 8.0 * static_cast<double>(k) * static_cast<double>(d->features.cols + 1);
+    b.samples_requests = true;
     return b;
   };
   return e;

@@ -187,9 +187,9 @@ class SatisfactionSessionWorld final : public World {
 WorldEntry satisfaction_session_world_entry() {
   using O = SatisfactionSessionOpts;
   OptionGroup<O> g;
-  g.add("users", &O::users, "number of users", at_least<int64_t>(1))
-      .add("items", &O::items, "number of items", at_least<int64_t>(1))
-      .add("dim", &O::dim, "preference/item embedding dimension", at_least<int64_t>(1))
+  g.add("users", &O::users, "number of users", between<int64_t>(1, kMaxCount))
+      .add("items", &O::items, "number of items", between<int64_t>(1, kMaxCount))
+      .add("dim", &O::dim, "preference/item embedding dimension", between<int64_t>(1, kMaxCount))
       .add("bias", &O::bias, "click logit offset (sets the base click rate)")
       .add("scale", &O::scale, "scale of the preference term of the click logit",
            at_least<double>(0))
@@ -224,6 +224,11 @@ WorldEntry satisfaction_session_world_entry() {
         b.objectives = {"click", "watch_time"};
         b.stateful = true;
         b.owns_arrivals = true;
+        b.has_tables = true;
+        b.samples_requests = true;
+        b.bytes = 8.0 * static_cast<double>((o.users + o.items) * o.dim + o.users * o.items +
+                                            o.items * o.dim) +
+                  64.0 * static_cast<double>(o.users);
         b.cost_per_request = 4.0 * static_cast<double>(o.items * o.dim);
         return b;
       });

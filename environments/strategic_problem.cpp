@@ -1,6 +1,5 @@
 #include "environments/strategic_problem.hpp"
 
-#include <array>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -15,28 +14,11 @@
 
 namespace stagesim::strategic {
 
-namespace {
-constexpr std::array<ObjectiveForm, 3> kForms = {ObjectiveForm::primary, ObjectiveForm::hard,
-                                                 ObjectiveForm::soft};
-}  // namespace
-
-const std::vector<std::string>& objective_form_names() {
-  static const std::vector<std::string> names = {"primary", "hard", "soft"};
-  return names;
-}
-
-std::string_view objective_form_name(ObjectiveForm f) {
-  return objective_form_names()[static_cast<std::size_t>(f)];
-}
-
-ObjectiveForm objective_form_from_name(std::string_view name) {
-  const auto& names = objective_form_names();
-  for (std::size_t i = 0; i < names.size(); ++i)
-    if (names[i] == name) return kForms[i];
-  std::string allowed;
-  for (const std::string& n : names) allowed += (allowed.empty() ? "\"" : ", \"") + n + "\"";
-  throw std::invalid_argument("unknown objective form \"" + std::string(name) +
-                              "\"; allowed: " + allowed);
+const EnumTable<ObjectiveForm>& objective_forms() {
+  static const EnumTable<ObjectiveForm> table{{"primary", ObjectiveForm::primary},
+                                              {"hard", ObjectiveForm::hard},
+                                              {"soft", ObjectiveForm::soft}};
+  return table;
 }
 
 double Objective::value(const Eigen::Ref<const Eigen::VectorXd>& v) const {

@@ -15,17 +15,15 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/random.hpp"
+#include "base/rng.hpp"
+#include "sim/enum_table.hpp"
 
 namespace stagesim::strategic {
 
 enum class ObjectiveForm { primary, hard, soft };
 
-// The one conversion table between the form's names and the enum.
-const std::vector<std::string>& objective_form_names();  // "primary", "hard", "soft"
-std::string_view objective_form_name(ObjectiveForm f);
-// std::invalid_argument (naming the allowed names) for an unknown name.
-ObjectiveForm objective_form_from_name(std::string_view name);
+// The one conversion table between the forms' names ("primary", "hard", "soft") and the enum.
+const EnumTable<ObjectiveForm>& objective_forms();
 
 // How a candidate metric vector ranks when f can be −∞ (hard guardrails): the smaller worst
 // shortfall first, then the larger value. Under primary/soft the violation is always 0.

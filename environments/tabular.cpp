@@ -17,11 +17,15 @@
 
 namespace stagesim {
 
-TableNoise table_noise_from_name(const std::string& name) {
-  if (name == "none") return TableNoise::none;
-  if (name == "multiplicative") return TableNoise::multiplicative;
-  if (name == "bernoulli") return TableNoise::bernoulli;
-  return TableNoise::gaussian;
+EnumTable<TableNoise> table_noise_names(bool with_bernoulli) {
+  if (!with_bernoulli)
+    return {{"none", TableNoise::none},
+            {"gaussian", TableNoise::gaussian},
+            {"multiplicative", TableNoise::multiplicative}};
+  return {{"none", TableNoise::none},
+          {"gaussian", TableNoise::gaussian},
+          {"multiplicative", TableNoise::multiplicative},
+          {"bernoulli", TableNoise::bernoulli}};
 }
 
 namespace {
@@ -136,6 +140,10 @@ WorldBuild tabular_world_build(std::shared_ptr<const RewardTable> table, TableNo
   b.users = static_cast<int>(table->q.rows());
   b.dim = 0;
   b.cost_per_request = 4.0 * static_cast<double>(table->q.cols());
+  b.bytes = 8.0 * 4.0 * static_cast<double>(table->q.cols());  // the table itself is shared
+  b.has_tables = true;
+  b.samples_requests = true;
+  b.repeat_user = repeat_user;
   b.make = [table, noise, repeat_user](const StreamKey& key) {
     return std::make_unique<TabularWorld>(table, noise, key, repeat_user);
   };
@@ -154,7 +162,7 @@ struct TabularOpts {
   std::string q_dataset = "q";
   std::string sigma_dataset = "sigma";
   std::string sigma_path;
-  std::string noise = "gaussian";
+  TableNoise noise = TableNoise::gaussian;
   double noise_std = 0.1;
 };
 
@@ -172,7 +180,7 @@ OptionGroup<TabularOpts> options() {
       .add("noise", &TabularOpts::noise,
            "reward noise: none, gaussian (q + σ·z), multiplicative (q·(1 + noise_std·z)), or "
            "bernoulli (1 with probability q)",
-           one_of({"none", "gaussian", "multiplicative", "bernoulli"}))
+           table_noise_names())
       .add("noise_std", &TabularOpts::noise_std,
            "σ of gaussian noise when no σ table is used; std of ε for multiplicative noise",
            at_least<double>(0));
@@ -227,7 +235,7 @@ WorldEntry tabular_world_entry() {
       throw ConfigError(source_of(t) + ": world type 'tabular' needs key '" + path +
                         ".path': an HDF5 file with dataset 'q' (e.g. from `stagesim export-world`) "
                         "or a .npy matrix, users × items");
-    const TableNoise noise = table_noise_from_name(o.noise);
+    const TableNoise noise = o.noise;
     if (!o.sigma_path.empty() && noise != TableNoise::gaussian)
       throw ConfigError(key_location(t, path, "sigma_path") +
                         " only applies to noise = "

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "sim/enum_table.hpp"
 #include "sim/world.hpp"
 
 namespace stagesim {
@@ -31,7 +32,8 @@ struct TableNoiseSpec {
   double std = 0.1;
 };
 
-TableNoise table_noise_from_name(const std::string& name);  // "none", "gaussian", ...
+// The names of the noise models in experiment files ("none", "gaussian", ...).
+EnumTable<TableNoise> table_noise_names(bool with_bernoulli = true);
 
 // Validates a freshly loaded table (q finite, σ finite and >= 0 with q's shape) and records q's
 // range; returns "" when fine, else what is wrong (one line naming the first offending cell).

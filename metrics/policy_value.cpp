@@ -62,6 +62,11 @@ MetricEntry policy_value_metric_entry() {
       [](const PolicyValueOpts& o) {
         MetricBuild b;
         b.make = [o](const MetricSetup& s) { return std::make_unique<PolicyValueMetric>(o, s); };
+        b.needs_sampled_requests = true;
+        // Every checkpoint serves `requests` fresh requests through the whole pipeline.
+        b.cost_per_checkpoint = [o](double per_request) {
+          return static_cast<double>(o.requests) * per_request;
+        };
         return b;
       },
       {});

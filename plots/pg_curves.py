@@ -8,15 +8,13 @@ value (the "frozen" view, as the paper plots).
 import argparse
 import os
 import sys
-import tomllib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stagesim_h5 import Results, mean_se, text  # noqa: E402
+import _env  # noqa: E402,F401  (first: the package path and an interpreter with h5py)
 
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+import stagesim  # noqa: E402
 
 
 def main():
@@ -26,21 +24,25 @@ def main():
     ap.add_argument("--stage", default="esr")
     ap.add_argument("--metric", default="policy_value")
     args = ap.parse_args()
-    res = Results(args.file)
-    value = res.metric(args.metric)
-    mean, se = mean_se(value)
-    axes = list(res.grid)
-    points = list(dict.fromkeys(tuple(res.grid_value(a, t) for a in axes) for t in range(value.shape[0])))
+    res = stagesim.open(args.file)
+    value = res.values(args.metric)
+    mean, se, _ = stagesim.mean_se(value)
+    axes = list(res.grid_axes)
+
+    def point_of(t):
+        return tuple(res.tasks[a][t] for a in axes)
+
+    points = list(dict.fromkeys(point_of(t) for t in range(value.shape[0])))
     fig, panels = plt.subplots(1, len(points), figsize=(4.2 * len(points), 3.6), squeeze=False)
     for p, point in enumerate(points):
         ax = panels[0][p]
         for t in range(value.shape[0]):
-            if tuple(res.grid_value(a, t) for a in axes) != point:
+            if point_of(t) != point:
                 continue
-            cfg = tomllib.loads(text(res.f["tasks/resolved"][t]))
+            cfg = res.config(t)
             batch = int(cfg["stages"][args.stage].get("update_every", 1))
             x = res.checkpoints[t] / batch
-            line, = ax.plot(x, mean[t], label=res.variants[t] or f"task {t}")
+            line, = ax.plot(x, mean[t], label=res.tasks["variant"][t] or f"task {t}")
             ax.fill_between(x, mean[t] - 2 * se[t], mean[t] + 2 * se[t], color=line.get_color(),
                             alpha=0.2, linewidth=0)
         ax.set_title(", ".join(f"{a}={v:g}" if isinstance(v, float) else f"{a}={v}"

@@ -15,14 +15,15 @@ import argparse
 import csv
 import os
 import sys
-import tomllib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stagesim_h5 import Results, mean_se, text  # noqa: E402
+import _env  # noqa: E402,F401  (first: the package path and an interpreter with h5py)
+
+import stagesim  # noqa: E402
 
 
 def batch_of(res, task, stage):
-    cfg = tomllib.loads(text(res.f["tasks/resolved"][task]))
+    cfg = res.config(task)
     stages = cfg.get("stages", {})
     if stage not in stages:
         raise SystemExit(f"{res.path}: no stage '{stage}'; stages: {', '.join(stages)}")
@@ -39,10 +40,10 @@ def main():
     ap.add_argument("--csv", help="also write the table as CSV")
     args = ap.parse_args()
 
-    res = Results(args.file)
-    value = res.metric(args.metric)
-    missing = res.metric("policy_value_missing") if "policy_value_missing" in res.f["metrics"] else None
-    mean, se = mean_se(value)
+    res = stagesim.open(args.file)
+    value = res.values(args.metric)
+    missing = res.values("policy_value_missing") if "policy_value_missing" in res.series else None
+    mean, se, _ = stagesim.mean_se(value)
     n_tasks = value.shape[0]
     steps = [res.checkpoints[t] // batch_of(res, t, args.stage) for t in range(n_tasks)]
     if args.at:
@@ -53,9 +54,13 @@ def main():
     # Columns show the checkpoint actually used: the one nearest to each requested step.
     at = [int(steps[0][int(abs(steps[0] - w).argmin())]) for w in wanted]
 
-    variants = list(dict.fromkeys(res.variants))
-    axes = list(res.grid)
-    columns = list(dict.fromkeys(tuple(res.grid_value(a, t) for a in axes) for t in range(n_tasks)))
+    variants = list(dict.fromkeys(res.tasks["variant"]))
+    axes = list(res.grid_axes)
+
+    def point_of(t):
+        return tuple(res.tasks[a][t] for a in axes)
+
+    columns = list(dict.fromkeys(point_of(t) for t in range(n_tasks)))
 
     def cell(task, step):
         idx = int((abs(steps[task] - step)).argmin())
@@ -75,8 +80,8 @@ def main():
     for v in variants:
         row = [v or "(base)"]
         for col in columns:
-            task = next((t for t in range(n_tasks) if res.variants[t] == v
-                         and tuple(res.grid_value(a, t) for a in axes) == col), None)
+            task = next((t for t in range(n_tasks) if res.tasks["variant"][t] == v
+                         and point_of(t) == col), None)
             for step in at:
                 row.append("" if task is None else cell(task, step))
         rows.append(row)

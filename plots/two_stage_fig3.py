@@ -13,15 +13,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stagesim_h5 import Results, text  # noqa: E402  (first: picks an interpreter with h5py)
-
-import tomllib  # noqa: E402  (Python >= 3.11, as Debian 12's python3)
+import _env  # noqa: E402,F401  (first: the package path and an interpreter with h5py)
 
 import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+import stagesim  # noqa: E402
 
 LETTER = {"linucb": "U", "greedy": "G", "random": "R"}
 ORDER = ["G", "U", "U+U", "U+G", "G+U", "G+G"]
@@ -31,9 +29,8 @@ STYLE = {"G": ("tab:gray", "--", "s"), "U": ("k", "--", "D"), "U+U": ("tab:blue"
          "G+G": ("tab:red", "-", "x")}
 
 
-def describe(resolved, variant):
+def describe(cfg, variant):
     """(K, d, s, N or None, system label) of one task from its resolved configuration."""
-    cfg = tomllib.loads(resolved)
     world, stages = cfg["world"], cfg["stages"]
     K, d = int(world["items"]), int(world["dim"])
     if "nominators" not in stages:
@@ -52,11 +49,10 @@ def collect(paths, metric):
     """One row per (file, task): configuration and the metric's final values over replications."""
     rows = []
     for path in paths:
-        res = Results(path)
-        values = res.metric(metric)[:, :, -1]
-        resolved = res.f["tasks/resolved"][:]
+        res = stagesim.open(path)
+        values = res.values(metric)[:, :, -1]
         for task in range(values.shape[0]):
-            K, d, s, N, label = describe(text(resolved[task]), res.variants[task])
+            K, d, s, N, label = describe(res.config(task), res.tasks["variant"][task])
             v = values[task]
             v = v[~np.isnan(v)]
             if v.size == 0:

@@ -14,16 +14,15 @@ import argparse
 import csv
 import os
 import sys
-import tomllib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stagesim_h5 import Results, text  # noqa: E402  (first: picks an interpreter with h5py)
+import _env  # noqa: E402,F401  (first: the package path and an interpreter with h5py)
 
 import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+import stagesim  # noqa: E402
 
 LETTER = {"linucb": "U", "greedy": "G", "random": "R"}
 ORDER = ["G", "U", "U+U", "U+G", "G+U", "G+G"]
@@ -31,9 +30,8 @@ STYLE = {"G": ("tab:gray", "--"), "U": ("k", "--"), "U+U": ("tab:blue", "-"),
          "U+G": ("tab:orange", "-"), "G+U": ("tab:green", "-"), "G+G": ("tab:red", "-")}
 
 
-def describe(resolved, variant, nominators, ranker):
+def describe(cfg, variant, nominators, ranker):
     """(K, d, s, N or None, system label) of one task from its resolved configuration."""
-    cfg = tomllib.loads(resolved)
     world, stages = cfg["world"], cfg["stages"]
     if nominators not in stages:
         raise SystemExit(f"expected a stage named '{nominators}' "
@@ -53,15 +51,14 @@ def describe(resolved, variant, nominators, ranker):
 def collect(paths, nominators, ranker):
     rows = []
     for path in paths:
-        res = Results(path)
-        regret = res.metric("regret")[:, :, -1]
-        random = res.metric("random_regret")[:, :, -1]
-        names = res.f["metrics"].keys()
-        rn = res.metric("regret_" + nominators)[:, :, -1] if "regret_" + nominators in names else None
-        rr = res.metric("regret_" + ranker)[:, :, -1] if "regret_" + ranker in names else None
-        resolved = res.f["tasks/resolved"][:]
+        res = stagesim.open(path)
+        regret = res.values("regret")[:, :, -1]
+        random = res.values("random_regret")[:, :, -1]
+        names = res.series
+        rn = res.values("regret_" + nominators)[:, :, -1] if "regret_" + nominators in names else None
+        rr = res.values("regret_" + ranker)[:, :, -1] if "regret_" + ranker in names else None
         for task in range(regret.shape[0]):
-            K, d, s, N, label = describe(text(resolved[task]), res.variants[task], nominators,
+            K, d, s, N, label = describe(res.config(task), res.tasks["variant"][task], nominators,
                                          ranker)
             ok = ~np.isnan(regret[task]) & (random[task] > 0)
             if not ok.any():

@@ -15,38 +15,43 @@ import sys
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import stagesim_h5  # noqa: E402,F401  (first: picks an interpreter with h5py and matplotlib)
+import _env  # noqa: E402,F401  (first: the package path and an interpreter with h5py)
 
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+import stagesim  # noqa: E402
 
 NAME = re.compile(r"MoeFig5/N:(\d+)/de:(\d+)/c:(\d+)/s:(\d+)/")
 
 
+def grid_column(res, name):
+    """The task column of a grid axis named `name` or ending in `.name` (a key path)."""
+    for c in res.tasks.columns:
+        if c == name or c.endswith("." + name):
+            return c
+    raise SystemExit(f"{res.path}: no grid axis '{name}'; columns: {', '.join(res.tasks.columns)}")
+
+
 def read_h5(path, points):
-    """`stagesim moe` output: grid [point, (N, d_e, c, s)], metrics [point, replication]."""
-    import math
-
-    import h5py
-
-    with h5py.File(path, "r") as f:
-        grid = f["grid"][:]
-        for g, (n, de, c, s) in enumerate(grid.astype(int)):
-            cell = {}
-            for metric, short in (("P5", "P"), ("R5", "R")):
-                for kind in ("moe", "random"):
-                    v = f[f"{short}_{kind}"][g]
-                    mean = float(v.mean())
-                    if len(v) > 1:  # SE over replications
-                        sd = math.sqrt(sum((x - mean) ** 2 for x in v) / (len(v) - 1))
-                        se = sd / math.sqrt(len(v))
-                    else:  # SE over the test products
-                        se = float(f[f"{short}_{kind}_se"][g][0])
-                    cell[f"{metric}_{kind}"] = mean
-                    cell[f"{metric}_{kind}_se"] = se
-            points[(n, c, de)][s] = cell
+    """`stagesim moe` output: tasks with grid axes (experts N, item_dim d_e, per_item c,
+    subset s) and per-replication P@k / R@k of the MoE and the random pools."""
+    res = stagesim.open(path)
+    cols = [grid_column(res, a) for a in ("experts", "item_dim", "per_item", "subset")]
+    for task in range(len(res.tasks)):
+        n, de, c, s = (int(res.tasks[col][task]) for col in cols)
+        cell = {}
+        for metric, short in (("P5", "P"), ("R5", "R")):
+            for kind in ("moe", "random"):
+                v = res.values(f"{short}_{kind}")[task]
+                v = v[~np.isnan(v)]
+                if v.size > 1:  # SE over replications
+                    mean, se, _ = stagesim.mean_se(v, axis=0)
+                else:  # one replication: SE over the test products
+                    mean, se = v[0], res.values(f"{short}_{kind}_se")[task][0]
+                cell[f"{metric}_{kind}"] = float(mean)
+                cell[f"{metric}_{kind}_se"] = float(se)
+        points[(n, c, de)][s] = cell
 
 
 def main():

@@ -12,15 +12,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stagesim_h5 import Results, text  # noqa: E402  (first: picks an interpreter with h5py)
-
-import tomllib  # noqa: E402  (Python >= 3.11, as Debian 12's python3)
+import _env  # noqa: E402,F401  (first: the package path and an interpreter with h5py)
 
 import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+import stagesim  # noqa: E402
 
 LETTER = {"linucb": "U", "greedy": "G", "random": "R"}
 
@@ -40,12 +38,12 @@ def main():
 
     groups = {}  # (K, d, s, system) -> {N: (R, R^N, R^R) arrays over replications}
     for path in args.files:
-        res = Results(path)
-        total = res.metric("regret")[:, :, -1]
-        rn = res.metric("regret_" + args.nominators)[:, :, -1]
-        rr = res.metric("regret_" + args.ranker)[:, :, -1]
-        for task, resolved in enumerate(res.f["tasks/resolved"][:]):
-            cfg = tomllib.loads(text(resolved))
+        res = stagesim.open(path)
+        total = res.values("regret")[:, :, -1]
+        rn = res.values("regret_" + args.nominators)[:, :, -1]
+        rr = res.values("regret_" + args.ranker)[:, :, -1]
+        for task in range(len(res.tasks)):
+            cfg = res.config(task)
             stages = cfg["stages"]
             if args.ranker not in stages or args.nominators not in stages:
                 continue  # single-stage systems have no decomposition

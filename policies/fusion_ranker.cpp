@@ -24,21 +24,24 @@ namespace {
 
 using strategic::Learner;
 
+enum class Fusion { linear, power };
+enum class Split { requests, users };
+
+const EnumTable<Fusion> kFusions{{"linear", Fusion::linear}, {"power", Fusion::power}};
+const EnumTable<Split> kSplits{{"requests", Split::requests}, {"users", Split::users}};
+
 struct FusionRankerOpts : strategic::LearnerOptions {
   std::vector<std::vector<double>> parameters = {{1, 0},  {1, 5},  {1, 10}, {1, 20},
                                                  {1, 40}, {1, 80}, {1, 160}};
-  std::string fusion = "linear";
+  Fusion fusion = Fusion::linear;
   int64_t buckets = 10;
   int64_t round_requests = 1000;
-  std::string split = "requests";
-  std::string form = "soft";
+  Split split = Split::requests;
+  strategic::ObjectiveForm form = strategic::ObjectiveForm::soft;
   std::vector<double> thresholds = {0.03};
   double lambda = 1e4;
   int64_t learn_requests = 0;
 };
-
-enum class Fusion { linear, power };
-enum class Split { requests, users };
 
 // The metrics' statistics, named by index because the world's objective names are not known
 // when the stage is parsed (metric j = the world's objective j, primary first).
@@ -260,8 +263,7 @@ StageEntry fusion_ranker_entry() {
   g.add("parameters", &O::parameters,
         "candidate parameter vectors β_1..β_K, one weight per feature the stage sees (the "
         "world's predicted metrics)")
-      .add("fusion", &O::fusion, "linear: Σ β_j pred_j; power: Π pred_j^β_j",
-           one_of({"linear", "power"}))
+      .add("fusion", &O::fusion, "linear: Σ β_j pred_j; power: Π pred_j^β_j", kFusions)
       .add("buckets", &O::buckets, "Q: buckets per round, each applies one sampled parameter",
            at_least<int64_t>(1))
       .add("round_requests", &O::round_requests,
@@ -271,9 +273,9 @@ StageEntry fusion_ranker_entry() {
       .add("split", &O::split,
            "what buckets split, redrawn every round: requests, or users (all of a user's "
            "requests in a round share a bucket)",
-           one_of({"requests", "users"}))
+           kSplits)
       .add("form", &O::form, "objective form: primary | hard | soft (guardrails)",
-           one_of(strategic::objective_form_names()))
+           strategic::objective_forms())
       .add("thresholds", &O::thresholds,
            "guardrail thresholds c_j, one per world objective after the primary one")
       .add("lambda", &O::lambda, "soft-guardrail weight λ", at_least<double>(0))
@@ -310,7 +312,7 @@ StageEntry fusion_ranker_entry() {
           }
         }
         strategic::Objective obj;
-        obj.form = strategic::objective_form_from_name(o.form);
+        obj.form = o.form;
         obj.thresholds = Eigen::Map<const Eigen::VectorXd>(
             o.thresholds.data(), static_cast<Eigen::Index>(o.thresholds.size()));
         obj.lambda = o.lambda;
@@ -323,8 +325,8 @@ StageEntry fusion_ranker_entry() {
         } catch (const std::invalid_argument& err) {
           throw ConfigError(std::string("stage type 'fusion_ranker': ") + err.what());
         }
-        const Fusion fusion = o.fusion == "power" ? Fusion::power : Fusion::linear;
-        const Split split = o.split == "users" ? Split::users : Split::requests;
+        const Fusion fusion = o.fusion;
+        const Split split = o.split;
         StageBuild b;
         b.make = [o, obj, beta, fusion, split](const StageSetup& s) {
           const std::size_t seen =
@@ -334,6 +336,22 @@ StageEntry fusion_ranker_entry() {
                               std::to_string(beta.cols()) + " weights but the stage sees " +
                               std::to_string(seen) + " features; give one weight per feature");
           return std::make_unique<FusionRanker>(s, o, obj, beta, fusion, split);
+        };
+        // The world's shape is known at check time: one weight per feature each replica sees,
+        // one threshold per guardrail objective of the world.
+        b.validate = [d = static_cast<int>(beta.cols()), m = obj.metrics()](const StageContext& c) {
+          for (int seen : c.features_seen)
+            if (seen != d)
+              c.fail("parameters", "has " + std::to_string(d) +
+                                       " weights per vector but the stage sees " +
+                                       std::to_string(seen) +
+                                       " features; give one weight per feature (or set features)");
+          const auto& objs = c.world->objectives;
+          if (static_cast<int>(objs.size()) != m)
+            c.fail("thresholds",
+                   "gives " + std::to_string(m - 1) + " guardrail(s) but the world has " +
+                       std::to_string(objs.size()) + " objectives (" + join_words(objs) +
+                       "); give one threshold per objective after " + "the primary one");
         };
         b.cost = [](double n, double m) { return 2 * n * m; };
         b.stats = stat_names(obj.metrics());

@@ -4,28 +4,27 @@
 // serving, optimal at evaluation; uniform: uniformly with replacement (duplicates collapse in the
 // served slate). It does not learn. (early-stage-pg spec §4)
 #include "policies/pg/lsr.hpp"
+#include "sim/enum_table.hpp"
 #include "sim/errors.hpp"
 #include "sim/registry.hpp"
 
 namespace stagesim {
 namespace {
 
+const EnumTable<pg::LsrKind> kModes{{"optimal", pg::LsrKind::kOptimal},
+                                    {"anti", pg::LsrKind::kAnti},
+                                    {"noisy", pg::LsrKind::kNoisy},
+                                    {"uniform", pg::LsrKind::kUniform}};
+
 struct LateRankerOpts {
-  std::string mode = "optimal";
+  pg::LsrKind mode = pg::LsrKind::kOptimal;
   double noisy_temperature = 1.0;
 };
-
-pg::LsrKind lsr_kind(const std::string& m) {
-  return m == "optimal" ? pg::LsrKind::kOptimal
-         : m == "anti"  ? pg::LsrKind::kAnti
-         : m == "noisy" ? pg::LsrKind::kNoisy
-                        : pg::LsrKind::kUniform;
-}
 
 class LateRanker final : public Stage {
  public:
   LateRanker(const StageSetup& s, const LateRankerOpts& o)
-      : lsr_(pg::LsrOptions{lsr_kind(o.mode), o.noisy_temperature}),
+      : lsr_(pg::LsrOptions{o.mode, o.noisy_temperature}),
         score_(s.world ? s.world->tables().score : nullptr) {}
 
   void select(const Request& req, std::span<const int> candidates, int keep, Rng& rng,
@@ -58,7 +57,7 @@ StageEntry late_ranker_entry() {
   OptionGroup<LateRankerOpts> g;
   g.add("mode", &LateRankerOpts::mode,
         "optimal (top by score), anti (bottom), noisy (Gumbel-perturbed while serving), uniform",
-        one_of({"optimal", "anti", "noisy", "uniform"}))
+        kModes)
       .add("noisy_temperature", &LateRankerOpts::noisy_temperature,
            "τ of the noisy mode: picks follow Plackett–Luce over score/τ", greater_than<double>(0));
   return make_entry<StageBuild>(

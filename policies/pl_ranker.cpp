@@ -6,38 +6,98 @@
 // batch is one gradient step of the chosen estimator followed by Adagrad. A non-finite gradient
 // (the float32 reference's "overflow") skips the step and stops training for good; the stage then
 // reports its step in the statistic `overflow_step` (-1 while training).
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <optional>
 
-#include "policies/pg/adagrad.hpp"
+#include "models/optimizers.hpp"
+#include "models/parameters.hpp"
 #include "policies/pg/adaptive_lr.hpp"
 #include "policies/pg/estimators.hpp"
 #include "policies/pg/grpo.hpp"
 #include "policies/pg/pl_mixture.hpp"
 #include "policies/pg/row_softmax.hpp"
+#include "sim/enum_table.hpp"
 #include "sim/errors.hpp"
 #include "sim/registry.hpp"
 
 namespace stagesim {
 namespace {
 
+// The estimator as written: top1-pg is CA-PG-SwR restricted to one model (the paper's TOP1-PG).
+enum class EstimatorChoice { v_pg, v_pg_swr, ca_pg, ca_pg_swr, top1_pg };
+// Learning rate scaling for the late-stage ranker's alignment (Eq. 9).
+enum class AdaptiveLr { off, optimal, anti, noisy, uniform };
+enum class GrpoShift { automatic, on, off };
+
+const EnumTable<EstimatorChoice> kEstimators{{"v-pg", EstimatorChoice::v_pg},
+                                             {"v-pg-swr", EstimatorChoice::v_pg_swr},
+                                             {"ca-pg", EstimatorChoice::ca_pg},
+                                             {"ca-pg-swr", EstimatorChoice::ca_pg_swr},
+                                             {"top1-pg", EstimatorChoice::top1_pg}};
+const EnumTable<pg::Precision> kPrecisions{{"double", pg::Precision::kStableDouble},
+                                           {"float32_reference", pg::Precision::kFloat32Reference}};
+const EnumTable<pg::SamplerKind> kSamplers{{"sequential", pg::SamplerKind::kSequential},
+                                           {"gumbel", pg::SamplerKind::kGumbelTopK},
+                                           {"gumbel_float32", pg::SamplerKind::kGumbelTopKFloat32}};
+const EnumTable<pg::SwrMixtureForm> kSwrMixtures{
+    {"reference", pg::SwrMixtureForm::kReferenceSumOfPowers},
+    {"inclusion", pg::SwrMixtureForm::kInclusionProbability}};
+const EnumTable<AdaptiveLr> kAdaptiveLr{{"off", AdaptiveLr::off},
+                                        {"optimal", AdaptiveLr::optimal},
+                                        {"anti", AdaptiveLr::anti},
+                                        {"noisy", AdaptiveLr::noisy},
+                                        {"uniform", AdaptiveLr::uniform}};
+const EnumTable<GrpoShift> kGrpoShifts{
+    {"auto", GrpoShift::automatic}, {"on", GrpoShift::on}, {"off", GrpoShift::off}};
+
 struct PlRankerOpts {
   int64_t models = 1;
   int64_t dim = 10;
   double temperature = 1.0;
-  std::string estimator = "ca-pg";
-  std::string precision = "double";
-  std::string sampler = "sequential";
+  EstimatorChoice estimator = EstimatorChoice::ca_pg;
+  pg::Precision precision = pg::Precision::kStableDouble;
+  pg::SamplerKind sampler = pg::SamplerKind::kSequential;
   bool in_place_substitution = true;
-  std::string swr_mixture = "reference";
-  double learning_rate = 0;
-  std::string adaptive_lr = "off";
+  pg::SwrMixtureForm swr_mixture = pg::SwrMixtureForm::kReferenceSumOfPowers;
+  double learning_rate = 0;  // 0 = the estimator's default (resolved before it is recorded)
+  AdaptiveLr adaptive_lr = AdaptiveLr::off;
   double adaptive_lr_temperature = 1.0;
   int64_t adaptive_lr_samples = 10000;
   int64_t grpo_group = 0;
-  std::string grpo_shift = "auto";
+  GrpoShift grpo_shift = GrpoShift::automatic;  // resolved to on/off before it is recorded
 };
+
+pg::Estimator kernel_estimator(EstimatorChoice e) {
+  switch (e) {
+    case EstimatorChoice::v_pg:
+      return pg::Estimator::kVPg;
+    case EstimatorChoice::v_pg_swr:
+      return pg::Estimator::kVPgSwr;
+    case EstimatorChoice::ca_pg:
+      return pg::Estimator::kCaPg;
+    case EstimatorChoice::ca_pg_swr:
+    case EstimatorChoice::top1_pg:
+      return pg::Estimator::kCaPgSwr;
+  }
+  throw std::logic_error("pl_ranker: unknown estimator");
+}
+
+bool credit_assigned(EstimatorChoice e) {
+  const pg::Estimator k = kernel_estimator(e);
+  return k == pg::Estimator::kCaPg || k == pg::Estimator::kCaPgSwr;
+}
+
+// Fills in the options whose default depends on others, so the recorded configuration is the one
+// that runs (spec §6: lr 1e-2 for the CA variants, 1e-1 for V-PG and V-PG-SwR; the GRPO shift is
+// on for the CA variants).
+void resolve_defaults(PlRankerOpts& o) {
+  const bool ca = credit_assigned(o.estimator);
+  if (o.learning_rate == 0) o.learning_rate = ca ? 1e-2 : 1e-1;
+  if (o.grpo_shift == GrpoShift::automatic) o.grpo_shift = ca ? GrpoShift::on : GrpoShift::off;
+}
 
 struct Resolved {
   pg::EstimatorOptions est;
@@ -49,26 +109,29 @@ struct Resolved {
 
 Resolved resolve(const PlRankerOpts& o) {
   Resolved r;
-  const std::string e = o.estimator == "top1-pg" ? "ca-pg-swr" : o.estimator;
-  r.est.estimator = *pg::estimator_from_name(e);
-  r.est.precision = o.precision == "float32_reference" ? pg::Precision::kFloat32Reference
-                                                       : pg::Precision::kStableDouble;
+  r.est.estimator = kernel_estimator(o.estimator);
+  r.est.precision = o.precision;
   r.est.in_place_substitution = o.in_place_substitution;
-  r.est.swr_mixture_form = o.swr_mixture == "reference" ? pg::SwrMixtureForm::kReferenceSumOfPowers
-                                                        : pg::SwrMixtureForm::kInclusionProbability;
-  r.sampler = o.sampler == "sequential" ? pg::SamplerKind::kSequential
-              : o.sampler == "gumbel"   ? pg::SamplerKind::kGumbelTopK
-                                        : pg::SamplerKind::kGumbelTopKFloat32;
-  // Spec §6: 1e-2 for the CA variants, 1e-1 for V-PG and V-PG-SwR.
-  const bool ca =
-      r.est.estimator == pg::Estimator::kCaPg || r.est.estimator == pg::Estimator::kCaPgSwr;
-  r.base_lr = o.learning_rate > 0 ? o.learning_rate : (ca ? 1e-2 : 1e-1);
-  if (o.adaptive_lr != "off")
-    r.adaptive = o.adaptive_lr == "optimal" ? pg::LsrKind::kOptimal
-                 : o.adaptive_lr == "anti"  ? pg::LsrKind::kAnti
-                 : o.adaptive_lr == "noisy" ? pg::LsrKind::kNoisy
-                                            : pg::LsrKind::kUniform;
-  r.shift = o.grpo_shift == "on" || (o.grpo_shift == "auto" && ca);
+  r.est.swr_mixture_form = o.swr_mixture;
+  r.sampler = o.sampler;
+  r.base_lr = o.learning_rate;
+  switch (o.adaptive_lr) {
+    case AdaptiveLr::off:
+      break;
+    case AdaptiveLr::optimal:
+      r.adaptive = pg::LsrKind::kOptimal;
+      break;
+    case AdaptiveLr::anti:
+      r.adaptive = pg::LsrKind::kAnti;
+      break;
+    case AdaptiveLr::noisy:
+      r.adaptive = pg::LsrKind::kNoisy;
+      break;
+    case AdaptiveLr::uniform:
+      r.adaptive = pg::LsrKind::kUniform;
+      break;
+  }
+  r.shift = o.grpo_shift == GrpoShift::on;
   return r;
 }
 
@@ -91,7 +154,7 @@ class PlRanker final : public Stage {
       p_bar_ = pg::estimate_top_choice_probability(policy_, scores, lsr, s.keep,
                                                    static_cast<int>(o.adaptive_lr_samples),
                                                    *s.init_rng, r.sampler);
-      adagrad_ = pg::Adagrad(pg::adaptive_learning_rate(r.base_lr, p_bar_, true));
+      adagrad_ = models::Adagrad(pg::adaptive_learning_rate(r.base_lr, p_bar_, true));
     }
   }
 
@@ -158,7 +221,14 @@ class PlRanker final : public Stage {
     for (int i = 0; i < B; ++i) {
       const Feedback& f = batch[i];
       // The softmax this request was sampled from (select); the parameters have not changed.
-      const auto* sm = static_cast<const pg::RowSoftmax*>(f.decision->state.get());
+      // Feedback made by hand (no decision) gets it recomputed.
+      const auto* sm = f.decision ? static_cast<const pg::RowSoftmax*>(f.decision->state.get())
+                                  : nullptr;
+      if (!sm) {
+        user_logits(*f.request, {}, K);
+        softmax_.compute(logits_, 0);
+        sm = &softmax_;
+      }
       for (int l = 0; l < L; ++l) weights_[l] = -rewards_(i, l) / static_cast<double>(B * L);
       for (int m = 0; m < M; ++m) grad_rows_[m] = grad_logits_[m].row(i).data();
       const pg::ScoreInputs in{{candidates_.row(i).data(), static_cast<std::size_t>(K)},
@@ -169,7 +239,7 @@ class PlRanker final : public Stage {
       finite = finite && r.finite;
     }
     policy_.backprop(batch_users_, grad_logits_, grads_);
-    if (!finite || !pg::all_finite(grads_)) {
+    if (!finite || !grads_.all_finite()) {
       overflow_step_ = static_cast<double>(steps_);
       return;
     }
@@ -215,7 +285,17 @@ class PlRanker final : public Stage {
         const double* v = vt_[m].row(j).data();
         for (int a = 0; a < n; ++a) out[a] += uj * v[a];
       }
+      if (!Eigen::Map<const Eigen::ArrayXd>(out, n).allFinite()) clamp_non_finite(out, n);
     }
+  }
+  // Scores that overflowed (±inf, or NaN from inf − inf) are an overflow event as the spec
+  // defines it: training stops and the step is recorded. The ranker keeps serving from clamped
+  // scores (NaN ranks last), so the run goes on and samplers never see a NaN.
+  void clamp_non_finite(double* out, int n) {
+    if (overflow_step_ < 0) overflow_step_ = static_cast<double>(steps_);
+    constexpr double big = std::numeric_limits<double>::max();
+    for (int a = 0; a < n; ++a)
+      out[a] = std::isnan(out[a]) ? -big : std::clamp(out[a], -big, big);
   }
   // Mean over the last batch's LSR picks of their (arg-top-K approximate, spec §5) probability of
   // being among the ESR's K candidates under the current policy. Computed only when a checkpoint
@@ -251,12 +331,14 @@ class PlRanker final : public Stage {
   pg::PLMixture policy_;
   std::vector<int> blocks_;
   pg::CandidateSampler sampler_;
-  pg::Adagrad adagrad_;
-  std::vector<pg::RowMatrixXd> logits_, grad_logits_, grads_, vt_;
+  models::Adagrad adagrad_;
+  std::vector<RowMatrixXd> logits_, grad_logits_, vt_;
+  pg::RowSoftmax softmax_;  // for feedback that arrives without its decision
+  models::ParameterSet grads_;
   bool vt_stale_ = true;
   std::vector<int> list_, batch_users_;
-  pg::RowMatrixXi candidates_, targets_;
-  pg::RowMatrixXd rewards_;
+  RowMatrixXi candidates_, targets_;
+  RowMatrixXd rewards_;
   double loss_ = 0, overflow_step_ = -1, p_bar_ = 1;
   mutable std::optional<pg::EstimatorKernel> inclusion_kernel_;
   std::optional<pg::EstimatorKernel> kernel_;
@@ -278,68 +360,153 @@ class PlRanker final : public Stage {
   }
   std::vector<std::shared_ptr<pg::RowSoftmax>> softmax_pool_;
   std::size_t pool_cursor_ = 0;
-  mutable std::vector<pg::RowMatrixXd> stat_logits_;
+  mutable std::vector<RowMatrixXd> stat_logits_;
   mutable pg::RowSoftmax stat_softmax_;
   long steps_ = 0;
 };
+
+// Two significant digits, for bounds in messages.
+std::string rough(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2g", v);
+  return buf;
+}
+
+// Checks that need the pipeline and the world: run by `check` for every configuration.
+void validate(const PlRankerOpts& o, const StageContext& c) {
+  if (!c.whole_pool)
+    c.fail("input",
+           "must be \"items\" with pools = \"shared\": pl_ranker ranks the whole item pool "
+           "(its tables have one row per item)");
+  const int K = c.keep;
+  if (o.estimator == EstimatorChoice::ca_pg && c.world->items < K + 1)
+    c.fail("keep", "= " + std::to_string(K) + " but CA-PG needs at least keep + 1 items (the world has " +
+                       std::to_string(c.world->items) +
+                       "): its inclusion probability of a pick needs K other items; lower keep or "
+                       "use estimator = \"ca-pg-swr\"");
+  if (o.adaptive_lr != AdaptiveLr::off && !c.world->has_tables)
+    c.fail("adaptive_lr", "needs a world with a users × items reward table (tabular, kuairec, "
+                          "embedding) to estimate p̄; set adaptive_lr = \"off\"");
+  if (o.grpo_group > 0) {
+    const int64_t g = o.grpo_group;
+    const std::string gs = std::to_string(g);
+    if (c.world->repeat_user % g != 0)
+      c.fail("grpo_group", "= " + gs +
+                               " needs each batch to be groups of one user's requests: set the "
+                               "world's repeat_user = " +
+                               gs + " (it is " + std::to_string(c.world->repeat_user) + ")");
+    if (c.update_interval > 0 || c.update_every % g != 0)
+      c.fail("grpo_group", "= " + gs +
+                               " needs batches of whole groups: set update_every to a multiple of " +
+                               gs + " and no update_interval (update_every is " +
+                               std::to_string(c.update_every) + ")");
+    if (!c.feedback_in_order)
+      c.fail("grpo_group", "= " + gs +
+                               " needs feedback in request order; use feedback.delay = \"none\" "
+                               "or \"fixed\"");
+  }
+  // Overflow by construction: logits are <U[u], V[a]> / temperature with N(0, 1) initial tables,
+  // and one Adagrad step moves every parameter by at most the learning rate (|g| / sqrt(G) <= 1;
+  // at most K / p̄ <= K times more with adaptive_lr). A bound on |logit| over the whole run above
+  // 1e150 means squared gradients can overflow even in double precision; refuse it here rather
+  // than meet non-finite scores after hours.
+  constexpr double kLimit = 1e150;
+  const double d = static_cast<double>(o.dim), root = std::sqrt(d);
+  const double norm0 = root + 6.0;  // largest initial row norm, with margin
+  const double steps = c.update_interval > 0
+                           ? static_cast<double>(c.horizon)
+                           : std::ceil(static_cast<double>(c.horizon) / c.update_every);
+  const double boost = o.adaptive_lr != AdaptiveLr::off ? std::max(1, K) : 1.0;
+  const double start = norm0 * norm0 / o.temperature;
+  if (!(start <= kLimit))
+    c.fail("temperature", "= " + format_number(o.temperature) +
+                              " makes the logits <U[u], V[a]> / temperature overflow (up to " +
+                              rough(start) + " at the start, the limit is 1e150); use "
+                              "temperature >= " + rough(1.1 * norm0 * norm0 / kLimit));
+  const double grow = steps * o.learning_rate * boost * root;
+  const double end = (norm0 + grow) * (norm0 + grow) / o.temperature;
+  if (!(end <= kLimit)) {
+    const double lr_max =
+        (std::sqrt(kLimit * o.temperature) - norm0) / (steps * boost * root);
+    c.fail("learning_rate", "= " + format_number(o.learning_rate) + " lets the logits grow to " +
+                                (std::isinf(end) ? std::string("overflow") : rough(end)) +
+                                " within the run's " + rough(steps) +
+                                " updates (the limit is 1e150); use learning_rate <= " +
+                                rough(0.9 * lr_max));
+  }
+}
 
 }  // namespace
 
 StageEntry pl_ranker_entry() {
   OptionGroup<PlRankerOpts> g;
   g.add("models", &PlRankerOpts::models,
-        "M two-tower models; the K slots are split into M consecutive blocks", at_least<int64_t>(1))
+        "M two-tower models; the K slots are split into M consecutive blocks",
+        between<int64_t>(1, 1024))
       .add("dim", &PlRankerOpts::dim, "embedding dimension of the user and item tables",
-           at_least<int64_t>(1))
+           between<int64_t>(1, 1 << 20))
       .add("temperature", &PlRankerOpts::temperature, "logits are <U[u], V[a]> / temperature",
            greater_than<double>(0))
       .add("estimator", &PlRankerOpts::estimator,
-           "policy gradient: v-pg, v-pg-swr, ca-pg, ca-pg-swr (top1-pg = ca-pg-swr)",
-           one_of({"v-pg", "v-pg-swr", "ca-pg", "ca-pg-swr", "top1-pg"}))
+           "policy gradient: v-pg, v-pg-swr, ca-pg, ca-pg-swr (top1-pg = ca-pg-swr with models = 1)",
+           kEstimators)
       .add("precision", &PlRankerOpts::precision,
            "double (stable) or float32_reference (the reference code's float32 log1p forms, "
            "which overflow on large logit gaps; V-PG and CA-PG only)",
-           one_of({"double", "float32_reference"}))
+           kPrecisions)
       .add("sampler", &PlRankerOpts::sampler,
            "candidate sampling: sequential PL (sum tree), gumbel top-k, or gumbel_float32 (the "
            "reference's float32 noise, for reproducing its overflows)",
-           one_of({"sequential", "gumbel", "gumbel_float32"}))
+           kSamplers)
       .add("in_place_substitution", &PlRankerOpts::in_place_substitution,
            "CA-PG's Ŝ_{-a} as the reference builds it (replace a in place by the (n_m+1)-th)")
       .add("swr_mixture", &PlRankerOpts::swr_mixture,
            "CA-PG-SwR with M > 1: reference (log Σ_m p_m^n_m) or inclusion (log(1 - Π(1-p_m)^n_m))",
-           one_of({"reference", "inclusion"}))
+           kSwrMixtures)
       .add("learning_rate", &PlRankerOpts::learning_rate,
-           "Adagrad learning rate; 0 = 1e-2 for the CA variants, 1e-1 for V-PG(-SwR)",
+           "Adagrad learning rate; 0 = 1e-2 for the CA variants, 1e-1 for V-PG(-SwR) (the "
+           "resolved configuration records the value used)",
            at_least<double>(0))
       .add("adaptive_lr", &PlRankerOpts::adaptive_lr,
            "scale the learning rate by 1/p̄ (Eq. 9) for this late-stage ranker, or off",
-           one_of({"off", "optimal", "anti", "noisy", "uniform"}))
+           kAdaptiveLr)
       .add("adaptive_lr_temperature", &PlRankerOpts::adaptive_lr_temperature,
            "τ of the noisy late-stage ranker assumed by adaptive_lr", greater_than<double>(0))
       .add("adaptive_lr_samples", &PlRankerOpts::adaptive_lr_samples, "Monte-Carlo samples for p̄",
-           at_least<int64_t>(1))
+           between<int64_t>(1, 100000000))
       .add("grpo_group", &PlRankerOpts::grpo_group,
            "GRPO: rollouts per user (consecutive requests of one user), 0 = off",
-           at_least<int64_t>(0))
+           between<int64_t>(0, 1 << 20))
       .add("grpo_shift", &PlRankerOpts::grpo_shift,
            "subtract each group's minimum so r̃ >= 0: auto (on for the CA variants), on, off",
-           one_of({"auto", "on", "off"}));
+           kGrpoShifts);
   return make_entry<StageBuild>(
       "stage", "pl_ranker",
       "Plackett–Luce early-stage ranker over M two-tower models, trained by policy gradient "
       "(batch = update_every)",
       g,
-      [](const PlRankerOpts& o) {
-        if (o.estimator == "top1-pg" && o.models != 1)
-          throw ConfigError(
-              "pl_ranker: estimator \"top1-pg\" is CA-PG-SwR with models = 1; use "
-              "\"ca-pg-swr\" for mixtures");
+      [](PlRankerOpts& o) {
+        if (o.estimator == EstimatorChoice::top1_pg && o.models != 1)
+          throw KeyError("estimator",
+                         "= \"top1-pg\" is CA-PG-SwR with models = 1; use \"ca-pg-swr\" for "
+                         "mixtures");
+        resolve_defaults(o);
         const Resolved r = resolve(o);
         StageBuild b;
         b.make = [o, r](const StageSetup& s) { return std::make_unique<PlRanker>(s, o, r); };
-        // Per request: logits (items·dim per model) and sampling; per feedback the gradient.
-        b.cost = [o](double n, double) { return 6.0 * n * o.dim * o.models + 20.0 * n; };
+        // Per request: logits (items·dim per model), softmax and sampling; per feedback the
+        // gradient through both tables (≈ the logits' cost again) and, once per batch, Adagrad
+        // over every parameter, which the engine amortises into the per-request cost here by
+        // assuming batches of at least 16.
+        b.cost = [o](double n, double) {
+          return 12.0 * n * o.dim * o.models + 60.0 * n * o.models + 8.0 * n * o.dim * o.models;
+        };
+        // Tables, Adagrad accumulators, gradients and the transposed item tables (users ~ items),
+        // and the pending softmaxes of one batch.
+        b.bytes = [o](double n, double) {
+          return 8.0 * o.models * (5.0 * 2.0 * n * o.dim + 2.0 * 64.0 * n);
+        };
+        b.validate = [o](const StageContext& c) { validate(o, c); };
         b.needs_features = false;
         b.needs_users = true;
         b.stats = {"loss", "steps", "overflow_step", "learning_rate", "inclusion"};

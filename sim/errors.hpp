@@ -12,6 +12,16 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A component's option `key` (relative to its table) contradicts another: thrown by build
+// functions, which do not see the table; the registry turns it into a ConfigError with the key's
+// file:line and full key path. The message continues "key 'stages.esr.KEY' ...".
+class KeyError : public std::runtime_error {
+ public:
+  KeyError(std::string key, const std::string& message)
+      : std::runtime_error(message), key(std::move(key)) {}
+  std::string key;
+};
+
 // Problems with files we read or write (unwritable output, full disk, corrupt journal): exit
 // code 3.
 class IoError : public std::runtime_error {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -11,6 +14,8 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/depth_first_search.hpp>
 #include <boost/graph/topological_sort.hpp>
+
+#include "sim/estimate.hpp"
 
 namespace stagesim {
 namespace {
@@ -47,7 +52,7 @@ std::vector<std::string> split_path(const std::string& p, const std::string& ori
   out.push_back(cur);
   for (const std::string& s : out)
     if (s.empty() || quoted)
-      throw ConfigError(origin + ": malformed key path '" + p +
+      throw ConfigError(origin + ": malformed key path '" + printable(p) +
                         "'; write segments separated by dots, e.g. stages.ranker.alpha");
   return out;
 }
@@ -61,7 +66,9 @@ void assign(toml::table& root, const std::vector<std::string>& path, toml::node&
     walked += (i ? "." : "") + path[i];
     toml::node* child = t->get(path[i]);
     if (!child) {
-      t->insert_or_assign(path[i], toml::table{});
+      // Parsed rather than default-constructed, so messages about the new table name `origin`.
+      toml::table holder = toml::parse("t = {}", origin);
+      t->insert_or_assign(path[i], std::move(*holder.get("t")->as_table()));
       child = t->get(path[i]);
     }
     if (!child->is_table())
@@ -91,14 +98,35 @@ toml::table parse_toml(const std::string& text, const std::string& path) {
   }
 }
 
-// A --set value: TOML if it parses, else taken as a bare string (so `type=linucb` works).
+// `s` as a TOML basic string.
+std::string toml_quoted(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04X", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// A --set value: TOML if it parses, else taken as a bare string (so `type=linucb` works). Either
+// way the node's source is the --set argument, which messages then name.
 toml::table parse_set_value(const std::string& value, const std::string& origin) {
   try {
     return toml::parse("v = " + value, origin);
   } catch (const toml::parse_error&) {
-    toml::table t;
-    t.insert_or_assign("v", value);
-    return t;
+  }
+  try {
+    return toml::parse("v = " + toml_quoted(value), origin);
+  } catch (const toml::parse_error&) {
+    throw ConfigError(origin + ": the value is neither TOML nor a plain string (invalid UTF-8?)");
   }
 }
 
@@ -113,7 +141,7 @@ std::vector<SetOverride> parse_sets(const std::vector<std::string>& sets) {
   std::vector<SetOverride> out;
   for (const std::string& s : sets) {
     auto eq = s.find('=');
-    std::string origin = "--set " + s;
+    std::string origin = "--set " + printable(s);
     if (eq == std::string::npos || eq == 0)
       throw ConfigError(origin + ": expected key.path=value, e.g. --set world.items=50");
     SetOverride o;
@@ -154,8 +182,15 @@ OptionGroup<ExperimentOpts> experiment_options() {
   return g;
 }
 
+const EnumTable<ArrivalProcess> kArrivalProcesses{{"fixed", ArrivalProcess::fixed},
+                                                  {"poisson", ArrivalProcess::poisson}};
+const EnumTable<DelayModel> kDelayModels{
+    {"none", DelayModel::none}, {"fixed", DelayModel::fixed}, {"exponential", DelayModel::exponential}};
+const EnumTable<TrainOn> kTrainOn{
+    {"all", TrainOn::all}, {"own_pool", TrainOn::own_pool}, {"own_nominee", TrainOn::own_nominee}};
+
 struct ArrivalOpts {
-  std::string process = "fixed";
+  ArrivalProcess process = ArrivalProcess::fixed;
   double rate = 1.0;
 };
 
@@ -163,13 +198,13 @@ OptionGroup<ArrivalOpts> arrival_options() {
   OptionGroup<ArrivalOpts> g;
   g.add("process", &ArrivalOpts::process,
         "request arrival process: fixed spacing 1/rate, or poisson with this rate",
-        one_of({"fixed", "poisson"}))
+        kArrivalProcesses)
       .add("rate", &ArrivalOpts::rate, "requests per unit time", greater_than<double>(0));
   return g;
 }
 
 struct FeedbackOpts {
-  std::string delay = "none";
+  DelayModel delay = DelayModel::none;
   double delay_mean = 0.0;
 };
 
@@ -177,7 +212,7 @@ OptionGroup<FeedbackOpts> feedback_options() {
   OptionGroup<FeedbackOpts> g;
   g.add("delay", &FeedbackOpts::delay,
         "feedback delay model: none (before the next request), fixed, or exponential",
-        one_of({"none", "fixed", "exponential"}))
+        kDelayModels)
       .add("delay_mean", &FeedbackOpts::delay_mean, "mean feedback delay in time units",
            at_least<double>(0));
   return g;
@@ -187,7 +222,7 @@ struct StageStructOpts {
   std::string type;
   int64_t keep = 1;
   int64_t replicas = 1;
-  std::string train_on = "all";
+  TrainOn train_on = TrainOn::all;
   int64_t update_every = 1;
   double update_interval = 0;
 };
@@ -195,16 +230,18 @@ struct StageStructOpts {
 OptionGroup<StageStructOpts> stage_struct_options() {
   OptionGroup<StageStructOpts> g;
   g.add("type", &StageStructOpts::type, "registered stage type (see `stagesim list`)")
-      .add("keep", &StageStructOpts::keep, "items each replica passes on", at_least<int64_t>(1))
+      .add("keep", &StageStructOpts::keep, "items each replica passes on",
+           between<int64_t>(1, kMaxCount))
       .add("replicas", &StageStructOpts::replicas,
            "parallel copies of this stage (e.g. N nominators), each with its own pool and features",
-           at_least<int64_t>(1))
+           between<int64_t>(1, kMaxCount))
       .add("train_on", &StageStructOpts::train_on,
            "which feedback a replica learns from: all, served items in its own pool, or only its "
            "own nominee",
-           one_of({"all", "own_pool", "own_nominee"}))
+           kTrainOn)
       .add("update_every", &StageStructOpts::update_every,
-           "learn after every this many feedbacks (batch updates)", at_least<int64_t>(1))
+           "learn after every this many feedbacks (batch updates)",
+           between<int64_t>(1, kMaxCount))
       .add("update_interval", &StageStructOpts::update_interval,
            "if > 0, learn on a clock every this many time units instead", at_least<double>(0));
   return g;
@@ -235,7 +272,8 @@ std::vector<std::vector<int>> read_int_lists(const toml::node& n, const std::str
     std::vector<int> v;
     for (const toml::node& x : *inner) {
       auto i = x.value_exact<int64_t>();
-      if (!i) bad(x);
+      if (!i || *i < std::numeric_limits<int>::min() || *i > std::numeric_limits<int>::max())
+        bad(x);
       v.push_back(static_cast<int>(*i));
     }
     out.push_back(std::move(v));
@@ -245,6 +283,7 @@ std::vector<std::vector<int>> read_int_lists(const toml::node& n, const std::str
 
 struct ParsedStage {
   StageSpec spec;
+  const toml::table* table = nullptr;  // the stage's table in the configuration's document
   toml::table resolved;
   const toml::node* keep_node = nullptr;
   std::vector<const toml::node*> input_nodes;
@@ -253,6 +292,7 @@ struct ParsedStage {
 ParsedStage parse_stage(const std::string& name, const toml::table& t, const Registry& reg,
                         const WorldBuild& world, const ParseContext& ctx) {
   ParsedStage ps;
+  ps.table = &t;
   StageSpec& s = ps.spec;
   s.name = name;
   const std::string path = "stages." + name;
@@ -275,16 +315,14 @@ ParsedStage parse_stage(const std::string& name, const toml::table& t, const Reg
   if (!entry) {
     const toml::node* tn = t.get("type");
     std::string hint = closest_match(so.type, Registry::names(reg.stages));
-    throw ConfigError(source_of(*tn) + ": key '" + path + ".type': unknown stage type '" + so.type +
+    throw ConfigError(source_of(*tn) + ": key '" + path + ".type': unknown stage type '" + printable(so.type) +
                       "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                       "; registered: " + join(Registry::names(reg.stages)));
   }
   s.type = so.type;
   s.keep = static_cast<int>(so.keep);
   s.replicas = static_cast<int>(so.replicas);
-  s.train_on = so.train_on == "all"        ? TrainOn::all
-               : so.train_on == "own_pool" ? TrainOn::own_pool
-                                           : TrainOn::own_nominee;
+  s.train_on = so.train_on;
   s.update_every = static_cast<int>(so.update_every);
   s.update_interval = so.update_interval;
   ps.keep_node = t.get("keep");
@@ -434,7 +472,7 @@ ParsedStage parse_stage(const std::string& name, const toml::table& t, const Reg
   } else {
     r.insert_or_assign("features", static_cast<int64_t>(s.feature_count));
   }
-  r.insert_or_assign("train_on", so.train_on);
+  r.insert_or_assign("train_on", kTrainOn.name(so.train_on));
   r.insert_or_assign("update_every", so.update_every);
   r.insert_or_assign("update_interval", so.update_interval);
   if (!objective_table.empty())
@@ -464,6 +502,30 @@ struct CycleFinder : boost::default_dfs_visitor {
     if (edge->first < 0) *edge = {static_cast<int>(source(e, g)), static_cast<int>(target(e, g))};
   }
 };
+
+// A clock must advance the simulated time: the calendar re-pushes each update at t + interval, so
+// an interval below the time's resolution at the last arrival would repeat forever, and one that is
+// tiny against the arrival spacing would run billions of empty updates.
+void check_update_interval(const Config& c, const StageSpec& s, const ParsedStage& ps) {
+  if (s.update_interval <= 0) return;
+  const double h = static_cast<double>(c.horizon);
+  // The last arrival: fixed spacing, or a sum of h Exp(1) gaps (12 standard deviations above).
+  const double t_end = c.arrivals == ArrivalProcess::fixed ? (h - 1) / c.rate
+                                                           : (h + 12 * std::sqrt(h) + 50) / c.rate;
+  const std::string where = key_source(*ps.table, "update_interval") + ": key 'stages." + s.name +
+                            ".update_interval' = " + format_number(s.update_interval);
+  if (!(t_end + s.update_interval > t_end))
+    throw ConfigError(where + " cannot advance the clock: the run reaches time " +
+                      format_number(t_end) + ", where adding it changes nothing; use at least " +
+                      format_number(t_end * 2.3e-16) + ", or update_every for batches");
+  const double updates = t_end / s.update_interval;
+  if (updates > 1000 * h + 1e6)
+    throw ConfigError(where + " means about " + format_number(std::round(updates)) +
+                      " clock updates for " + std::to_string(c.horizon) +
+                      " requests; use an interval of at least " +
+                      format_number(t_end / (1000 * h + 1e6)) + " time units (requests arrive " +
+                      format_number(c.rate) + " per unit), or update_every for batches");
+}
 
 // Orders stages from the item pool to the user, checks inputs, cycles, the single sink and sizes.
 void build_pipeline(Config& c, std::vector<ParsedStage>& parsed, const toml::table& stages_table) {
@@ -552,11 +614,41 @@ void build_pipeline(Config& c, std::vector<ParsedStage>& parsed, const toml::tab
           " but each replica receives at most " +
           std::to_string(static_cast<long long>(per_replica)) +
           " candidates; lower keep or give the stage a larger pool");
-    out_count[i + 1] = std::min<double>(static_cast<double>(s.keep) * s.replicas, c.world.items);
+    check_update_interval(c, s, parsed[i]);
     const int dim = s.feature_count               ? s.feature_count
                     : s.explicit_features.empty() ? c.world.dim
                                                   : static_cast<int>(s.explicit_features[0].size());
+    if (s.build.validate) {
+      StageContext sc;
+      sc.name = s.name;
+      sc.path = "stages." + s.name;
+      sc.table = parsed[i].table;
+      sc.inputs = s.inputs;
+      sc.whole_pool = s.inputs.size() == 1 && s.inputs[0] == "items" &&
+                      (s.pools == PoolMode::shared ||
+                       (s.pools == PoolMode::round_robin && s.replicas == 1));
+      sc.candidates = per_replica;
+      sc.keep = s.keep;
+      sc.replicas = s.replicas;
+      sc.update_every = s.update_every;
+      sc.update_interval = s.update_interval;
+      if (s.explicit_features.size() > 1)
+        for (const auto& fs : s.explicit_features)
+          sc.features_seen.push_back(static_cast<int>(fs.size()));
+      else
+        sc.features_seen = {dim};
+      sc.feedback_in_order = c.delay != DelayModel::exponential;
+      sc.horizon = c.horizon;
+      sc.world = &c.world;
+      s.build.validate(sc);
+    }
+    out_count[i + 1] = std::min<double>(static_cast<double>(s.keep) * s.replicas, c.world.items);
     c.cost += s.replicas * s.build.cost(per_replica, dim);
+    // Per replica: the stage's own state, and the engine's candidate, selection and weight
+    // buffers.
+    c.bytes += s.replicas * ((s.build.bytes ? s.build.bytes(per_replica, dim)
+                                            : 8.0 * (4.0 * per_replica + 2.0 * dim * dim + 4.0 * dim)) +
+                             16.0 * per_replica + 256.0);
     std::string& ln = c.level_names[level[i + 1] - 1];
     ln += (ln.empty() ? "" : "+") + s.name;
   }
@@ -586,6 +678,10 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
                                                "world",      "stages",   "metrics"};
   for (const auto& [k, v] : doc) {
     std::string key(k.str());
+    if (key == "grid" || key == "variant")
+      throw ConfigError(where(k, &v) + ": '" + key +
+                        "' cannot be set by --set or inside [grid] / [[variant]]; write it at the "
+                        "top level of the experiment file");
     if (std::find(top.begin(), top.end(), key) == top.end()) {
       std::vector<std::string> allowed = top;
       allowed.push_back("grid");
@@ -627,8 +723,10 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   }
   c.horizon = eo.horizon;
   if (eo.checkpoint_start) c.checkpoint_steps.push_back(0);
+  // In 128 bits: (j + 1) · horizon overflows int64 for horizons near 2^63.
   for (int64_t j = 0; j < eo.checkpoints; ++j)
-    c.checkpoint_steps.push_back(((j + 1) * eo.horizon) / eo.checkpoints);
+    c.checkpoint_steps.push_back(
+        static_cast<int64_t>((static_cast<__int128>(j + 1) * eo.horizon) / eo.checkpoints));
   {
     toml::table e;
     e.insert_or_assign("horizon", eo.horizon);
@@ -636,15 +734,13 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   }
 
   ArrivalOpts ao = arrival_options().parse(table_or_empty("arrivals"), "arrivals", "");
-  c.arrivals = ao.process == "fixed" ? ArrivalProcess::fixed : ArrivalProcess::poisson;
+  c.arrivals = ao.process;
   c.rate = ao.rate;
   toml::table arrivals;
   arrival_options().write(ao, arrivals);
 
   FeedbackOpts fo = feedback_options().parse(table_or_empty("feedback"), "feedback", "");
-  c.delay = fo.delay == "none"    ? DelayModel::none
-            : fo.delay == "fixed" ? DelayModel::fixed
-                                  : DelayModel::exponential;
+  c.delay = fo.delay;
   c.delay_mean = fo.delay_mean;
   toml::table feedback;
   feedback_options().write(fo, feedback);
@@ -665,7 +761,7 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
   const WorldEntry* we = reg.world(c.world_type);
   if (!we) {
     std::string hint = closest_match(c.world_type, Registry::names(reg.worlds));
-    throw ConfigError(source_of(*wtype) + ": key 'world.type': unknown world '" + c.world_type +
+    throw ConfigError(source_of(*wtype) + ": key 'world.type': unknown world '" + printable(c.world_type) +
                       "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                       "; registered: " + join(Registry::names(reg.worlds)));
   }
@@ -702,7 +798,8 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
     stages_resolved.insert_or_assign(name, parsed.back().resolved);
   }
   build_pipeline(c, parsed, st);
-  c.cost = (c.cost + c.world.cost_per_request) * static_cast<double>(c.horizon);
+  const double cost_per_request = c.cost + c.world.cost_per_request;
+  c.cost = cost_per_request * static_cast<double>(c.horizon);
 
   // Metrics (default: regret and reward).
   toml::table metrics_resolved;
@@ -744,6 +841,14 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
       if (!std::string_view(e.what()).starts_with("key '")) throw;
       throw ConfigError(source_of(v) + ": " + e.what());
     }
+    if (spec.build.needs_sampled_requests && !c.world.samples_requests)
+      throw ConfigError(where(k, &v) + ": metric '" + type +
+                        "' evaluates the pipeline on fresh requests, but world type '" +
+                        c.world_type + "' cannot draw them; remove [metrics." + type +
+                        "] or use a world that can (see docs)");
+    if (spec.build.cost_per_checkpoint)
+      c.cost += spec.build.cost_per_checkpoint(cost_per_request) *
+                static_cast<double>(c.checkpoint_steps.size());
     for (const SeriesInfo& si : probe->series()) c.series.push_back(si);
     for (const TableInfo& ti : probe->tables()) c.tables.push_back(ti);
     metrics_resolved.insert_or_assign(type, r);
@@ -803,7 +908,8 @@ void merge_variant(toml::table& target, toml::table& src, const std::string& pat
       }
       merge_variant(et, vt, p);
     } else {
-      v.visit([&](auto&& x) { target.insert_or_assign(k, std::move(x)); });
+      const toml::key& name = k;  // (clang 14 cannot capture a structured binding)
+      v.visit([&](auto&& x) { target.insert_or_assign(name, std::move(x)); });
     }
   }
 }
@@ -812,6 +918,51 @@ struct GridAxis {
   std::string name;
   size_t size = 0;
 };
+
+// True when variant `vt` replaces or drops the value at `path` of `doc`: it sets the key, removes
+// it or a table above it, or changes the type of the stage the key belongs to (which drops the
+// old type's parameters).
+bool variant_overrides(const toml::table& vt, const toml::table& doc,
+                       const std::vector<std::string>& path) {
+  if (lookup(vt, path)) return true;
+  if (const toml::node* rm = vt.get("remove"); rm && rm->is_array())
+    for (const toml::node& x : *rm->as_array()) {
+      auto r = x.value<std::string>();
+      if (!r) continue;
+      std::vector<std::string> rp;
+      try {
+        rp = split_path(*r, "remove");
+      } catch (const ConfigError&) {
+        continue;
+      }
+      if (rp.size() <= path.size() && std::equal(rp.begin(), rp.end(), path.begin())) return true;
+    }
+  if (path.size() == 3 && path[0] == "stages") {
+    const auto& sk = structural_stage_keys();
+    if (std::find(sk.begin(), sk.end(), path[2]) != sk.end()) return false;
+    const toml::node* nt = lookup(vt, {"stages", path[1], "type"});
+    const toml::node* ot = lookup(doc, {"stages", path[1], "type"});
+    return nt && ot && nt->value<std::string>() != ot->value<std::string>();
+  }
+  return false;
+}
+
+// Warnings for --set overrides that every variant replaces (they change nothing).
+std::vector<std::string> shadowed_sets(const std::vector<SetOverride>& sets,
+                                       const std::map<std::string, size_t>& set_on_axis,
+                                       const toml::table& doc, const toml::array& variants) {
+  std::vector<std::string> out;
+  for (const SetOverride& s : sets) {
+    if (set_on_axis.count(s.raw_path) || variants.empty()) continue;
+    bool all = true;
+    for (const toml::node& v : variants)
+      all = all && v.is_table() && variant_overrides(*v.as_table(), doc, s.path);
+    if (all)
+      out.push_back(s.origin + " has no effect: every [[variant]] overrides '" +
+                    printable(s.raw_path) + "'; change it in the variants instead");
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -890,6 +1041,7 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
 
   size_t n_points = 1;
   for (const GridAxis& a : axes) n_points *= a.size;
+  std::string base_error;
   GlobalSettings global;
   ParseContext ctx;
   ctx.data_dir = opts.data_dir;
@@ -964,6 +1116,20 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
       }
       // Variant.
       std::string vname;
+      if (!ex.variants.empty() && point == 0 && vi == 0) {
+        // The configuration before any variant is validated too, since a key that every variant
+        // overrides would otherwise never be checked. Its error is reported only if every
+        // variant is fine (else the variant's own error is the clearer one).
+        GlobalSettings base_global;
+        try {
+          validate_config(doc, reg, base_global, path, ctx);
+        } catch (const ConfigError& e) {
+          base_error = std::string(e.what()) +
+                       " (in the configuration before its [[variant]]s are applied: every "
+                       "variant overrides this, so the value is never used; fix or remove it)";
+        }
+        ex.warnings = shadowed_sets(sets, set_on_axis, doc, variant_arr);
+      }
       if (!ex.variants.empty()) {
         toml::table& vt = *variant_arr.get(vi)->as_table();
         vname = *vt.get("name")->value<std::string>();
@@ -990,6 +1156,7 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
       ex.configs.push_back(std::move(c));
     }
   }
+  if (!base_error.empty()) throw ConfigError(base_error);
   if (opts.seed) global.exp.seed = static_cast<int64_t>(*opts.seed);
   ex.seed = static_cast<uint64_t>(global.exp.seed);
   ex.replications = global.exp.replications;
@@ -1030,6 +1197,15 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
     h = hash_combine(h, hash_text(c.variant));
   }
   ex.hash = h;
+  for (const std::vector<std::string>& key :
+       {std::vector<std::string>{"experiment", "replications"},
+        std::vector<std::string>{"experiment", "checkpoints"}, std::vector<std::string>{"world"}})
+    if (const toml::node* n = lookup(doc0, key)) ex.key_sources[join(key, ".")] = source_of(*n);
+  for (const SetOverride& s : sets)
+    if (ex.key_sources.count(s.raw_path) || s.raw_path == "experiment.replications")
+      ex.key_sources[s.raw_path] = s.origin;
+  // Before anything is allocated per task: the run must fit with at least one worker.
+  check_memory(ex, 1);
   return ex;
 }
 
@@ -1051,6 +1227,11 @@ std::vector<std::pair<std::string, std::vector<ParamInfo>>> engine_option_info()
 }
 
 Experiment load_experiment(const std::string& path, const LoadOptions& opts, const Registry& reg) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError(printable(path) +
+                      ": is a directory, not an experiment file; name a .toml file (e.g. "
+                      "experiments/quickstart.toml)");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw ConfigError(path +

@@ -65,7 +65,8 @@ struct Config {
   std::vector<MetricSpec> metrics;
   std::vector<SeriesInfo> series;
   std::vector<TableInfo> tables;
-  double cost = 0;  // estimated flops for one replication
+  double cost = 0;   // estimated flops for one replication
+  double bytes = 0;  // estimated memory of its system (stages, metrics) in one replication
 };
 
 struct Experiment {
@@ -83,7 +84,11 @@ struct Experiment {
   std::vector<SeriesInfo> series;  // union over configs, in first-seen order
   // Tables: union over configs by name, columns by name, each column as wide as its widest use.
   std::vector<TableInfo> tables;
-  std::uint64_t hash = 0;  // identity of the resolved experiment (resume / merge checks)
+  std::uint64_t hash = 0;          // identity of the resolved experiment (resume / merge checks)
+  std::vector<std::string> warnings;  // e.g. a --set that every variant overrides
+  // Where [experiment] keys were given ("FILE:LINE:COL"; the file when not given), for messages
+  // about the run's size.
+  std::map<std::string, std::string> key_sources;
 
   std::size_t task_count() const { return configs.size() * static_cast<std::size_t>(replications); }
 };

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "sim/atomic_file.hpp"
 #include "sim/errors.hpp"
 
 namespace stagesim {
@@ -65,43 +66,78 @@ Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& r
       tables_(ex.tables.size()) {
   const Header h = make_header(ex);
   struct stat st;
-  const bool exists = ::stat(path_.c_str(), &st) == 0;
+  bool exists = ::stat(path_.c_str(), &st) == 0;
   if (exists && !resume)
     throw IoError(path_ +
                   ": an interrupted run left this journal; continue it with --resume, or "
                   "delete it to start over");
   if (exists) {
     const std::size_t good = load(path_, ex, results, records_read_);
-    if (::truncate(path_.c_str(), static_cast<off_t>(good)) != 0)
+    if (good == 0) {
+      // No complete header (the disk filled while it was created): nothing was recorded.
+      if (::unlink(path_.c_str()) != 0) throw IoError("cannot replace " + errno_text(errno, path_));
+      exists = false;
+    } else if (::truncate(path_.c_str(), static_cast<off_t>(good)) != 0) {
       throw IoError("cannot repair " + errno_text(errno, path_));
+    }
   }
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (!exists) {
+    // The header goes to a temporary that is renamed into place: the journal either does not
+    // exist or starts with a complete header, even when the disk is full.
+    const std::string tmp = unique_temporary(path_);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+      throw IoError("cannot write the journal " + errno_text(errno, path_) +
+                    "; check that the output directory exists and is writable");
+    fd_ = fd;
+    try {
+      write_all(&h, sizeof h);
+      if (::fsync(fd_) != 0) throw IoError("cannot sync " + errno_text(errno, path_));
+      if (::rename(tmp.c_str(), path_.c_str()) != 0)
+        throw IoError("cannot create the journal " + errno_text(errno, path_));
+      sync_parent_directory(path_);
+    } catch (...) {
+      ::close(fd_);
+      fd_ = -1;
+      ::unlink(tmp.c_str());
+      throw;
+    }
+    ::close(fd_);
+    fd_ = -1;
+  }
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd_ < 0)
     throw IoError("cannot write the journal " + errno_text(errno, path_) +
                   "; check that the output directory exists and is writable");
-  if (!exists) {
-    write_all(&h, sizeof h);
-    if (::fsync(fd_) != 0) throw IoError("cannot sync " + errno_text(errno, path_));
-  }
 }
 
 std::size_t Journal::load(const std::string& path, const Experiment& ex, Results& results,
                           std::size_t& records) {
   const Header h = make_header(ex);
   const std::size_t per_cell = h.series * h.checkpoints;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw IoError(path + ": the journal path is " +
+                  (std::filesystem::is_directory(path, ec) ? "a directory" : "not a regular file") +
+                  "; remove it or choose another --journal / --out");
   std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path + ": cannot read the journal (" + std::strerror(errno) + ")");
   std::vector<unsigned char> data((std::istreambuf_iterator<char>(in)),
                                   std::istreambuf_iterator<char>());
+  // A journal cut inside its header (earlier versions on a full disk) holds no records.
+  if (data.size() < sizeof(Header) &&
+      std::memcmp(data.data(), kMagic, std::min<std::size_t>(data.size(), 8)) == 0)
+    return 0;
   Header got{};
   if (data.size() < sizeof(Header) ||
       (std::memcpy(&got, data.data(), sizeof(Header)), std::memcmp(got.magic, kMagic, 8) != 0))
     throw IoError(path + ": not a stagesim journal; delete it or choose another --out");
   if (got.hash != h.hash || got.configs != h.configs || got.replications != h.replications ||
       got.series != h.series || got.checkpoints != h.checkpoints)
-    throw ConfigError(path +
-                      ": the journal belongs to a different experiment (the file, --set or "
-                      "--seed changed); rerun with the original settings, or delete the journal "
-                      "to start over");
+    throw IoError(path +
+                  ": the journal belongs to a different experiment (the file, --set or "
+                  "--seed changed); rerun with the original settings, or delete the journal "
+                  "to start over");
   // Complete, checksummed records only; a torn last record (killed mid-write) ends the scan.
   std::size_t good = sizeof(Header);
   const unsigned char* p = data.data() + good;
@@ -179,7 +215,13 @@ std::vector<std::string> Journal::list(const std::string& base) {
   fs::path dir = b.parent_path().empty() ? fs::path(".") : b.parent_path();
   const std::string name = b.filename().string();
   std::error_code ec;
-  if (fs::exists(b, ec)) out.push_back(base);
+  if (fs::exists(b, ec)) {
+    if (!fs::is_regular_file(b, ec))
+      throw IoError(base + ": the journal path is " +
+                    (fs::is_directory(b, ec) ? "a directory" : "not a regular file") +
+                    "; remove it or choose another --journal / --out");
+    out.push_back(base);
+  }
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string f = e.path().filename().string();
     if (f.size() > name.size() + 1 && f.compare(0, name.size() + 1, name + ".") == 0 &&

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <thread>
 
 #include <omp.h>
@@ -19,10 +20,14 @@
 #include "policies/moe_experiment.hpp"
 #include "sim/cluster.hpp"
 #include "sim/errors.hpp"
+#include "sim/estimate.hpp"
 #include "sim/experiment.hpp"
+#include "sim/memory.hpp"
 #include "sim/merge.hpp"
+#include "sim/printable.hpp"
 #include "sim/runner.hpp"
 #include "sim/slurm.hpp"
+#include "sim/summary.hpp"
 #include "stagesim_version.hpp"
 
 namespace po = boost::program_options;
@@ -51,17 +56,40 @@ po::options_description experiment_opts() {
   po::options_description d("experiment options");
   d.add_options()("set", po::value<std::vector<std::string>>()->composing(),
                   "override a key: --set world.items=50 (repeatable; a grid axis name replaces "
-                  "that axis' values)")("seed", po::value<unsigned long long>(),
+                  "that axis' values)")("seed", po::value<std::string>(),
                                         "master seed (overrides experiment.seed)")(
       "data-dir", po::value<std::string>(),
       "base directory for relative dataset paths in the experiment file");
   return d;
 }
 
+// --seed: like the file's experiment.seed, an integer in [0, 2^63 - 1] (a "-1" must not wrap).
+std::uint64_t parse_seed(const std::string& s) {
+  std::uint64_t v = 0;
+  bool ok = !s.empty() && s.size() <= 19;
+  for (char c : s) ok = ok && c >= '0' && c <= '9';
+  if (ok) {
+    for (char c : s) v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    ok = v <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  }
+  if (!ok)
+    throw ConfigError("--seed " + printable(s) +
+                      ": expected an integer from 0 to 9223372036854775807, e.g. --seed 7");
+  return v;
+}
+
+// Warnings found while loading (e.g. a --set that every variant overrides), once, on stderr.
+void print_warnings(const Experiment& ex) {
+  const bool lead = !g_cluster || g_cluster->rank() == 0;
+  if (lead)
+    for (const std::string& w : ex.warnings)
+      std::fprintf(stderr, "stagesim: warning: %s\n", printable_message(w).c_str());
+}
+
 LoadOptions load_options(const po::variables_map& vm) {
   LoadOptions lo;
   if (vm.count("set")) lo.set = vm["set"].as<std::vector<std::string>>();
-  if (vm.count("seed")) lo.seed = vm["seed"].as<unsigned long long>();
+  if (vm.count("seed")) lo.seed = parse_seed(vm["seed"].as<std::string>());
   if (vm.count("data-dir")) lo.data_dir = vm["data-dir"].as<std::string>();
   return lo;
 }
@@ -81,11 +109,6 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
   return vm;
 }
 
-double estimate_seconds(double flops, int threads) {
-  // Calibrated on the quickstart: scoring and updates run at roughly 10 GFLOP/s per thread.
-  return flops / 10e9 / std::max(1, threads);
-}
-
 int cmd_check(const std::vector<std::string>& args) {
   po::options_description d("stagesim check FILE [options]");
   d.add_options()("help", "this text");
@@ -97,9 +120,9 @@ int cmd_check(const std::vector<std::string>& args) {
   }
   Registry reg = builtin_registry();
   Experiment ex = load_experiment(vm["file"].as<std::string>(), load_options(vm), reg);
-  double cost = 0;
-  for (const Config& c : ex.configs) cost += c.cost * static_cast<double>(ex.replications);
-  const std::size_t units = plan_units(ex).size();
+  print_warnings(ex);
+  const double cost = experiment_flops(ex);
+  const std::size_t units = count_units(ex);
   std::printf("%s: ok\n", ex.path.c_str());
   std::printf(
       "experiment %s: %zu configurations (%zu grid axes, %zu variants) x %lld "
@@ -114,7 +137,22 @@ int cmd_check(const std::vector<std::string>& args) {
               cost / 1e9, estimate_seconds(cost, 1),
               estimate_seconds(cost, static_cast<int>(std::thread::hardware_concurrency())),
               static_cast<int>(std::thread::hardware_concurrency()));
+  const Footprint mem = memory_footprint(ex);
+  std::printf("estimated memory: %s for the results + %s per thread (%s available)\n",
+              format_bytes(mem.results_bytes).c_str(), format_bytes(mem.worker_bytes).c_str(),
+              format_bytes(available_memory_bytes()).c_str());
   return 0;
+}
+
+// Results at the last checkpoint and the wall time (sim/summary.cpp); a file that cannot be read
+// back only loses the table, never the run.
+void print_run_summary(const Experiment& ex, const std::string& out, double seconds) {
+  try {
+    std::fputs(results_summary(ex, out).c_str(), stdout);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "stagesim: no summary: %s\n", e.what());
+  }
+  std::fputs(wall_time_line(seconds).c_str(), stdout);
 }
 
 int cmd_run(const std::vector<std::string>& args) {
@@ -135,10 +173,18 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   Registry reg = builtin_registry();
   Experiment ex = load_experiment(vm["file"].as<std::string>(), load_options(vm), reg);
+  print_warnings(ex);
   RunOptions ro;
   ro.out = vm.count("out") ? vm["out"].as<std::string>() : ex.name + ".h5";
   ro.threads = vm["threads"].as<int>();
   if (ro.threads < 0) throw ConfigError("--threads must be >= 0 (0 = all cores)");
+  // More threads than 4 per core never helps, and thousands exhaust memory (thread stacks).
+  const int max_threads = std::max(16, 4 * omp_get_num_procs());
+  if (ro.threads > max_threads)
+    throw ConfigError("--threads " + std::to_string(ro.threads) + " exceeds " +
+                      std::to_string(max_threads) + " (4 per core of this machine's " +
+                      std::to_string(omp_get_num_procs()) + "); use --threads 0 for all cores");
+  check_memory(ex, ro.threads > 0 ? ro.threads : omp_get_max_threads());
   ro.resume = vm.count("resume") > 0;
   if (vm.count("journal")) ro.journal = vm["journal"].as<std::string>();
   ro.progress = vm.count("quiet") == 0;
@@ -168,9 +214,19 @@ int cmd_run(const std::vector<std::string>& args) {
                 ex.name.c_str(), ex.configs.size(), static_cast<long long>(ex.replications),
                 ex.task_count(), ro.out.c_str());
   RunSummary s = run_experiment(ex, ro);
-  if (ro.progress)
+  if (ro.progress) {
     std::printf("wrote %s (%zu tasks, %zu resumed from the journal) in %.2f s\n", ro.out.c_str(),
                 s.tasks, s.skipped, s.seconds);
+    // The estimate `check` gives, for the tasks this run computed, next to the measured time.
+    const double share = s.tasks > 0 ? static_cast<double>(s.tasks - s.skipped) /
+                                           static_cast<double>(ex.task_count())
+                                     : 0.0;
+    const int threads = ro.threads > 0 ? ro.threads : omp_get_max_threads();
+    std::printf("estimated %.2f s on %d thread%s (check's cost model), measured %.2f s\n",
+                estimate_seconds(share * experiment_flops(ex), threads), threads,
+                threads == 1 ? "" : "s", s.seconds);
+    print_run_summary(ex, ro.out, s.seconds);
+  }
   return 0;
 }
 
@@ -356,24 +412,32 @@ int run_main(std::vector<std::string> args) {
     if (cmd == "slurm") return cmd_slurm(rest);
     if (cmd == "moe") return cmd_moe(rest);
     if (cmd == "export-world") return cmd_export_world(rest);
-    throw ConfigError("unknown command '" + cmd + "'; use run, check or list (see --help)");
+    throw ConfigError("unknown command '" + printable(cmd) +
+                      "'; use run, check, list, merge, slurm, moe or export-world (see --help)");
   } catch (const ReportedElsewhere& e) {
     return e.code;
   } catch (const TaskError& e) {
     // Raised by the rank that ran the task: always printed, by that rank.
-    std::fprintf(stderr, "stagesim: error: %s\n", e.what());
+    std::fprintf(stderr, "stagesim: error: %s\n", printable_message(e.what()).c_str());
     return 1;
   } catch (const ConfigError& e) {
-    if (lead) std::fprintf(stderr, "stagesim: error: %s\n", e.what());
+    if (lead) std::fprintf(stderr, "stagesim: error: %s\n", printable_message(e.what()).c_str());
     return 2;
   } catch (const po::error& e) {
-    if (lead) std::fprintf(stderr, "stagesim: error: %s (see --help)\n", e.what());
+    if (lead)
+      std::fprintf(stderr, "stagesim: error: %s (see --help)\n",
+                   printable_message(e.what()).c_str());
     return 2;
   } catch (const IoError& e) {
-    if (lead) std::fprintf(stderr, "stagesim: error: %s\n", e.what());
+    if (lead) std::fprintf(stderr, "stagesim: error: %s\n", printable_message(e.what()).c_str());
     return 3;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr,
+                 "stagesim: error: out of memory; `stagesim check` estimates what a run needs — "
+                 "lower its size or use fewer --threads\n");
+    return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "stagesim: internal error: %s\n", e.what());
+    std::fprintf(stderr, "stagesim: internal error: %s\n", printable_message(e.what()).c_str());
     return 1;
   }
 }

@@ -8,12 +8,18 @@ namespace stagesim {
 
 std::string source_of(const toml::source_region& r) {
   std::string file = r.path ? *r.path : std::string("<input>");
-  if (r.begin.line == 0) return file;
+  // Values given on the command line are named by their --set argument, not a line of it.
+  if (r.begin.line == 0 || file.rfind("--set ", 0) == 0) return file;
   return file + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
 }
 
 std::string source_of(const toml::node& n) {
   return source_of(n.source());
+}
+
+std::string key_source(const toml::table& t, const std::string& key) {
+  const toml::node* n = t.get(key);
+  return n ? source_of(*n) : source_of(t);
 }
 
 std::string format_number(double v) {
@@ -33,7 +39,7 @@ std::string describe_node(const toml::node& n) {
   std::ostringstream os;
   switch (n.type()) {
     case toml::node_type::string:
-      os << '"' << *n.value<std::string>() << '"';
+      os << '"' << printable(*n.value<std::string>()) << '"';
       break;
     case toml::node_type::integer:
       os << *n.value<int64_t>();
@@ -86,10 +92,10 @@ void throw_unknown_key(const toml::key& key, const std::string& path, const std:
                        const std::vector<std::string>& allowed, const toml::node* value) {
   const bool key_located = key.source().begin.line != 0;
   std::string msg = (key_located || !value ? source_of(key.source()) : source_of(*value)) +
-                    ": unknown key '" + path + "'";
+                    ": unknown key '" + printable(path) + "'";
   if (!owner.empty()) msg += " for " + owner;
   std::string hint = closest_match(std::string(key.str()), allowed);
-  if (!hint.empty()) msg += " (did you mean '" + hint + "'?)";
+  if (!hint.empty() && hint != key.str()) msg += " (did you mean '" + hint + "'?)";
   msg += "; allowed: ";
   if (allowed.empty()) msg += "none";
   for (size_t i = 0; i < allowed.size(); ++i) msg += (i ? ", " : "") + allowed[i];

@@ -7,18 +7,23 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <vector>
 
 #include <toml++/toml.h>
 
+#include "sim/enum_table.hpp"
 #include "sim/errors.hpp"
+#include "sim/printable.hpp"
 
 namespace stagesim {
 
 // "FILE:LINE:COL" of a TOML node, or of the key that names it.
 std::string source_of(const toml::source_region& r);
 std::string source_of(const toml::node& n);
+// Location of key `key` of table `t`, or of `t` itself when the key is not set.
+std::string key_source(const toml::table& t, const std::string& key);
 
 // One row of `stagesim list`.
 struct ParamInfo {
@@ -130,23 +135,17 @@ struct OptionTraits<std::vector<E>> {
   }
 };
 
-// Allowed values of an option: a numeric interval, a list of choices, or a custom check.
+// Allowed values of an option: a numeric interval or a custom check.
 template <class T>
 struct Allowed {
   std::optional<double> min, max;
   bool min_open = false, max_open = false;
-  std::vector<std::string> choices;
   // Custom check: returns an empty string when fine, else what is allowed.
   std::function<std::string(const T&)> check;
   std::string text_override;
 
   std::string text() const {
     if (!text_override.empty()) return text_override;
-    if (!choices.empty()) {
-      std::string s = "one of ";
-      for (size_t i = 0; i < choices.size(); ++i) s += (i ? ", " : "") + ("\"" + choices[i] + "\"");
-      return s;
-    }
     if (min && max)
       return std::string(min_open ? "(" : "[") + format_number(*min) + ", " + format_number(*max) +
              (max_open ? ")" : "]");
@@ -162,14 +161,13 @@ struct Allowed {
           (max && (max_open ? x >= *max : x > *max)))
         return text();
     }
-    if constexpr (std::is_same_v<T, std::string>) {
-      if (!choices.empty() && std::find(choices.begin(), choices.end(), v) == choices.end())
-        return text();
-    }
     if (check) return check(v);
     return "";
   }
 };
+
+// The largest count a component stores as `int` (items, dimensions, keep, replicas, ...).
+constexpr double kMaxCount = 2147483647.0;
 
 template <class T>
 Allowed<T> at_least(double lo) {
@@ -191,11 +189,8 @@ Allowed<T> between(double lo, double hi) {
   a.max = hi;
   return a;
 }
-inline Allowed<std::string> one_of(std::vector<std::string> choices) {
-  Allowed<std::string> a;
-  a.choices = std::move(choices);
-  return a;
-}
+// Enumerated strings have no Allowed<std::string> form: declare an enum and an EnumTable (see
+// OptionGroup::add), so validation and conversion are one table.
 
 // The declared options of one component. `Opts` is a plain struct whose member initialisers are
 // the defaults.
@@ -223,6 +218,40 @@ class OptionGroup {
     };
     f.write = [name, member](const Opts& o, toml::table& t) {
       OptionTraits<T>::write(t, name, o.*member);
+    };
+    fields_.push_back(std::move(f));
+    return *this;
+  }
+
+  // An enumerated option: a string converted through `table` (see sim/enum_table.hpp).
+  template <class E>
+    requires std::is_enum_v<E>
+  OptionGroup& add(std::string name, E Opts::*member, std::string help, EnumTable<E> table) {
+    Field f;
+    f.info.name = name;
+    f.info.type = "string";
+    f.info.default_text = "\"" + table.name(Opts{}.*member) + "\"";
+    std::string choices = "one of ";
+    const std::vector<std::string> names = table.names();
+    for (std::size_t i = 0; i < names.size(); ++i) choices += (i ? ", \"" : "\"") + names[i] + "\"";
+    f.info.range_text = choices;
+    f.info.help = std::move(help);
+    f.read = [member, table, choices](Opts& o, const toml::node& n, const std::string& path) {
+      auto s = n.value_exact<std::string>();
+      if (!s)
+        throw ConfigError(source_of(n) + ": key '" + path + "' must be a string (" + choices +
+                          "), got " + describe(n));
+      auto v = table.find(*s);
+      if (!v) {
+        const std::string hint = closest_match(*s, table.names());
+        throw ConfigError(source_of(n) + ": key '" + path + "' = " + describe(n) +
+                          " is not allowed" + (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)") +
+                          "; allowed: " + choices);
+      }
+      o.*member = *v;
+    };
+    f.write = [name, member, table](const Opts& o, toml::table& t) {
+      t.insert_or_assign(name, table.name(o.*member));
     };
     fields_.push_back(std::move(f));
     return *this;

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "environments/data/hdf5_handle.hpp"
+#include "sim/atomic_file.hpp"
 #include "sim/errors.hpp"
 #include "stagesim_version.hpp"
 
@@ -19,10 +20,10 @@ using H = data::Hdf5Handle;
 using Quiet = data::Hdf5QuietErrors;
 
 void check(herr_t r, const std::string& what, const std::string& path) {
-  if (r < 0) throw IoError(path + ": HDF5 failed to " + what + " (disk full or not writable?)");
+  if (r < 0) throw IoError(path + ": HDF5 failed to " + what + " (out of memory?)");
 }
 hid_t check_id(hid_t id, const std::string& what, const std::string& path) {
-  if (id < 0) throw IoError(path + ": HDF5 failed to " + what + " (disk full or not writable?)");
+  if (id < 0) throw IoError(path + ": HDF5 failed to " + what + " (out of memory?)");
   return id;
 }
 
@@ -182,13 +183,16 @@ void write_tables(hid_t f, const Experiment& ex, const Results& res, const std::
 void write_results(const std::string& path, const Experiment& ex, const Results& res,
                    const RunInfo& info) {
   Quiet quiet;
-  const std::string tmp = path + ".tmp";
+  // The file is built in memory (HDF5's core driver, no backing store) and written out by us:
+  // HDF5 never meets a full disk (whose failed close it cannot recover from), and the bytes reach
+  // the final name atomically and synced (sim/atomic_file.hpp).
+  const std::string& tmp = path;  // names the file in messages
+  std::vector<char> image;
   {
-    hid_t fid = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (fid < 0)
-      throw IoError(path +
-                    ": cannot create the output file; check that the directory exists and "
-                    "is writable");
+    H fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    check(H5Pset_fapl_core(fapl, 4 << 20, /*backing_store=*/0), "set up the in-memory file", path);
+    hid_t fid = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (fid < 0) throw IoError(path + ": HDF5 cannot create the output file in memory");
     H f(fid, H5Fclose);
     attr_string(f, "format", "stagesim-results-1", tmp);
     attr_string(f, "stagesim_version", kVersion, tmp);
@@ -212,6 +216,15 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
     attr_scalar<int>(f, "threads", info.threads, H5T_NATIVE_INT, tmp);
     attr_scalar<int>(f, "mpi_ranks", info.ranks, H5T_NATIVE_INT, tmp);
     attr_string(f, "shard", info.shard, tmp);
+    // Orders HDF5 does not keep (groups list their members by name): readers show the main
+    // series first and the grid axes in the engine's order (tasks enumerate them last fastest).
+    std::string names, axes;
+    for (const SeriesInfo& s : ex.series)
+      names.append(names.empty() ? "" : "\n").append(sanitize(s.name));
+    for (const std::string& a : ex.grid_axes)
+      axes.append(axes.empty() ? "" : "\n").append(sanitize(a));
+    attr_string(f, "series", names, tmp);
+    attr_string(f, "grid_axes", axes, tmp);
 
     const std::size_t C = ex.configs.size(), R = res.replications, S = res.series,
                       P = res.checkpoints;
@@ -277,13 +290,13 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
     }
     if (!ex.tables.empty()) write_tables(f, ex, res, tmp);
     check(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush", tmp);
+    const ssize_t size = H5Fget_file_image(f, nullptr, 0);
+    if (size < 0) throw IoError(path + ": HDF5 failed to produce the file image");
+    image.resize(static_cast<std::size_t>(size));
+    if (H5Fget_file_image(f, image.data(), image.size()) != size)
+      throw IoError(path + ": HDF5 failed to produce the file image");
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw IoError(path + ": cannot move the finished file into place (" + ec.message() + ")");
-  }
+  write_file_atomically(path, image);
 }
 
 Dataset read_dataset(const std::string& path, const std::string& name) {

@@ -7,11 +7,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include <boost/random/mersenne_twister.hpp>
+#include "base/rng.hpp"
 
 namespace stagesim {
-
-using Rng = boost::random::mt19937_64;
 
 // SplitMix64 finaliser: a bijective mix with good avalanche, used to combine stream coordinates.
 constexpr std::uint64_t mix64(std::uint64_t z) {

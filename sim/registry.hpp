@@ -56,12 +56,47 @@ struct WorldBuild {
   std::vector<std::string> objectives = {"reward"};
   bool stateful = false;       // one instance per system; World::observe is called
   bool owns_arrivals = false;  // the world sets each request's time (sessions, return gaps)
+  double bytes = 0;             // memory one world instance holds, with its current request
+  // Capabilities stages and metrics are checked against before anything runs.
+  bool has_tables = false;        // World::tables() gives a users × items q table
+  bool samples_requests = false;  // World::sample_request works (offline evaluation)
+  int repeat_user = 1;            // each drawn user makes this many consecutive requests
+};
+
+struct StageBuild;
+
+// What a stage's validation hook sees: its place in the pipeline, the world's capabilities and the
+// run's shape. `check` runs it for every configuration (so `run` never starts what would fail).
+struct StageContext {
+  std::string name;                    // entry name, e.g. "esr"
+  std::string path;                    // its key path, "stages.esr"
+  const toml::table* table = nullptr;  // its table after grid, variant and --set: for locations
+  std::vector<std::string> inputs;     // "items" or stage names
+  bool whole_pool = false;             // every replica is offered the world's whole item pool
+  double candidates = 0;               // at most this many candidates per replica and request
+  int keep = 1;
+  int replicas = 1;
+  int update_every = 1;
+  double update_interval = 0;
+  // Feature columns each replica sees: one entry when all replicas see as many (the world's dim
+  // by default), else one per replica (explicit lists of different lengths).
+  std::vector<int> features_seen;
+  bool feedback_in_order = true;  // feedback arrives in request order (no random delays)
+  std::int64_t horizon = 0;       // requests per replication
+  const WorldBuild* world = nullptr;
+  // Throws the standard one-line error for `key` of this stage: "FILE:LINE:COL: key
+  // 'stages.NAME.KEY' MESSAGE" (located at the key, or at the stage table when it is not set).
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const;
 };
 
 struct StageBuild {
   std::function<std::unique_ptr<Stage>(const StageSetup&)> make;
-  // Rough flops per request for `candidates` items of `dim` features.
+  // Rough flops per request for `candidates` items of `dim` features (serving and learning).
   std::function<double(double candidates, double dim)> cost;
+  // Memory one replica holds for `candidates` items of `dim` features; empty = a generic guess.
+  std::function<double(double candidates, double dim)> bytes;
+  // Contradictions with the pipeline or the world (see StageContext); empty = none to check.
+  std::function<void(const StageContext&)> validate;
   bool needs_features = true;
   bool needs_users = false;        // learns per-user parameters: the world must have user ids
   std::vector<std::string> stats;  // names of the values Stage::stats() returns
@@ -70,6 +105,9 @@ struct StageBuild {
 struct MetricBuild {
   std::function<std::unique_ptr<Metric>(const MetricSetup&)> make;
   bool wants_scores = false;  // stages should fill Decision::scores (costs a copy per request)
+  bool needs_sampled_requests = false;  // evaluates on fresh requests (World::sample_request)
+  // Rough flops per checkpoint, given the pipeline's flops per request.
+  std::function<double(double pipeline_cost_per_request)> cost_per_checkpoint;
 };
 
 template <class Build>
@@ -102,11 +140,20 @@ Entry<Build> make_entry(std::string kind, std::string type, std::string help,
   e.parse = [kind, type, group, build, skip](const toml::table& t, const std::string& path,
                                              toml::table& resolved, const ParseContext& ctx) {
     Opts o = group.parse(t, path, kind + " type '" + type + "'", skip);
-    group.write(o, resolved);
-    if constexpr (std::is_invocable_v<F, const Opts&, const ParseContext&>)
-      return build(o, ctx);
-    else
-      return build(o);
+    // `build` may take Opts& to fill in defaults that depend on other options; what is written
+    // to the resolved configuration is then what runs.
+    try {
+      Build b = [&] {
+        if constexpr (std::is_invocable_v<F, Opts&, const ParseContext&>)
+          return build(o, ctx);
+        else
+          return build(o);
+      }();
+      group.write(o, resolved);
+      return b;
+    } catch (const KeyError& k) {
+      throw ConfigError(key_source(t, k.key) + ": key '" + path + "." + k.key + "' " + k.what());
+    }
   };
   return e;
 }

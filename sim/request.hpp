@@ -5,9 +5,9 @@
 
 #include <Eigen/Core>
 
-namespace stagesim {
+#include "base/matrix.hpp"
 
-using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+namespace stagesim {
 
 struct Request {
   std::int64_t index = 0;   // 0-based request number within the replication

@@ -11,11 +11,13 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <set>
 
 #include <boost/random/exponential_distribution.hpp>
 
 #include "sim/cluster.hpp"
 #include "sim/errors.hpp"
+#include "sim/file_lock.hpp"
 #include "sim/journal.hpp"
 #include "sim/output.hpp"
 #include "sim/progress.hpp"
@@ -45,7 +47,15 @@ std::vector<Unit> plan_units(const Experiment& ex) {
   return units;
 }
 
+std::size_t count_units(const Experiment& ex) {
+  std::set<std::uint64_t> groups;
+  for (const Config& c : ex.configs) groups.insert(c.world_scope);
+  return groups.size() * static_cast<std::size_t>(ex.replications);
+}
+
 std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
+  std::size_t current = unit.configs.front();  // the configuration at work, for errors
+  try {
   const Config& c0 = ex.configs[unit.configs.front()];
   const StreamKey wkey{ex.seed, c0.world_scope, unit.replication};
   const std::size_t P = static_cast<std::size_t>(ex.checkpoints);
@@ -65,6 +75,7 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
   std::vector<Run> runs;
   for (std::size_t ci : unit.configs) {
     const Config& c = ex.configs[ci];
+    current = ci;
     Run r;
     r.cfg = &c;
     if (stateful) r.own_world = c.world.make(wkey);
@@ -75,6 +86,7 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
     runs.push_back(std::move(r));
   }
   auto record = [&](Run& r, World& w) {
+    current = r.cfg->index;
     r.system->record(r.snapshot, r.next, w, wkey);
     for (std::size_t s = 0; s < r.snapshot.size(); ++s) r.values[s * P + r.next] = r.snapshot[s];
     ++r.next;
@@ -104,6 +116,7 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
       world.next(*req, c0.slate);  // a world that owns its arrivals sets req->time itself
       for (Run* r : group) {
         if (i >= r->cfg->horizon) continue;
+        current = r->cfg->index;
         r->system->advance(req->time);
         r->system->serve(req, world);
         if (r->next < P && i + 1 == r->cfg->checkpoint_steps[r->next]) record(*r, world);
@@ -136,6 +149,9 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
     cells.push_back(std::move(cell));
   }
   return cells;
+  } catch (const std::exception& e) {
+    throw UnitError(current, e.what());
+  }
 }
 
 namespace {
@@ -159,6 +175,14 @@ std::string task_name(const Experiment& ex, std::size_t config, std::size_t rep)
   std::string s = "task " + std::to_string(config);
   for (std::size_t i = 0; i < parts.size(); ++i) s += (i ? ", " : " (") + parts[i];
   return s + (parts.empty() ? "" : ")") + " replication " + std::to_string(rep);
+}
+
+// Fails before any work when the output cannot be written where it is named.
+void check_output_path(const std::string& out) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(out, ec))
+    throw IoError(out + ": --out names a directory; give a file name, e.g. " +
+                  (std::filesystem::path(out) / "results.h5").string());
 }
 
 // Rank 0 decides (existing journals, resume) and tells everyone; an error there stops all ranks.
@@ -192,8 +216,11 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
   // Rank 0 reads every journal of the run (other ranks' too) and broadcasts what is done.
   std::vector<unsigned char> start(C * R + 1, 0);
   std::exception_ptr start_error;
+  std::unique_ptr<FileLock> lock;  // one run per output at a time (rank 0 holds it)
   if (rank == 0) {
     try {
+      check_output_path(opts.out);
+      lock = std::make_unique<FileLock>(opts.out + ".lock", opts.out);
       std::vector<std::string> journals = Journal::list(base);
       if (!journals.empty() && !opts.resume)
         throw IoError(journals[0] +
@@ -279,6 +306,10 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
       std::exception_ptr local_error;
       try {
         cells = run_unit(ex, u);
+      } catch (const UnitError& e) {
+        local_error = std::make_exception_ptr(
+            TaskError(task_name(ex, e.config, u.replication) + " failed: " + e.what() +
+                      "; finished tasks are kept in the journal — fix and rerun with --resume"));
       } catch (const std::exception& e) {
         local_error = std::make_exception_ptr(
             TaskError(task_name(ex, u.configs.front(), u.replication) + " failed: " + e.what() +

@@ -22,6 +22,8 @@ struct Unit {
 };
 
 std::vector<Unit> plan_units(const Experiment& ex);
+// plan_units(ex).size() without building them (`check` of a huge run must not allocate per task).
+std::size_t count_units(const Experiment& ex);
 
 // Runs one unit; the returned values use the experiment's series order (NaN for series a
 // configuration does not have).
@@ -38,6 +40,14 @@ struct RunOptions {
   int shard_index = 0;  // --shard i/n: run every n-th unit (by cost) starting at i, write a partial
   int shard_count = 1;  //   file that `stagesim merge` combines
   Cluster* cluster = nullptr;  // MPI ranks; nullptr = this process alone
+};
+
+// A failure inside run_unit, naming the configuration whose system failed (a unit runs several).
+class UnitError : public std::runtime_error {
+ public:
+  UnitError(std::size_t config, const std::string& what)
+      : std::runtime_error(what), config(config) {}
+  std::size_t config;
 };
 
 // A unit that failed: reported by the rank that ran it, with the task ids.

@@ -403,7 +403,15 @@ void System::advance(double t) {
     } else {
       const int e = static_cast<int>(ev.index);
       for (int i : entry_instances_[e]) learn_buffered(inst_[i]);
-      calendar_.push(ev.time + cfg_.stages[e].update_interval, EventKind::clock_update, ev.index);
+      const double next = ev.time + cfg_.stages[e].update_interval;
+      // `check` refuses intervals that cannot advance the clock at the last arrival it foresees;
+      // a world that sets its own arrival times can go further: fail rather than loop forever.
+      if (!(next > ev.time))
+        throw std::runtime_error("stages." + cfg_.stages[e].name + ".update_interval = " +
+                                 std::to_string(cfg_.stages[e].update_interval) +
+                                 " no longer advances the clock at time " +
+                                 std::to_string(ev.time) + "; use a larger interval");
+      calendar_.push(next, EventKind::clock_update, ev.index);
     }
   }
 }

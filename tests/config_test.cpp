@@ -36,6 +36,18 @@ std::string error_of(const std::string& text, std::vector<std::string> sets = {}
 
 #define EXPECT_HAS(msg, part) EXPECT_NE((msg).find(part), std::string::npos) << (msg)
 
+// The value at `path` of the first configuration's resolved TOML, as text (strings unquoted), or
+// "<missing>".
+std::string resolved_value(const Experiment& ex, const std::string& path) {
+  const toml::table t = toml::parse(ex.configs[0].resolved);
+  const auto n = toml::at_path(t, path);
+  if (!n) return "<missing>";
+  if (auto s = n.value_exact<std::string>()) return *s;
+  if (auto d = n.value_exact<double>()) return format_number(*d);
+  if (auto i = n.value_exact<int64_t>()) return std::to_string(*i);
+  return "<other>";
+}
+
 }  // namespace
 
 TEST(Config, BaseParses) {
@@ -68,7 +80,7 @@ TEST(Config, WrongTypesAndRanges) {
   EXPECT_HAS(m, "'world.items' must be an integer");
   EXPECT_HAS(m, "\"ten\"");
   m = error_of(kBase, {"world.items=0"});
-  EXPECT_HAS(m, "'world.items' = 0 is out of range; allowed: >= 1");
+  EXPECT_HAS(m, "'world.items' = 0 is out of range; allowed: [1, 2147483647]");
   m = error_of(kBase, {"stages.ranker.lambda=0"});
   EXPECT_HAS(m, "allowed: > 0");
   m = error_of(std::string(kBase) + "alpha = -1\n");
@@ -200,4 +212,80 @@ TEST(Config, CliReportsErrorsWithExitCode2) {
   EXPECT_HAS(r.output, "linucb");
   EXPECT_HAS(r.output, "update_every");
   std::filesystem::remove_all(dir);
+}
+
+// ---- Issue 11, item 4: every configuration error at check time
+// -----------------------------------
+
+// Enumerated options go through one table: the value is checked against the names (with a hint),
+// converted, and written back by name.
+TEST(Config, EnumeratedOptionsConvertThroughOneTable) {
+  std::string m = error_of(std::string(kBase) + "[arrivals]\nprocess = \"poison\"\n");
+  EXPECT_HAS(m, "test.toml:12:11: key 'arrivals.process' = \"poison\" is not allowed");
+  EXPECT_HAS(m, "did you mean \"poisson\"");
+  EXPECT_HAS(m, "one of \"fixed\", \"poisson\"");
+  m = error_of(std::string(kBase) + "train_on = 3\n");
+  EXPECT_HAS(m, "key 'stages.ranker.train_on' must be a string (one of \"all\", \"own_pool\"");
+  Experiment ex = parse(std::string(kBase) +
+                        "train_on = \"own_pool\"\n[feedback]\ndelay = "
+                        "\"exponential\"\ndelay_mean = 2.0\n");
+  EXPECT_EQ(ex.configs[0].stages[0].train_on, TrainOn::own_pool);
+  EXPECT_EQ(ex.configs[0].delay, DelayModel::exponential);
+  EXPECT_EQ(resolved_value(ex, "stages.ranker.train_on"), "own_pool");
+  EXPECT_EQ(resolved_value(ex, "feedback.delay"), "exponential");
+}
+
+TEST(Config, EnumTableRoundTripsAndListsAliasesOnce) {
+  enum class E { a, b };
+  const EnumTable<E> t{{"a", E::a}, {"b", E::b}, {"also-b", E::b}};
+  EXPECT_EQ(t.find("b"), E::b);
+  EXPECT_EQ(t.find("also-b"), E::b);
+  EXPECT_FALSE(t.find("c").has_value());
+  EXPECT_EQ(t.name(E::b), "b");  // the first name is written back
+  EXPECT_EQ(t.names(), (std::vector<std::string>{"a", "b", "also-b"}));
+}
+
+// Defaults that depend on other options are resolved before /tasks/resolved is written: what is
+// recorded is what runs (learning_rate = 0 used to be recorded while 0.01 was used).
+TEST(Config, SentinelDefaultsAreResolvedBeforeTheyAreRecorded) {
+  const std::string pg = R"([world]
+type = "embedding"
+users = 20
+items = 20
+[stages.esr]
+type = "pl_ranker"
+keep = 3
+[stages.lsr]
+type = "late_ranker"
+input = "esr"
+)";
+  Experiment ca = parse(pg);
+  EXPECT_EQ(resolved_value(ca, "stages.esr.learning_rate"), "0.01");
+  EXPECT_EQ(resolved_value(ca, "stages.esr.grpo_shift"), "on");
+  Experiment v = parse(pg, {"stages.esr.estimator=\"v-pg\""});
+  EXPECT_EQ(resolved_value(v, "stages.esr.learning_rate"), "0.1");
+  EXPECT_EQ(resolved_value(v, "stages.esr.grpo_shift"), "off");
+  // An explicit value stays.
+  Experiment e = parse(pg, {"stages.esr.learning_rate=0.05"});
+  EXPECT_EQ(resolved_value(e, "stages.esr.learning_rate"), "0.05");
+  // top1-pg is CA-PG-SwR with one model; with more, the error names the key and the line.
+  std::string top1 = pg;
+  top1.insert(top1.find("keep = 3\n") + 9, "estimator = \"top1-pg\"\nmodels = 2\n");
+  const std::string m = error_of(top1);
+  EXPECT_HAS(m, "test.toml:8:13: key 'stages.esr.estimator' = \"top1-pg\" is CA-PG-SwR");
+}
+
+// A metric that evaluates on fresh requests is refused at check time for a world that cannot
+// draw them (it failed at the first checkpoint of the run).
+TEST(Config, MetricsAreCheckedAgainstTheWorldsCapabilities) {
+  const std::string m = error_of(R"([world]
+type = "fixed_context"
+contexts = [[[1.0, 0.0], [0.0, 1.0]]]
+theta = [1.0, 0.5]
+[stages.p]
+type = "greedy"
+[metrics.policy_value]
+)");
+  EXPECT_HAS(m, "test.toml:7:");
+  EXPECT_HAS(m, "metric 'policy_value' evaluates the pipeline on fresh requests");
 }

@@ -135,11 +135,14 @@ TEST(PgEngine, GrpoNeedsUserGroups) {
   Experiment ok = parse(pg_experiment(grpo, 20, 1, 1), {"world.repeat_user=8"});
   Results r = run_all(ok);
   EXPECT_EQ(at(ok, r, 0, 0, "esr_steps", 1), 20);
-  Experiment bad = parse(pg_experiment(grpo, 20, 1, 1));
+  // Without repeated users the configuration is refused when it is checked, not when it runs.
   try {
-    run_all(bad);
-    FAIL() << "GRPO without repeated users must fail";
-  } catch (const std::exception& e) {
+    parse(pg_experiment(grpo, 20, 1, 1));
+    FAIL() << "GRPO without repeated users must fail check";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("test.toml:15:14: key 'stages.esr.grpo_group'"),
+              std::string::npos)
+        << e.what();
     EXPECT_NE(std::string(e.what()).find("repeat_user = 8"), std::string::npos) << e.what();
   }
 }

@@ -95,6 +95,14 @@ void ReadRow(const CsvReader& r, const InteractionColumns& c, RawRow& row) {
   if (*u < 0 || *v < 0) {
     throw r.Error("negative user_id/video_id", "ids must be non-negative integers");
   }
+  // An infinite ratio would be clipped to a bound (or poison the table) without a trace.
+  if (!std::isfinite(*ratio)) {
+    throw r.Error(r.IsMissing(c.ratio)
+                      ? "watch_ratio is missing and play_duration / video_duration is not finite"
+                      : "column 'watch_ratio': '" + std::string(r.Field(c.ratio).substr(0, 40)) +
+                            "' is not a finite number",
+                  "fix or remove this row");
+  }
   row.user = *u;
   row.video = *v;
   row.ratio = *ratio;
@@ -402,6 +410,27 @@ DenseTable<T> LoadKuaiRecDense(const fs::path& csv, const DenseOptions& opt) {
   }
   const std::int64_t nu = out.users.size();
   const std::int64_t ni = out.items.size();
+  // The table must be bounded by what the file holds: a few rows with many distinct ids would
+  // otherwise demand a huge, almost empty table. KuaiRec's matrices are 99.6 % (small) and 16 %
+  // (big) observed; below 1/64 the data is not a users × videos matrix.
+  const double cells_d = static_cast<double>(nu) * static_cast<double>(ni);
+  const double rows_kept = static_cast<double>(s.rows - s.skipped_rows);
+  const double bytes = cells_d * (sizeof(T) + 0.125);
+  if (cells_d > 64.0 * rows_kept + 4096.0) {
+    throw DataError(csv.string(),
+                    Thousands(nu) + " distinct user_ids x " + Thousands(ni) +
+                        " distinct video_ids from " + Thousands(static_cast<std::int64_t>(rows_kept)) +
+                        " rows would be a dense table of " + Thousands(static_cast<std::int64_t>(cells_d)) +
+                        " cells (" + FormatG(bytes / 1e9) + " GB), under 1/64 observed",
+                    "a KuaiRec matrix has each user rate many videos; check the id columns");
+  }
+  if (opt.max_bytes && bytes > *opt.max_bytes) {
+    throw DataError(csv.string(),
+                    "the dense table of " + Thousands(nu) + " users x " + Thousands(ni) +
+                        " videos needs " + FormatG(bytes / 1e9) + " GB of memory, but " +
+                        FormatG(*opt.max_bytes / 1e9) + " GB are available",
+                    "use a machine with more memory or a smaller matrix (small_matrix.csv)");
+  }
   out.values = DenseMatrix<T>(nu, ni, T{0});
   const auto cells = static_cast<std::size_t>(nu * ni);
   std::vector<std::uint64_t> seen((cells + 63) / 64, 0);

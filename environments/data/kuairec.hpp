@@ -102,6 +102,7 @@ std::int64_t CountOverlappingPairs(const Interactions& a, const Interactions& b)
 struct DenseOptions {
   std::optional<double> clip;  // clip watch_ratio to [0, clip] before aggregation
   DuplicatePolicy duplicates = DuplicatePolicy::kMean;  // kKeepAll is rejected (DataError)
+  std::optional<double> max_bytes;  // refuse (DataError) a table larger than this
 };
 
 template <class T>
@@ -114,7 +115,8 @@ struct DenseTable {
 };
 
 // Streams the file twice (ids, then values): peak memory is the table plus at most a bitmap and,
-// only if duplicates occur under kMean, a uint32 count per cell. T is float or double.
+// only if duplicates occur under kMean, a uint32 count per cell. T is float or double. DataError
+// when the table would be under 1/64 observed (many distinct ids in few rows) or exceed max_bytes.
 template <class T>
 DenseTable<T> LoadKuaiRecDense(const std::filesystem::path& csv, const DenseOptions& options = {});
 

@@ -17,8 +17,9 @@ CategoryRemap SelectCategories(const IdLists& labels, std::int64_t num_labels,
                         std::to_string(selection.count) + ")",
                     "fix the experiment file");
   }
-  std::vector<std::int64_t> freq(static_cast<std::size_t>(num_labels), 0);
-  std::vector<std::int64_t> last_seen(static_cast<std::size_t>(num_labels), -1);
+  // Indexed by the distinct labels that occur (sorted), not by the header's count: a tiny file
+  // may claim 2^31 labels, or use one large id; labels that never occur rank nowhere.
+  std::vector<std::int32_t> ids;
   for (std::int64_t p = 0; p < labels.size(); ++p) {
     for (std::int32_t l : labels[p]) {
       if (l < 0 || l >= num_labels) {
@@ -27,33 +28,43 @@ CategoryRemap SelectCategories(const IdLists& labels, std::int64_t num_labels,
                             " outside [0, " + std::to_string(num_labels) + ")",
                         "pass the label count from the data set header");
       }
-      auto u = static_cast<std::size_t>(l);
+      ids.push_back(l);
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  auto index_of = [&](std::int32_t l) {
+    return static_cast<std::size_t>(std::lower_bound(ids.begin(), ids.end(), l) - ids.begin());
+  };
+  std::vector<std::int64_t> freq(ids.size(), 0);
+  std::vector<std::int64_t> last_seen(ids.size(), -1);
+  for (std::int64_t p = 0; p < labels.size(); ++p) {
+    for (std::int32_t l : labels[p]) {
+      const std::size_t u = index_of(l);
       if (last_seen[u] != p) {
         last_seen[u] = p;
         ++freq[u];
       }
     }
   }
-  std::vector<std::int32_t> order;
-  for (std::int64_t l = 0; l < num_labels; ++l) {
-    if (freq[static_cast<std::size_t>(l)] > 0) order.push_back(static_cast<std::int32_t>(l));
-  }
-  std::stable_sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) {
-    return freq[static_cast<std::size_t>(a)] > freq[static_cast<std::size_t>(b)];
-  });
+  // Ranks by frequency, ties by label id (the stable sort keeps id order).
+  std::vector<std::size_t> order(ids.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return freq[a] > freq[b]; });
   CategoryRemap r;
-  std::vector<std::int32_t> to_new(static_cast<std::size_t>(num_labels), -1);
+  std::vector<std::int32_t> to_new(ids.size(), -1);
   const std::size_t first = static_cast<std::size_t>(selection.first_rank - 1);
   for (std::size_t k = first; k < order.size() && k < first + selection.count; ++k) {
-    to_new[static_cast<std::size_t>(order[k])] = static_cast<std::int32_t>(r.original.size());
-    r.original.push_back(order[k]);
-    r.frequency.push_back(freq[static_cast<std::size_t>(order[k])]);
+    to_new[order[k]] = static_cast<std::int32_t>(r.original.size());
+    r.original.push_back(ids[order[k]]);
+    r.frequency.push_back(freq[order[k]]);
   }
   std::vector<std::int32_t> row;
   for (std::int64_t p = 0; p < labels.size(); ++p) {
     row.clear();
     for (std::int32_t l : labels[p]) {
-      const std::int32_t n = to_new[static_cast<std::size_t>(l)];
+      const std::int32_t n = to_new[index_of(l)];
       if (n >= 0) row.push_back(n);
     }
     std::sort(row.begin(), row.end());

@@ -1,6 +1,8 @@
 #include "environments/data/xc_text.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -65,8 +67,12 @@ XcDataset ReadXcText(const std::filesystem::path& path, bool keep_features) {
   if (!have_header) throw DataError(in.path(), "empty file: no 'N D L' header line", fix);
 
   ds.features.cols = ds.num_features;
-  const auto expected =
-      static_cast<std::size_t>(std::min<std::int64_t>(ds.num_points, 1 << 24)) + 1;
+  // Reserve for the header's N, but never more than the file can hold (a point is a line).
+  std::error_code ec;
+  const auto file_bytes = static_cast<std::int64_t>(std::filesystem::file_size(path, ec));
+  const auto expected = static_cast<std::size_t>(std::min<std::int64_t>(
+                            {ds.num_points, 1 << 24, ec ? std::int64_t{0} : file_bytes})) +
+                        1;
   if (keep_features) ds.features.indptr.reserve(expected);
   ds.labels.offsets.reserve(expected);
   std::vector<std::int32_t> row_labels;

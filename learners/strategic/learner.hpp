@@ -7,7 +7,7 @@
 #include <Eigen/Core>
 #include <span>
 
-#include "sim/random.hpp"
+#include "base/rng.hpp"
 
 namespace stagesim::strategic {
 

@@ -1,6 +1,5 @@
 #include "learners/strategic/learner_options.hpp"
 
-#include <array>
 #include <cmath>
 #include <stdexcept>
 
@@ -12,23 +11,14 @@
 
 namespace stagesim::strategic {
 
-namespace {
-constexpr std::array<LearnerKind, 6> kKinds = {LearnerKind::pasto,       LearnerKind::scgd,
-                                               LearnerKind::oracle,      LearnerKind::ucb,
-                                               LearnerKind::concave_ucb, LearnerKind::fixed};
-}  // namespace
-
-const std::vector<std::string>& learner_kind_names() {
-  static const std::vector<std::string> names = {"pasto", "scgd",        "oracle",
-                                                 "ucb",   "concave_ucb", "fixed"};
-  return names;
-}
-
-LearnerKind learner_kind_from_name(std::string_view name) {
-  const auto& names = learner_kind_names();
-  for (std::size_t i = 0; i < names.size(); ++i)
-    if (names[i] == name) return kKinds[i];
-  throw std::invalid_argument("unknown learner \"" + std::string(name) + "\"");
+const EnumTable<LearnerKind>& learner_kinds() {
+  static const EnumTable<LearnerKind> table{{"pasto", LearnerKind::pasto},
+                                            {"scgd", LearnerKind::scgd},
+                                            {"oracle", LearnerKind::oracle},
+                                            {"ucb", LearnerKind::ucb},
+                                            {"concave_ucb", LearnerKind::concave_ucb},
+                                            {"fixed", LearnerKind::fixed}};
+  return table;
 }
 
 std::unique_ptr<Learner> make_learner(const LearnerOptions& o, const LearnerContext& c) {
@@ -46,7 +36,7 @@ std::unique_ptr<Learner> make_learner(const LearnerOptions& o, const LearnerCont
   const int m = c.objective.metrics();
   Eigen::VectorXd width = c.width_unit.size() ? c.width_unit : Eigen::VectorXd::Ones(m);
   width *= o.ucb_width;
-  switch (learner_kind_from_name(o.learner)) {
+  switch (o.learner) {
     case LearnerKind::pasto:
       if (initial.size() && !(initial.array() > 0).all())
         throw std::invalid_argument("PASTO's 'initial' weights must all be > 0 (log space)");

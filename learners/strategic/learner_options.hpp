@@ -4,7 +4,6 @@
 // a learner from them.
 #include <memory>
 #include <string>
-#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -18,11 +17,10 @@ namespace stagesim::strategic {
 enum class LearnerKind { pasto, scgd, oracle, ucb, concave_ucb, fixed };
 
 // The one conversion table: "pasto", "scgd", "oracle", "ucb", "concave_ucb", "fixed".
-const std::vector<std::string>& learner_kind_names();
-LearnerKind learner_kind_from_name(std::string_view name);  // std::invalid_argument if unknown
+const EnumTable<LearnerKind>& learner_kinds();
 
 struct LearnerOptions {
-  std::string learner = "pasto";
+  LearnerKind learner = LearnerKind::pasto;
   double step = 0.1;            // PASTO γ₀
   double step_decay = 0.0;      // PASTO γ_t = γ₀ t^(−step_decay)
   double explore = 0.1;         // ε of PASTO and S-SCGD
@@ -66,7 +64,7 @@ void add_learner_options(OptionGroup<Opts>& g) {
   g.add("learner", m(&L::learner),
         "pasto | scgd (S-SCGD) | oracle (best single parameter on the noise-free U) | ucb "
         "(deterministic UCB) | concave_ucb (Agrawal–Devanur style) | fixed (`parameter`)",
-        one_of(learner_kind_names()))
+        learner_kinds())
       .add("step", m(&L::step), "PASTO step γ₀ of the exponentiated-gradient update",
            greater_than<double>(0))
       .add("step_decay", m(&L::step_decay), "PASTO step γ_t = γ₀ t^(−step_decay)",

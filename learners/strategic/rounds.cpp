@@ -31,6 +31,7 @@ RoundsRecord run_rounds(const Problem& problem, Learner& learner, const RoundsOp
     while (next < o.record_at.size() && o.record_at[next] == t) {
       record();
       ++next;
+      if (o.on_record) o.on_record(t);
     }
     if (t == o.rounds) break;
     learner.choose(choices, arms);

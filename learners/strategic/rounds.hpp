@@ -4,6 +4,7 @@
 // updates. Records the true value f(U p) of the deployed and current distributions at the
 // requested rounds.
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "environments/strategic_problem.hpp"
@@ -15,6 +16,8 @@ struct RoundsOptions {
   std::int64_t rounds = 1000;
   int buckets = 1;                      // Q
   std::vector<std::int64_t> record_at;  // ascending round counts (0 = before the first round)
+  // Called after each recorded round with the rounds done (progress); may be empty.
+  std::function<void(std::int64_t)> on_record;
 };
 
 struct RoundsRecord {

@@ -5,7 +5,7 @@
 #include <span>
 #include <vector>
 
-#include "sim/random.hpp"
+#include "base/rng.hpp"
 
 namespace stagesim::strategic {
 

@@ -53,34 +53,34 @@ Fig5Result RunFig5Point(const LabeledProducts& data, const Fig5Point& point,
   const auto [train, validation] = SplitExamples(all, options.validation_share, example_rng);
 
   Fig5Result result;
-  result.random_assignment = RandomPoolAssignment(data.items, point.experts, pool_rng);
+  result.random_assignment = random_pool_assignment(data.items, point.experts, pool_rng);
 
   // Same initial experts and batch order for both models: the comparison is paired.
   Rng init_moe = init_rng, order_moe = order_rng;
   Rng init_distilled = init_rng, order_distilled = order_rng;
   MoeModel moe(config, init_moe);
-  result.moe_train = Train(moe, data, train, validation, options.train, order_moe);
+  result.moe_train = train_moe(moe, data, train, validation, options.train, order_moe);
 
   MoeConfig random_config = config;
   random_config.fixed_pool_of_item = result.random_assignment;
   MoeModel random(random_config, init_rng);
-  result.random_train = Train(random, data, train, validation, options.train, order_rng);
+  result.random_train = train_moe(random, data, train, validation, options.train, order_rng);
 
   const std::size_t n_gate = std::min<std::size_t>(train_users.size(), 10000);
   const RowMatrixXd z_gate = GatherFeatures(data, std::span(train_users).first(n_gate));
-  result.learned_assignment = DistillAssignment(moe.gate_sums(z_gate));
-  result.contribution_assignment = DistillAssignment(moe.contribution_sums(z_gate));
-  result.learned_pools = PoolsFromAssignment(result.learned_assignment, point.experts);
+  result.learned_assignment = distill_assignment(moe.gate_sums(z_gate));
+  result.contribution_assignment = distill_assignment(moe.contribution_sums(z_gate));
+  result.learned_pools = pools_from_assignment(result.learned_assignment, point.experts);
 
   if (options.evaluate_distilled) {
     MoeConfig distilled_config = config;
     distilled_config.fixed_pool_of_item = result.learned_assignment;
     MoeModel distilled(distilled_config, init_distilled);
-    Train(distilled, data, train, validation, options.train, order_distilled);
-    result.distilled = EvaluateTopK(distilled, data, test, options.k);
+    train_moe(distilled, data, train, validation, options.train, order_distilled);
+    result.distilled = evaluate_top_k(distilled, data, test, options.k);
   }
-  result.moe = EvaluateTopK(moe, data, test, options.k);
-  result.random = EvaluateTopK(random, data, test, options.k);
+  result.moe = evaluate_top_k(moe, data, test, options.k);
+  result.random = evaluate_top_k(random, data, test, options.k);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -44,7 +44,7 @@ struct Fig5Result {
   std::vector<int> learned_assignment;       // item → expert: argmax of the average gate (spec)
   std::vector<int> contribution_assignment;  // item → expert: argmax of the score contribution
   std::vector<int> random_assignment;        // item → expert of the baseline
-  Pools learned_pools;  // non-empty pools of learned_assignment (PoolsToToml-ready)
+  Pools learned_pools;  // non-empty pools of learned_assignment (pools_to_toml-ready)
   double seconds = 0;   // wall time of the whole grid point
 };
 

@@ -8,9 +8,10 @@
 #include <span>
 #include <vector>
 
+#include "base/matrix.hpp"
+#include "base/rng.hpp"
 #include "environments/data/dense_matrix.hpp"
 #include "environments/data/sparse.hpp"
-#include "policies/moe/types.hpp"
 
 namespace stagesim::moe {
 

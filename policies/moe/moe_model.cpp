@@ -1,7 +1,6 @@
 #include "policies/moe/moe_model.hpp"
 
 #include <algorithm>
-#include <boost/random/normal_distribution.hpp>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -10,12 +9,7 @@ namespace stagesim::moe {
 
 namespace {
 
-RowMatrixXd gaussian(Eigen::Index rows, Eigen::Index cols, double sd, Rng& rng) {
-  boost::random::normal_distribution<double> normal(0.0, sd);
-  RowMatrixXd m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
-  return m;
-}
+using models::TowerInput;
 
 // In place: each row becomes softmax(row); returns nothing. Rows of -inf entries are not expected
 // (learned gating has finite logits).
@@ -46,40 +40,23 @@ void check_config(const MoeConfig& c) {
   }
 }
 
+// Expert n: linear user tower over z[S_n], embedding item tower, r̂ = <W z[S], e_a>.
+models::TwoTowerSpec expert_spec(const MoeConfig& c, int n) {
+  models::TwoTowerSpec s;
+  s.user.kind = models::TowerKind::kMlp;
+  s.user.mlp = {static_cast<int>(c.subsets[n].size()),
+                {c.item_dim},
+                {models::Activation::kIdentity},
+                /*bias=*/false};
+  s.item.kind = models::TowerKind::kEmbedding;
+  s.item.ids = c.items;
+  s.item.dim = c.item_dim;
+  return s;
+}
+
 }  // namespace
 
-MoeParams MoeParams::zeros_like() const {
-  MoeParams z;
-  for (const auto& w : W) z.W.push_back(RowMatrixXd::Zero(w.rows(), w.cols()));
-  for (const auto& e : E) z.E.push_back(RowMatrixXd::Zero(e.rows(), e.cols()));
-  z.G = RowMatrixXd::Zero(G.rows(), G.cols());
-  z.H = RowMatrixXd::Zero(H.rows(), H.cols());
-  return z;
-}
-
-std::vector<RowMatrixXd*> MoeParams::tensors(bool with_gating) {
-  std::vector<RowMatrixXd*> t;
-  for (auto& w : W) t.push_back(&w);
-  for (auto& e : E) t.push_back(&e);
-  if (with_gating) {
-    t.push_back(&G);
-    t.push_back(&H);
-  }
-  return t;
-}
-
-std::vector<const RowMatrixXd*> MoeParams::tensors(bool with_gating) const {
-  std::vector<const RowMatrixXd*> t;
-  for (const auto& w : W) t.push_back(&w);
-  for (const auto& e : E) t.push_back(&e);
-  if (with_gating) {
-    t.push_back(&G);
-    t.push_back(&H);
-  }
-  return t;
-}
-
-RowMatrixXd SelectColumns(const RowMatrixXd& z, std::span<const int> cols) {
+RowMatrixXd select_columns(const RowMatrixXd& z, std::span<const int> cols) {
   RowMatrixXd x(z.rows(), static_cast<Eigen::Index>(cols.size()));
   for (Eigen::Index b = 0; b < z.rows(); ++b)
     for (std::size_t j = 0; j < cols.size(); ++j)
@@ -90,19 +67,30 @@ RowMatrixXd SelectColumns(const RowMatrixXd& z, std::span<const int> cols) {
 MoeModel::MoeModel(MoeConfig config, Rng& rng) : config_(std::move(config)) {
   check_config(config_);
   const int n_experts = experts();
-  for (const auto& s : config_.subsets) {
-    const auto cols = static_cast<Eigen::Index>(s.size());
-    params_.W.push_back(gaussian(config_.item_dim, cols, 1.0 / std::sqrt(double(cols)), rng));
-  }
   for (int n = 0; n < n_experts; ++n)
-    params_.E.push_back(
-        gaussian(config_.items, config_.item_dim, 0.1 / std::sqrt(double(config_.item_dim)), rng));
-  params_.G = RowMatrixXd::Zero(n_experts, config_.features);
-  params_.H = gaussian(config_.items, n_experts, 0.1, rng);
+    experts_.emplace_back(params_, "expert" + std::to_string(n), expert_spec(config_, n));
+  gate_.emplace(params_, "gate",
+                models::DenseSpec{config_.features, n_experts, models::Activation::kIdentity,
+                                  /*bias=*/false});
+  item_gate_.emplace(params_, "item_gate", config_.items, n_experts);
+  // W_n ~ N(0, 1/s): the Dense layer's fan-in default for an identity activation.
+  for (const auto& e : experts_) e.user_tower().mlp()->layers()[0].init(params_, rng);
+  for (const auto& e : experts_)
+    e.item_tower().embedding()->init(params_, rng,
+                                     0.1 / std::sqrt(static_cast<double>(config_.item_dim)));
+  item_gate_->init(params_, rng, 0.1);  // G stays 0
+}
+
+std::size_t MoeModel::w_index(int n) const {
+  return experts_[n].user_tower().mlp()->layers()[0].weight_index();
+}
+
+std::size_t MoeModel::e_index(int n) const {
+  return experts_[n].item_tower().embedding()->index();
 }
 
 double MoeModel::objective(const RowMatrixXd& z, std::span<const int> items,
-                           std::span<const double> rewards, MoeParams* grad) const {
+                           std::span<const double> rewards, models::ParameterSet* grad) const {
   const Eigen::Index B = z.rows();
   const int N = experts();
   if (z.cols() != config_.features || items.size() != static_cast<std::size_t>(B) ||
@@ -111,25 +99,27 @@ double MoeModel::objective(const RowMatrixXd& z, std::span<const int> items,
   if (B == 0) return 0.0;
   for (int a : items)
     if (a < 0 || a >= config_.items) throw std::invalid_argument("MoeModel: item out of range");
+  if (grad != nullptr && !grad->same_layout(params_))
+    throw std::invalid_argument("MoeModel::objective: gradient layout differs from params()");
   if (!learned_gating()) return fixed_pool_objective(z, items, rewards, grad);
 
   // Phase 1, per expert (independent, so parallel without any reduction): inputs, user towers,
   // the items' embeddings and predictions.
-  std::vector<RowMatrixXd> X(N), V(N), Ea(N);
+  std::vector<RowMatrixXd> X(N);
+  std::vector<models::TwoTower::Cache> caches(N);
   RowMatrixXd rhat(B, N);
 #pragma omp parallel for num_threads(config_.threads) schedule(static)
   for (int n = 0; n < N; ++n) {
-    X[n] = SelectColumns(z, config_.subsets[n]);
-    V[n].noalias() = X[n] * params_.W[n].transpose();
-    Ea[n].resize(B, config_.item_dim);
-    for (Eigen::Index b = 0; b < B; ++b) Ea[n].row(b) = params_.E[n].row(items[b]);
-    rhat.col(n) = V[n].cwiseProduct(Ea[n]).rowwise().sum();
+    X[n] = select_columns(z, config_.subsets[n]);
+    experts_[n].pair_scores(params_, TowerInput::of_features(X[n]), TowerInput::of_ids(items),
+                            caches[n], rhat.col(n));
   }
 
   RowMatrixXd logp(B, N);
-  logp.noalias() = z * params_.G.transpose();
+  gate_->forward(params_, z, logp);
+  const RowMatrixXd& H = params_[h_index()];
   for (Eigen::Index b = 0; b < B; ++b) {
-    logp.row(b) += params_.H.row(items[b]);
+    logp.row(b) += H.row(items[b]);
     const double mx = logp.row(b).maxCoeff();
     logp.row(b).array() -= mx + std::log((logp.row(b).array() - mx).exp().sum());
   }
@@ -153,21 +143,19 @@ double MoeModel::objective(const RowMatrixXd& z, std::span<const int> items,
   }
   if (grad == nullptr) return total * inv_b;
 
-#pragma omp parallel for num_threads(config_.threads) schedule(static)
-  for (int n = 0; n < N; ++n) {
     // Phase 3, per expert: ∂/∂W_n = Σ_b δ_bn e_{n,a_b} x_bnᵀ, ∂/∂e_{n,a} = Σ_{b: a_b=a} δ_bn v_bn.
-    grad->W[n].noalias() = (d_rhat.col(n).asDiagonal() * Ea[n]).transpose() * X[n];
-    grad->E[n].setZero();
-    for (Eigen::Index b = 0; b < B; ++b) grad->E[n].row(items[b]) += d_rhat(b, n) * V[n].row(b);
-  }
-  grad->G.noalias() = d_logit.transpose() * z;
-  grad->H.setZero();
-  for (Eigen::Index b = 0; b < B; ++b) grad->H.row(items[b]) += d_logit.row(b);
+#pragma omp parallel for num_threads(config_.threads) schedule(static)
+  for (int n = 0; n < N; ++n)
+    experts_[n].pair_scores_backward(params_, TowerInput::of_features(X[n]),
+                                     TowerInput::of_ids(items), caches[n], d_rhat.col(n), *grad);
+  gate_->backward(params_, z, logp, d_logit, *grad, nullptr);
+  item_gate_->backward(items, d_logit, *grad);
   return total * inv_b;
 }
 
 double MoeModel::fixed_pool_objective(const RowMatrixXd& z, std::span<const int> items,
-                                      std::span<const double> rewards, MoeParams* grad) const {
+                                      std::span<const double> rewards,
+                                      models::ParameterSet* grad) const {
   // Only the pool's expert has p = 1, so each example touches one expert: gather each expert's
   // examples and skip the other N − 1 (the random baseline then costs 1/N of the MoE).
   const int N = experts();
@@ -184,23 +172,26 @@ double MoeModel::fixed_pool_objective(const RowMatrixXd& z, std::span<const int>
     for (std::size_t i = 0; i < rows.size(); ++i)
       for (std::size_t j = 0; j < cols.size(); ++j)
         x(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = z(rows[i], cols[j]);
-    const RowMatrixXd v = x * params_.W[n].transpose();
+    const models::Mlp& user_tower = *experts_[n].user_tower().mlp();
+    models::Mlp::Cache cache;
+    const RowMatrixXd& v = user_tower.forward(params_, x, cache);
+    const RowMatrixXd& E = params_[e_index(n)];
     RowMatrixXd delta_e(x.rows(), config_.item_dim);  // row i: δ_i e_{n,a_i}
-    if (grad != nullptr) grad->E[n].setZero();
+    if (grad != nullptr) (*grad)[e_index(n)].setZero();
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const auto r = static_cast<Eigen::Index>(i);
       const int a = items[rows[i]];
-      const double resid = rewards[rows[i]] - v.row(r).dot(params_.E[n].row(a));
+      const double resid = rewards[rows[i]] - v.row(r).dot(E.row(a));
       partial[static_cast<std::size_t>(n)] -= 0.5 * inv_var * resid * resid;
       const double delta = inv_b * inv_var * resid;
-      delta_e.row(r) = delta * params_.E[n].row(a);
-      if (grad != nullptr) grad->E[n].row(a) += delta * v.row(r);
+      delta_e.row(r) = delta * E.row(a);
+      if (grad != nullptr) (*grad)[e_index(n)].row(a) += delta * v.row(r);
     }
-    if (grad != nullptr) grad->W[n].noalias() = delta_e.transpose() * x;
+    if (grad != nullptr) user_tower.backward(params_, x, cache, delta_e, *grad, nullptr);
   }
   if (grad != nullptr) {
-    grad->G.setZero();
-    grad->H.setZero();
+    (*grad)[g_index()].setZero();
+    (*grad)[h_index()].setZero();
   }
   double total = 0.0;
   for (double p : partial) total += p;  // fixed order: independent of the thread count
@@ -212,14 +203,15 @@ std::vector<RowMatrixXd> MoeModel::expert_predictions(const RowMatrixXd& z) cons
   std::vector<RowMatrixXd> r(N);
 #pragma omp parallel for num_threads(config_.threads) schedule(static)
   for (int n = 0; n < N; ++n) {
-    const RowMatrixXd v = SelectColumns(z, config_.subsets[n]) * params_.W[n].transpose();
-    r[n].noalias() = v * params_.E[n].transpose();
+    const RowMatrixXd x = select_columns(z, config_.subsets[n]);
+    models::TwoTower::Cache cache;
+    experts_[n].score_matrix(params_, TowerInput::of_features(x), TowerInput::all(), cache, r[n]);
   }
   return r;
 }
 
 RowMatrixXd MoeModel::gate_logits(const Eigen::Ref<const Eigen::RowVectorXd>& g) const {
-  return params_.H.rowwise() + g;
+  return params_[h_index()].rowwise() + g;
 }
 
 RowMatrixXd MoeModel::scores(const RowMatrixXd& z) const {
@@ -230,7 +222,7 @@ RowMatrixXd MoeModel::scores(const RowMatrixXd& z) const {
     for (int a = 0; a < config_.items; ++a) s.col(a) = preds[config_.fixed_pool_of_item[a]].col(a);
     return s;
   }
-  const RowMatrixXd g = z * params_.G.transpose();
+  const RowMatrixXd g = z * params_[g_index()].transpose();
   for (Eigen::Index b = 0; b < B; ++b) {
     RowMatrixXd p = gate_logits(g.row(b));
     softmax_rows(p);
@@ -247,7 +239,7 @@ RowMatrixXd MoeModel::gate_sums(const RowMatrixXd& z) const {
       sums(a, config_.fixed_pool_of_item[a]) = static_cast<double>(z.rows());
     return sums;
   }
-  const RowMatrixXd g = z * params_.G.transpose();
+  const RowMatrixXd g = z * params_[g_index()].transpose();
   for (Eigen::Index b = 0; b < z.rows(); ++b) {
     RowMatrixXd p = gate_logits(g.row(b));
     softmax_rows(p);
@@ -266,7 +258,7 @@ RowMatrixXd MoeModel::contribution_sums(const RowMatrixXd& z) const {
     }
     return sums;
   }
-  const RowMatrixXd g = z * params_.G.transpose();
+  const RowMatrixXd g = z * params_[g_index()].transpose();
   for (Eigen::Index b = 0; b < z.rows(); ++b) {
     RowMatrixXd p = gate_logits(g.row(b));
     softmax_rows(p);

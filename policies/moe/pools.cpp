@@ -14,15 +14,15 @@
 
 namespace stagesim::moe {
 
-std::vector<int> RandomPoolAssignment(int items, int experts, Rng& rng) {
-  if (items < 1 || experts < 1) throw std::invalid_argument("RandomPoolAssignment: sizes >= 1");
+std::vector<int> random_pool_assignment(int items, int experts, Rng& rng) {
+  if (items < 1 || experts < 1) throw std::invalid_argument("random_pool_assignment: sizes >= 1");
   const auto perm = RandomPermutation(items, rng);
   std::vector<int> assignment(static_cast<std::size_t>(items));
   for (int i = 0; i < items; ++i) assignment[static_cast<std::size_t>(perm[i])] = i % experts;
   return assignment;
 }
 
-std::vector<int> DistillAssignment(const RowMatrixXd& gate_sums) {
+std::vector<int> distill_assignment(const RowMatrixXd& gate_sums) {
   std::vector<int> assignment(static_cast<std::size_t>(gate_sums.rows()));
   for (Eigen::Index a = 0; a < gate_sums.rows(); ++a) {
     Eigen::Index best = 0;
@@ -32,23 +32,23 @@ std::vector<int> DistillAssignment(const RowMatrixXd& gate_sums) {
   return assignment;
 }
 
-Pools PoolsFromAssignment(std::span<const int> assignment, int experts, bool drop_empty) {
+Pools pools_from_assignment(std::span<const int> assignment, int experts, bool drop_empty) {
   Pools pools(static_cast<std::size_t>(experts));
   for (std::size_t a = 0; a < assignment.size(); ++a) {
     if (assignment[a] < 0 || assignment[a] >= experts)
-      throw std::invalid_argument("PoolsFromAssignment: expert out of range");
+      throw std::invalid_argument("pools_from_assignment: expert out of range");
     pools[static_cast<std::size_t>(assignment[a])].push_back(static_cast<int>(a));
   }
   if (drop_empty) std::erase_if(pools, [](const auto& p) { return p.empty(); });
   return pools;
 }
 
-std::string PoolsToToml(const Pools& pools) {
+std::string pools_to_toml(const Pools& pools) {
   std::ostringstream out;
   out << '[';
   for (std::size_t p = 0; p < pools.size(); ++p) {
     if (pools[p].empty())
-      throw std::invalid_argument("PoolsToToml: pool " + std::to_string(p) +
+      throw std::invalid_argument("pools_to_toml: pool " + std::to_string(p) +
                                   " is empty (the pipeline rejects it)");
     out << (p ? ", [" : "[");
     for (std::size_t i = 0; i < pools[p].size(); ++i) out << (i ? ", " : "") << pools[p][i];
@@ -69,8 +69,8 @@ using data::Hdf5QuietErrors;
 
 }  // namespace
 
-void WritePoolsHdf5(const std::filesystem::path& file, const std::string& dataset,
-                    const Pools& pools) {
+void write_pools_hdf5(const std::filesystem::path& file, const std::string& dataset,
+                      const Pools& pools) {
   std::vector<std::int32_t> pool_of_item;
   for (std::size_t p = 0; p < pools.size(); ++p) {
     for (int a : pools[p]) {
@@ -102,7 +102,7 @@ void WritePoolsHdf5(const std::filesystem::path& file, const std::string& datase
   }
 }
 
-Pools ReadPoolsHdf5(const std::filesystem::path& file, const std::string& dataset) {
+Pools read_pools_hdf5(const std::filesystem::path& file, const std::string& dataset) {
   std::vector<std::int32_t> pool_of_item;
   {
     const Hdf5QuietErrors quiet;
@@ -144,7 +144,7 @@ double pairs(double n) {
 
 }  // namespace
 
-double Purity(std::span<const int> found, std::span<const int> truth) {
+double purity(std::span<const int> found, std::span<const int> truth) {
   if (found.empty()) return 1.0;
   std::map<int, double> best;
   for (const auto& [key, n] : contingency(found, truth))
@@ -154,7 +154,7 @@ double Purity(std::span<const int> found, std::span<const int> truth) {
   return total / static_cast<double>(found.size());
 }
 
-double AdjustedRandIndex(std::span<const int> a, std::span<const int> b) {
+double adjusted_rand_index(std::span<const int> a, std::span<const int> b) {
   const auto table = contingency(a, b);
   std::map<int, double> rows, cols;
   double index = 0;

@@ -11,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "policies/moe/types.hpp"
+#include "base/matrix.hpp"
+#include "base/rng.hpp"
 
 namespace stagesim::moe {
 
@@ -19,33 +20,33 @@ using Pools = std::vector<std::vector<int>>;  // pool → ascending item ids
 
 // Item → expert: a random permutation of the items dealt round-robin into `experts` pools
 // (disjoint, sizes differ by at most one; some pools are empty when items < experts).
-std::vector<int> RandomPoolAssignment(int items, int experts, Rng& rng);
+std::vector<int> random_pool_assignment(int items, int experts, Rng& rng);
 
 // Item → expert with the largest weight (items × experts: MoeModel::gate_sums for the spec's
 // average-gate rule, or MoeModel::contribution_sums). Ties: the lower expert.
-std::vector<int> DistillAssignment(const RowMatrixXd& gate_sums);
+std::vector<int> distill_assignment(const RowMatrixXd& gate_sums);
 
 // Pools from an assignment (item → expert in [0, experts)); empty pools are dropped when
 // drop_empty, because the pipeline requires every pool to be non-empty.
-Pools PoolsFromAssignment(std::span<const int> assignment, int experts, bool drop_empty = true);
+Pools pools_from_assignment(std::span<const int> assignment, int experts, bool drop_empty = true);
 
 // "[[0, 3, 7], [1, 2]]": a TOML array of arrays, the value of `stages.nominators.pools`
 // (set `replicas` to pools.size()). invalid_argument on an empty pool.
-std::string PoolsToToml(const Pools& pools);
+std::string pools_to_toml(const Pools& pools);
 
 // Writes the item → pool index as a 1-D int32 dataset `dataset` (creating the file if needed,
 // replacing the dataset if present). runtime_error on HDF5 failure.
-void WritePoolsHdf5(const std::filesystem::path& file, const std::string& dataset,
-                    const Pools& pools);
+void write_pools_hdf5(const std::filesystem::path& file, const std::string& dataset,
+                      const Pools& pools);
 
-// Reads what WritePoolsHdf5 wrote back into pools. runtime_error on failure.
-Pools ReadPoolsHdf5(const std::filesystem::path& file, const std::string& dataset);
+// Reads what write_pools_hdf5 wrote back into pools. runtime_error on failure.
+Pools read_pools_hdf5(const std::filesystem::path& file, const std::string& dataset);
 
 // Purity of `found` against `truth` (both item → label): Σ over found clusters of the size of
 // their largest overlap with one true cluster, / items. 1 = every found pool lies in one group.
-double Purity(std::span<const int> found, std::span<const int> truth);
+double purity(std::span<const int> found, std::span<const int> truth);
 
 // Adjusted Rand index (Hubert & Arabie): 1 = identical partitions, ≈ 0 for random ones.
-double AdjustedRandIndex(std::span<const int> a, std::span<const int> b);
+double adjusted_rand_index(std::span<const int> a, std::span<const int> b);
 
 }  // namespace stagesim::moe

@@ -7,7 +7,7 @@
 
 namespace stagesim::moe {
 
-std::vector<int> TopItems(const Eigen::Ref<const Eigen::RowVectorXd>& scores, int k) {
+std::vector<int> top_items(const Eigen::Ref<const Eigen::RowVectorXd>& scores, int k) {
   std::vector<int> idx(static_cast<std::size_t>(scores.size()));
   std::iota(idx.begin(), idx.end(), 0);
   k = std::min<int>(k, static_cast<int>(idx.size()));
@@ -18,9 +18,9 @@ std::vector<int> TopItems(const Eigen::Ref<const Eigen::RowVectorXd>& scores, in
   return idx;
 }
 
-TopKMetrics EvaluateTopK(const MoeModel& model, const LabeledProducts& data,
-                         std::span<const std::int64_t> users, int k, int batch) {
-  if (k < 1 || k > data.items) throw std::invalid_argument("EvaluateTopK: k outside [1, items]");
+TopKMetrics evaluate_top_k(const MoeModel& model, const LabeledProducts& data,
+                           std::span<const std::int64_t> users, int k, int batch) {
+  if (k < 1 || k > data.items) throw std::invalid_argument("evaluate_top_k: k outside [1, items]");
   double sp = 0, sp2 = 0, sr = 0, sr2 = 0;
   for (std::size_t begin = 0; begin < users.size(); begin += static_cast<std::size_t>(batch)) {
     const std::size_t end = std::min(users.size(), begin + static_cast<std::size_t>(batch));
@@ -30,7 +30,7 @@ TopKMetrics EvaluateTopK(const MoeModel& model, const LabeledProducts& data,
       const auto& labels = data.labels[static_cast<std::size_t>(chunk[b])];
       if (labels.empty()) continue;  // both metrics are 0
       int hits = 0;
-      for (int a : TopItems(s.row(static_cast<Eigen::Index>(b)), k))
+      for (int a : top_items(s.row(static_cast<Eigen::Index>(b)), k))
         hits += data.has_label(chunk[b], a) ? 1 : 0;
       const double p = hits / static_cast<double>(k);
       const double r = hits / static_cast<double>(labels.size());

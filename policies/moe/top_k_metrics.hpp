@@ -19,10 +19,10 @@ struct TopKMetrics {
 };
 
 // The k best items of one score row (k ≤ row size), best first.
-std::vector<int> TopItems(const Eigen::Ref<const Eigen::RowVectorXd>& scores, int k);
+std::vector<int> top_items(const Eigen::Ref<const Eigen::RowVectorXd>& scores, int k);
 
 // Scores the users in chunks of `batch` with model.scores.
-TopKMetrics EvaluateTopK(const MoeModel& model, const LabeledProducts& data,
-                         std::span<const std::int64_t> users, int k = 5, int batch = 1024);
+TopKMetrics evaluate_top_k(const MoeModel& model, const LabeledProducts& data,
+                           std::span<const std::int64_t> users, int k = 5, int batch = 1024);
 
 }  // namespace stagesim::moe

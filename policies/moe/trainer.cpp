@@ -6,7 +6,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "policies/moe/adam.hpp"
+#include "models/optimizers.hpp"
 
 namespace stagesim::moe {
 
@@ -32,8 +32,8 @@ Batch gather(const Examples& ex, const std::vector<std::int64_t>& order, std::si
 
 }  // namespace
 
-double MeanObjective(const MoeModel& model, const LabeledProducts& data, const Examples& examples,
-                     int batch) {
+double mean_objective(const MoeModel& model, const LabeledProducts& data, const Examples& examples,
+                      int batch) {
   if (examples.size() == 0) return 0.0;
   std::vector<std::int64_t> order(examples.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
@@ -47,40 +47,40 @@ double MeanObjective(const MoeModel& model, const LabeledProducts& data, const E
   return total / static_cast<double>(examples.size());
 }
 
-TrainReport Train(MoeModel& model, const LabeledProducts& data, const Examples& train,
-                  const Examples& validation, const TrainOptions& options, Rng& rng) {
+TrainReport train_moe(MoeModel& model, const LabeledProducts& data, const Examples& training,
+                      const Examples& validation, const TrainOptions& options, Rng& rng) {
   if (options.batch < 1 || options.max_epochs < 0 || options.patience < 1 ||
       !(options.learning_rate > 0))
-    throw std::invalid_argument("Train: batch, patience >= 1, max_epochs >= 0, lr > 0");
-  if (train.size() == 0) throw std::invalid_argument("Train: no training examples");
+    throw std::invalid_argument("train_moe: batch, patience >= 1, max_epochs >= 0, lr > 0");
+  if (training.size() == 0) throw std::invalid_argument("train_moe: no training examples");
   TrainReport report;
-  Adam adam(AdamOptions{.learning_rate = options.learning_rate});
-  const bool gating = model.learned_gating();
-  MoeParams grad = model.params().zeros_like();
-  MoeParams best = model.params();
-  double best_val = validation.size() ? MeanObjective(model, data, validation)
+  models::Adam adam(models::AdamOptions{.learning_rate = options.learning_rate});
+  const std::size_t trained = model.trained_tensors();
+  models::ParameterSet grad = model.params().zeros_like();
+  models::ParameterSet best = model.params();
+  double best_val = validation.size() ? mean_objective(model, data, validation)
                                       : -std::numeric_limits<double>::infinity();
   int since_best = 0;
   double seconds = 0.0;
 
   for (int epoch = 1; epoch <= options.max_epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    const auto order = RandomPermutation(static_cast<std::int64_t>(train.size()), rng);
+    const auto order = RandomPermutation(static_cast<std::int64_t>(training.size()), rng);
     double epoch_total = 0.0;
     std::size_t batches = 0;
     for (std::size_t begin = 0; begin < order.size();
          begin += static_cast<std::size_t>(options.batch)) {
       const std::size_t end =
           std::min(order.size(), begin + static_cast<std::size_t>(options.batch));
-      const Batch b = gather(train, order, begin, end);
+      const Batch b = gather(training, order, begin, end);
       const double obj = model.objective(GatherFeatures(data, b.users), b.items, b.rewards, &grad);
-      if (!std::isfinite(obj)) throw std::runtime_error("Train: objective is not finite");
+      if (!std::isfinite(obj)) throw std::runtime_error("train_moe: objective is not finite");
       epoch_total += obj;
       ++batches;
       // Adam minimises: step along the negated gradient of the objective we maximise.
-      auto grads = grad.tensors(gating);
+      auto grads = grad.pointers(0, trained);
       for (RowMatrixXd* g : grads) *g = -*g;
-      adam.step(model.params().tensors(gating),
+      adam.step(model.params().pointers(0, trained),
                 std::vector<const RowMatrixXd*>(grads.begin(), grads.end()));
       report.examples_seen += static_cast<std::int64_t>(end - begin);
     }
@@ -91,7 +91,7 @@ TrainReport Train(MoeModel& model, const LabeledProducts& data, const Examples& 
       report.best_epoch = epoch;
       continue;
     }
-    const double val = MeanObjective(model, data, validation);
+    const double val = mean_objective(model, data, validation);
     report.validation_objective.push_back(val);
     if (val > best_val) {
       best_val = val;

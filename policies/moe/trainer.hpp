@@ -1,6 +1,7 @@
-// Mini-batch Adam training of a MoeModel on the spec §7 objective, with early stopping on a
-// validation split: after every epoch the validation objective is computed, the best parameters
-// are kept, and training stops after `patience` epochs without improvement (or max_epochs).
+// Mini-batch Adam (models::Adam) training of a MoeModel on the spec §7 objective, with early
+// stopping on a validation split: after every epoch the validation objective is computed, the best
+// parameters are kept, and training stops after `patience` epochs without improvement (or
+// max_epochs).
 #pragma once
 
 #include <cstdint>
@@ -29,11 +30,11 @@ struct TrainReport {
 
 // Trains `model` in place; the epoch order is shuffled with `rng`. Throws invalid_argument on bad
 // options and runtime_error when the objective stops being finite.
-TrainReport Train(MoeModel& model, const LabeledProducts& data, const Examples& train,
-                  const Examples& validation, const TrainOptions& options, Rng& rng);
+TrainReport train_moe(MoeModel& model, const LabeledProducts& data, const Examples& training,
+                      const Examples& validation, const TrainOptions& options, Rng& rng);
 
 // Mean objective over `examples` (in chunks of `batch`).
-double MeanObjective(const MoeModel& model, const LabeledProducts& data, const Examples& examples,
-                     int batch = 1024);
+double mean_objective(const MoeModel& model, const LabeledProducts& data, const Examples& examples,
+                      int batch = 1024);
 
 }  // namespace stagesim::moe

@@ -1,9 +1,10 @@
 // Adaptive learning rate of the CA variants (paper Eq. 9, spec §6): lr = lr_base / p̄.
 #pragma once
 
+#include "base/matrix.hpp"
+#include "base/rng.hpp"
 #include "policies/pg/lsr.hpp"
 #include "policies/pg/pl_mixture.hpp"
-#include "policies/pg/types.hpp"
 
 namespace stagesim::pg {
 

@@ -3,8 +3,9 @@
 
 #include <cstdint>
 
+#include "base/matrix.hpp"
+#include "base/rng.hpp"
 #include "policies/pg/reward_model.hpp"
-#include "policies/pg/types.hpp"
 
 namespace stagesim::pg {
 

@@ -14,9 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include "base/matrix.hpp"
+#include "base/rng.hpp"
 #include "policies/pg/row_softmax.hpp"
 #include "policies/pg/top_k.hpp"
-#include "policies/pg/types.hpp"
 
 namespace stagesim::pg {
 

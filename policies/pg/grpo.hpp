@@ -1,7 +1,8 @@
 // GRPO reward normalisation (spec §6): the batch is groups of rollouts of one user each.
 #pragma once
 
-#include "policies/pg/types.hpp"
+#include "base/matrix.hpp"
+#include "base/rng.hpp"
 
 namespace stagesim::pg {
 

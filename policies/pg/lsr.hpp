@@ -5,8 +5,9 @@
 #include <span>
 #include <vector>
 
+#include "base/matrix.hpp"
+#include "base/rng.hpp"
 #include "policies/pg/top_k.hpp"
-#include "policies/pg/types.hpp"
 
 namespace stagesim::pg {
 

@@ -1,11 +1,11 @@
 #include "policies/pg/pl_mixture.hpp"
 
 #include <algorithm>
-#include <boost/random/normal_distribution.hpp>
 #include <boost/random/uniform_01.hpp>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
 
 #include "policies/pg/fast_exp.hpp"
 #include "policies/pg/top_k.hpp"
@@ -28,71 +28,40 @@ std::vector<int> slot_models(std::span<const int> block_sizes) {
 }
 
 PLMixture::PLMixture(int n_models, int n_users, int n_items, int dim, Rng& init_rng,
-                     double temperature)
-    : temperature_(temperature) {
+                     double temperature) {
   if (n_models <= 0 || n_users <= 0 || n_items <= 0 || dim <= 0 || !(temperature > 0.0)) {
     throw std::invalid_argument("PLMixture: sizes and temperature must be positive");
   }
-  boost::random::normal_distribution<double> normal(0.0, 1.0);
-  const auto draw = [&](RowMatrixXd& table, int rows) {
-    table.resize(rows, dim);
-    for (Eigen::Index i = 0; i < table.size(); ++i) table.data()[i] = normal(init_rng);
-  };
-  user_tables_.resize(static_cast<std::size_t>(n_models));
-  item_tables_.resize(static_cast<std::size_t>(n_models));
-  for (int m = 0; m < n_models; ++m) {
-    draw(user_tables_[m], n_users);
-    draw(item_tables_[m], n_items);
-  }
-}
-
-std::vector<RowMatrixXd*> PLMixture::parameters() {
-  std::vector<RowMatrixXd*> params;
-  for (int m = 0; m < n_models(); ++m) {
-    params.push_back(&user_tables_[m]);
-    params.push_back(&item_tables_[m]);
-  }
-  return params;
-}
-
-void PLMixture::gather_users(int m, std::span<const int> users, RowMatrixXd& out) const {
-  // Pre-scaled by 1/τ so the GEMMs give logits (and their gradients) directly.
-  const double inv_tau = 1.0 / temperature_;
-  out.resize(static_cast<Eigen::Index>(users.size()), dim());
-  for (std::size_t i = 0; i < users.size(); ++i) {
-    out.row(static_cast<Eigen::Index>(i)) = inv_tau * user_tables_[m].row(users[i]);
-  }
+  models::TwoTowerSpec spec;
+  spec.user = {models::TowerKind::kEmbedding, n_users, dim, {}, false, /*init_sd=*/1.0};
+  spec.item = {models::TowerKind::kEmbedding, n_items, dim, {}, false, /*init_sd=*/1.0};
+  spec.temperature = temperature;
+  for (int m = 0; m < n_models; ++m)
+    models_.emplace_back(params_, "model" + std::to_string(m), spec);
+  for (const models::TwoTower& model : models_) model.init(params_, init_rng);
 }
 
 void PLMixture::batch_logits(std::span<const int> users, std::vector<RowMatrixXd>& out) const {
   out.resize(static_cast<std::size_t>(n_models()));
-  RowMatrixXd gathered;  // B × dim: small, so const methods need no shared scratch
-  for (int m = 0; m < n_models(); ++m) {
-    gather_users(m, users, gathered);
-    out[m].resize(gathered.rows(), n_items());
-    out[m].noalias() = gathered * item_tables_[m].transpose();
-  }
+  // Small (B × dim), so const methods need no shared scratch.
+  models::TwoTower::Cache cache;
+  for (int m = 0; m < n_models(); ++m)
+    models_[m].score_matrix(params_, models::TowerInput::of_ids(users), models::TowerInput::all(),
+                            cache, out[m]);
 }
 
 void PLMixture::backprop(std::span<const int> users, const std::vector<RowMatrixXd>& grad_logits,
-                         std::vector<RowMatrixXd>& grads, bool accumulate) const {
-  const double inv_tau = 1.0 / temperature_;
-  if (!accumulate) {
-    grads.resize(static_cast<std::size_t>(2 * n_models()));
-    for (int m = 0; m < n_models(); ++m) {
-      grads[2 * m].setZero(n_users(), dim());
-      grads[2 * m + 1].setZero(n_items(), dim());
-    }
+                         models::ParameterSet& grads, bool accumulate) const {
+  if (!grads.same_layout(params_)) {
+    if (accumulate) throw std::invalid_argument("PLMixture::backprop: gradient layout");
+    grads = params_.zeros_like();
   }
-  RowMatrixXd gathered, grad_gathered;
+  models::TwoTower::Cache cache;
   for (int m = 0; m < n_models(); ++m) {
-    const RowMatrixXd& g = grad_logits[m];
-    gather_users(m, users, gathered);
-    grads[2 * m + 1].noalias() += g.transpose() * gathered;  // ∂s/∂V = U/τ, already in gathered
-    grad_gathered.noalias() = inv_tau * (g * item_tables_[m]);
-    for (std::size_t i = 0; i < users.size(); ++i) {
-      grads[2 * m].row(users[i]) += grad_gathered.row(static_cast<Eigen::Index>(i));
-    }
+    models_[m].embed(params_, models::TowerInput::of_ids(users), models::TowerInput::all(), cache);
+    models_[m].score_matrix_backward(params_, models::TowerInput::of_ids(users),
+                                     models::TowerInput::all(), cache, grad_logits[m], grads,
+                                     accumulate);
   }
 }
 

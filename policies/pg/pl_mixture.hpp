@@ -5,9 +5,11 @@
 #include <span>
 #include <vector>
 
+#include "base/matrix.hpp"
+#include "base/rng.hpp"
+#include "models/two_tower.hpp"
 #include "policies/pg/row_softmax.hpp"
 #include "policies/pg/top_k.hpp"
-#include "policies/pg/types.hpp"
 
 namespace stagesim::pg {
 
@@ -16,40 +18,40 @@ std::vector<int> slot_block_sizes(int n_slots, int n_models);
 // m(k) of each slot, from the block sizes.
 std::vector<int> slot_models(std::span<const int> block_sizes);
 
+// Model m is a models::TwoTower with embedding-table towers: s_m(u, a) = <U_m[u] / τ, V_m[a]>.
 class PLMixture {
  public:
   // Tables drawn N(0, 1) from `init_rng` in the order U_0, V_0, U_1, V_1, ..., each row by row.
   PLMixture(int n_models, int n_users, int n_items, int dim, Rng& init_rng,
             double temperature = 1.0);
 
-  int n_models() const { return static_cast<int>(user_tables_.size()); }
-  int n_users() const { return static_cast<int>(user_tables_.front().rows()); }
-  int n_items() const { return static_cast<int>(item_tables_.front().rows()); }
-  int dim() const { return static_cast<int>(user_tables_.front().cols()); }
-  double temperature() const { return temperature_; }
+  int n_models() const { return static_cast<int>(models_.size()); }
+  int n_users() const { return static_cast<int>(params_[0].rows()); }
+  int n_items() const { return static_cast<int>(params_[1].rows()); }
+  int dim() const { return static_cast<int>(params_[0].cols()); }
+  double temperature() const { return models_.front().temperature(); }
 
-  const RowMatrixXd& user_table(int m) const { return user_tables_[m]; }
-  const RowMatrixXd& item_table(int m) const { return item_tables_[m]; }
-  RowMatrixXd& user_table(int m) { return user_tables_[m]; }
-  RowMatrixXd& item_table(int m) { return item_tables_[m]; }
+  const RowMatrixXd& user_table(int m) const { return params_[2 * m]; }
+  const RowMatrixXd& item_table(int m) const { return params_[2 * m + 1]; }
+  RowMatrixXd& user_table(int m) { return params_[2 * m]; }
+  RowMatrixXd& item_table(int m) { return params_[2 * m + 1]; }
 
-  // Parameters in the order U_0, V_0, U_1, V_1, ... (the order of backprop's gradients).
-  std::vector<RowMatrixXd*> parameters();
+  // Parameters in the order U_0, V_0, U_1, V_1, ... (the layout of backprop's gradients).
+  models::ParameterSet& parameters() { return params_; }
+  const models::ParameterSet& parameters() const { return params_; }
 
   // out[m] (B × items) = U_m[users] V_mᵀ / τ: one GEMM per model.
   void batch_logits(std::span<const int> users, std::vector<RowMatrixXd>& out) const;
 
-  // Chain rule from ∂L/∂s_m (B × items) to the tables: grads = [dU_0, dV_0, dU_1, ...] with the
-  // table shapes, overwritten, or added to with accumulate (so a batch can go through in blocks).
-  // dU rows of repeated users accumulate.
+  // Chain rule from ∂L/∂s_m (B × items) to the tables: grads gets the layout of parameters() and
+  // is overwritten, or added to with accumulate (so a batch can go through in blocks). dU rows of
+  // repeated users accumulate.
   void backprop(std::span<const int> users, const std::vector<RowMatrixXd>& grad_logits,
-                std::vector<RowMatrixXd>& grads, bool accumulate = false) const;
+                models::ParameterSet& grads, bool accumulate = false) const;
 
  private:
-  void gather_users(int m, std::span<const int> users, RowMatrixXd& out) const;
-
-  std::vector<RowMatrixXd> user_tables_, item_tables_;
-  double temperature_;
+  models::ParameterSet params_;
+  std::vector<models::TwoTower> models_;
 };
 
 enum class SamplerKind {

@@ -1,7 +1,8 @@
 // Dense reward tables (any world: synthetic embeddings, KuaiRec, ...) and their noise models.
 #pragma once
 
-#include "policies/pg/types.hpp"
+#include "base/matrix.hpp"
+#include "base/rng.hpp"
 
 namespace stagesim::pg {
 

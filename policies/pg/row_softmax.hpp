@@ -4,7 +4,8 @@
 
 #include <vector>
 
-#include "policies/pg/types.hpp"
+#include "base/matrix.hpp"
+#include "base/rng.hpp"
 
 namespace stagesim::pg {
 

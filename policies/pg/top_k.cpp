@@ -11,16 +11,22 @@ namespace {
 
 constexpr int kChunk = 32;
 
+// a ranks above b: a strict weak order even with NaN keys, which rank below everything (a NaN
+// must never reach a sort with plain `>`: the order would be inconsistent, which is undefined).
+inline bool above(double a, double b) {
+  return a > b || (b != b && a == a);
+}
+
 // Small arrays (the LSR's K candidates): insertion into a sorted buffer.
 void select_small(const double* key, int n_items, int n, int* out) {
   int count = 0;
   for (int b = 0; b < n_items; ++b) {
     if (count == n) {
-      if (!(key[b] > key[out[n - 1]])) continue;  // ties keep the lower index
+      if (!above(key[b], key[out[n - 1]])) continue;  // ties keep the lower index
       --count;
     }
     int pos = count++;
-    for (; pos > 0 && key[b] > key[out[pos - 1]]; --pos) out[pos] = out[pos - 1];
+    for (; pos > 0 && above(key[b], key[out[pos - 1]]); --pos) out[pos] = out[pos - 1];
     out[pos] = b;
   }
 }
@@ -33,8 +39,9 @@ void TopSelector::select(const double* key, int n_items, int n, int* out) {
     select_small(key, n_items, n, out);
     return;
   }
+  // Equal keys (and NaNs, which are all equivalent) keep index order.
   const auto before = [key](int a, int b) {
-    return key[a] > key[b] || (key[a] == key[b] && a < b);
+    return above(key[a], key[b]) || (!above(key[b], key[a]) && a < b);
   };
   std::vector<int>& found = index_;
   found.clear();
@@ -49,7 +56,7 @@ void TopSelector::select(const double* key, int n_items, int n, int* out) {
     chunk_max = Eigen::Map<const Chunks>(key, kChunk, n_chunks).colwise().maxCoeff();
     double* order = value_.data() + n_chunks;
     std::copy(value_.data(), value_.data() + n_chunks, order);
-    std::nth_element(order, order + (n - 1), order + n_chunks, std::greater<>());
+    std::nth_element(order, order + (n - 1), order + n_chunks, above);
     const double bound = order[n - 1];
     for (int c = 0; c < n_chunks; ++c) {
       if (!(chunk_max[c] >= bound)) continue;
@@ -64,12 +71,17 @@ void TopSelector::select(const double* key, int n_items, int n, int* out) {
     // Same idea with the exact n-th largest key, found by selection on a copy of the values
     // (cheaper than comparing through indices).
     value_.assign(key, key + n_items);
-    std::nth_element(value_.begin(), value_.begin() + (n - 1), value_.end(), std::greater<>());
+    std::nth_element(value_.begin(), value_.begin() + (n - 1), value_.end(), above);
     const double bound = value_[static_cast<std::size_t>(n - 1)];
     for (int b = 0; b < n_items; ++b) {
       if (key[b] >= bound) found.push_back(b);
     }
   } else {
+    found.resize(static_cast<std::size_t>(n_items));
+    std::iota(found.begin(), found.end(), 0);
+  }
+  if (static_cast<int>(found.size()) < n) {
+    // Only NaN keys (which compare false with any bound) make the scan miss: rank them all.
     found.resize(static_cast<std::size_t>(n_items));
     std::iota(found.begin(), found.end(), 0);
   }

@@ -11,7 +11,9 @@ class TopSelector {
  public:
   // Writes the indices of the n largest of key[0..n_items) to out[0..n), largest first; ties go
   // to the lower index so results never depend on the selection algorithm. Requires
-  // 0 <= n <= n_items and no NaN keys.
+  // 0 <= n <= n_items. NaN keys never cause undefined behaviour: the result is always n distinct
+  // indices, NaNs ranked after numbers among them, but with NaNs present the fast path may miss a
+  // number next to one (callers that care clamp non-finite keys first, as pl_ranker does).
   void select(const double* key, int n_items, int n, int* out);
 
  private:

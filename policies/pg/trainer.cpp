@@ -43,7 +43,6 @@ Trainer::Trainer(PLMixture& policy, const RewardTables& tables, const TrainerOpt
       ranker_(options.lsr),
       kernel_(options.estimator, block_sizes_, policy.n_items()),
       adagrad_(options.learning_rate),
-      params_(policy.parameters()),
       subtract_group_min_(options.grpo_subtract_group_min.value_or(
           options.estimator.estimator == Estimator::kCaPg ||
           options.estimator.estimator == Estimator::kCaPgSwr)) {
@@ -121,11 +120,11 @@ StepResult Trainer::step(const StepRngs& rngs) {
     }
     policy_.backprop(users, logits_, grads_, /*accumulate=*/b0 > 0);
   }
-  if (!finite || !std::isfinite(result.loss) || !all_finite(grads_)) {
+  if (!finite || !std::isfinite(result.loss) || !grads_.all_finite()) {
     result.overflow = true;
     return result;
   }
-  adagrad_.step(params_, grads_);
+  adagrad_.step(policy_.parameters(), grads_);
   return result;
 }
 

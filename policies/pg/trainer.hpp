@@ -4,13 +4,15 @@
 #include <optional>
 #include <vector>
 
-#include "policies/pg/adagrad.hpp"
+#include "base/matrix.hpp"
+#include "base/rng.hpp"
+#include "models/optimizers.hpp"
+#include "models/parameters.hpp"
 #include "policies/pg/estimators.hpp"
 #include "policies/pg/lsr.hpp"
 #include "policies/pg/pl_mixture.hpp"
 #include "policies/pg/reward_model.hpp"
 #include "policies/pg/row_softmax.hpp"
-#include "policies/pg/types.hpp"
 
 namespace stagesim::pg {
 
@@ -61,7 +63,7 @@ class Trainer {
   const RowMatrixXi& candidates() const { return candidates_; }
   const RowMatrixXi& picks() const { return picks_; }
   const RowMatrixXd& rewards() const { return rewards_; }
-  const std::vector<RowMatrixXd>& gradients() const { return grads_; }  // [dU_0, dV_0, ...]
+  const models::ParameterSet& gradients() const { return grads_; }  // [dU_0, dV_0, ...]
 
  private:
   static constexpr int kRowBlock = 32;
@@ -77,8 +79,7 @@ class Trainer {
   CandidateSampler sampler_;
   LateStageRanker ranker_;
   EstimatorKernel kernel_;
-  Adagrad adagrad_;
-  std::vector<RowMatrixXd*> params_;
+  models::Adagrad adagrad_;
   bool subtract_group_min_;
 
   std::vector<int> users_;
@@ -88,7 +89,7 @@ class Trainer {
   RowMatrixXd rewards_, advantages_;
   std::vector<double> weights_;
   std::vector<double*> grad_rows_;
-  std::vector<RowMatrixXd> grads_;
+  models::ParameterSet grads_;
 };
 
 struct EvaluationOptions {

@@ -32,8 +32,8 @@ inline Batch RandomBatch(int rows, int features, int items, Rng& rng, bool binar
 // (near-symmetric) initial values and every term of the gradient matters.
 inline void Scramble(MoeModel& model, double sd, Rng& rng) {
   boost::random::normal_distribution<double> normal(0.0, sd);
-  for (RowMatrixXd* t : model.params().tensors(true))
-    for (Eigen::Index i = 0; i < t->size(); ++i) t->data()[i] = normal(rng);
+  for (RowMatrixXd& t : model.params())
+    for (Eigen::Index i = 0; i < t.size(); ++i) t.data()[i] = normal(rng);
 }
 
 }  // namespace stagesim::moe::test

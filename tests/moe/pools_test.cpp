@@ -14,9 +14,9 @@ namespace {
 
 TEST(MoePools, RandomAssignmentIsBalancedAndDisjoint) {
   Rng rng(1);
-  const auto a = RandomPoolAssignment(103, 10, rng);
+  const auto a = random_pool_assignment(103, 10, rng);
   ASSERT_EQ(a.size(), 103u);
-  const Pools pools = PoolsFromAssignment(a, 10);
+  const Pools pools = pools_from_assignment(a, 10);
   ASSERT_EQ(pools.size(), 10u);
   std::size_t total = 0;
   for (const auto& p : pools) {
@@ -25,7 +25,7 @@ TEST(MoePools, RandomAssignmentIsBalancedAndDisjoint) {
   }
   EXPECT_EQ(total, 103u);  // every item in exactly one pool
   Rng other(2);
-  EXPECT_NE(RandomPoolAssignment(103, 10, other), a);
+  EXPECT_NE(random_pool_assignment(103, 10, other), a);
 }
 
 TEST(MoePools, DistillTakesArgmaxAndDropsEmptyPools) {
@@ -34,15 +34,15 @@ TEST(MoePools, DistillTakesArgmaxAndDropsEmptyPools) {
       0.6, 0.2, 0.2,      //
       0.4, 0.4, 0.2,      // tie: lower expert
       0.1, 0.8, 0.1;
-  const auto a = DistillAssignment(gate);
+  const auto a = distill_assignment(gate);
   EXPECT_EQ(a, (std::vector<int>{1, 0, 0, 1}));
-  EXPECT_EQ(PoolsFromAssignment(a, 3), (Pools{{1, 2}, {0, 3}}));
-  EXPECT_EQ(PoolsFromAssignment(a, 3, false).size(), 3u);
+  EXPECT_EQ(pools_from_assignment(a, 3), (Pools{{1, 2}, {0, 3}}));
+  EXPECT_EQ(pools_from_assignment(a, 3, false).size(), 3u);
 }
 
 TEST(MoePools, TomlStringIsPipelineSyntax) {
-  EXPECT_EQ(PoolsToToml({{0, 3, 7}, {1, 2}}), "[[0, 3, 7], [1, 2]]");
-  EXPECT_THROW(PoolsToToml({{0}, {}}), std::invalid_argument);
+  EXPECT_EQ(pools_to_toml({{0, 3, 7}, {1, 2}}), "[[0, 3, 7], [1, 2]]");
+  EXPECT_THROW(pools_to_toml({{0}, {}}), std::invalid_argument);
 }
 
 TEST(MoePools, Hdf5RoundTrip) {
@@ -51,34 +51,34 @@ TEST(MoePools, Hdf5RoundTrip) {
   std::filesystem::create_directories(dir);
   const auto file = dir / "pools.h5";
   const Pools pools{{0, 4}, {1, 2, 5}, {3}};
-  WritePoolsHdf5(file, "moe/pools", pools);
-  EXPECT_EQ(ReadPoolsHdf5(file, "moe/pools"), pools);
-  WritePoolsHdf5(file, "moe/pools", Pools{{1}, {0}});  // replaces the dataset
-  EXPECT_EQ(ReadPoolsHdf5(file, "moe/pools"), (Pools{{1}, {0}}));
-  EXPECT_THROW(ReadPoolsHdf5(file, "missing"), std::runtime_error);
+  write_pools_hdf5(file, "moe/pools", pools);
+  EXPECT_EQ(read_pools_hdf5(file, "moe/pools"), pools);
+  write_pools_hdf5(file, "moe/pools", Pools{{1}, {0}});  // replaces the dataset
+  EXPECT_EQ(read_pools_hdf5(file, "moe/pools"), (Pools{{1}, {0}}));
+  EXPECT_THROW(read_pools_hdf5(file, "missing"), std::runtime_error);
   std::filesystem::remove_all(dir);
 }
 
 TEST(MoePools, AgreementScores) {
   const std::vector<int> truth{0, 0, 1, 1, 2, 2};
   const std::vector<int> relabelled{2, 2, 0, 0, 1, 1};
-  EXPECT_DOUBLE_EQ(Purity(relabelled, truth), 1.0);
-  EXPECT_DOUBLE_EQ(AdjustedRandIndex(relabelled, truth), 1.0);
+  EXPECT_DOUBLE_EQ(purity(relabelled, truth), 1.0);
+  EXPECT_DOUBLE_EQ(adjusted_rand_index(relabelled, truth), 1.0);
   const std::vector<int> merged{0, 0, 0, 0, 1, 1};
-  EXPECT_DOUBLE_EQ(Purity(merged, truth), 4.0 / 6.0);
+  EXPECT_DOUBLE_EQ(purity(merged, truth), 4.0 / 6.0);
   const std::vector<int> split{0, 1, 2, 3, 4, 5};
-  EXPECT_DOUBLE_EQ(Purity(split, truth), 1.0);       // purity rewards over-splitting ...
-  EXPECT_LT(AdjustedRandIndex(split, truth), 0.01);  // ... ARI does not
+  EXPECT_DOUBLE_EQ(purity(split, truth), 1.0);         // purity rewards over-splitting ...
+  EXPECT_LT(adjusted_rand_index(split, truth), 0.01);  // ... ARI does not
   // Hand-computed ARI (sklearn gives 0.2424... for this pair).
   EXPECT_NEAR(
-      AdjustedRandIndex(std::vector<int>{0, 0, 1, 1, 2, 2}, std::vector<int>{0, 0, 1, 2, 2, 2}),
+      adjusted_rand_index(std::vector<int>{0, 0, 1, 1, 2, 2}, std::vector<int>{0, 0, 1, 2, 2, 2}),
       0.4444444444444444, 1e-12);
 }
 
 TEST(MoeTopK, TopItemsBreaksTiesByLowerId) {
   Eigen::RowVectorXd s(5);
   s << 1.0, 3.0, 3.0, 0.5, 2.0;
-  EXPECT_EQ(TopItems(s, 3), (std::vector<int>{1, 2, 4}));
+  EXPECT_EQ(top_items(s, 3), (std::vector<int>{1, 2, 4}));
 }
 
 TEST(MoeTopK, PrecisionAndRecallByHand) {
@@ -96,10 +96,10 @@ TEST(MoeTopK, PrecisionAndRecallByHand) {
   c.fixed_pool_of_item = {0, 0, 0, 0, 0, 0};
   Rng rng(1);
   MoeModel model(c, rng);
-  model.params().W[0].setOnes();
-  model.params().E[0] = Eigen::VectorXd::LinSpaced(6, 3.0, -2.0);
+  model.params()[model.w_index(0)].setOnes();
+  model.params()[model.e_index(0)] = Eigen::VectorXd::LinSpaced(6, 3.0, -2.0);
   const std::vector<std::int64_t> users{0, 1, 2};
-  const TopKMetrics m = EvaluateTopK(model, data, users, 5, /*batch=*/2);
+  const TopKMetrics m = evaluate_top_k(model, data, users, 5, /*batch=*/2);
   // user 0: top5 = {0..4}, hits {0} → P 1/5, R 1/2; user 1: no label → 0, 0;
   // user 2: hits {1,2,3} → P 3/5, R 1.
   EXPECT_NEAR(m.precision, (0.2 + 0.0 + 0.6) / 3, 1e-12);

@@ -30,10 +30,10 @@ TEST(MoeRecovery, LearnedPoolsRecoverPlantedGroupsAndBeatRandomPools) {
     o.subsets = w.feature_blocks;
     o.evaluate_distilled = true;
     const Fig5Result r = RunFig5Point(w.data, point, o);
-    const double purity = Purity(r.learned_assignment, w.group_of_item);
-    const double ari = AdjustedRandIndex(r.learned_assignment, w.group_of_item);
-    const double contribution_ari = AdjustedRandIndex(r.contribution_assignment, w.group_of_item);
-    const double random_ari = AdjustedRandIndex(r.random_assignment, w.group_of_item);
+    const double purity = moe::purity(r.learned_assignment, w.group_of_item);
+    const double ari = adjusted_rand_index(r.learned_assignment, w.group_of_item);
+    const double contribution_ari = adjusted_rand_index(r.contribution_assignment, w.group_of_item);
+    const double random_ari = adjusted_rand_index(r.random_assignment, w.group_of_item);
     RecordProperty("seed" + std::to_string(seed), "purity " + std::to_string(purity) + " ari " +
                                                       std::to_string(ari) + " P@5 moe " +
                                                       std::to_string(r.moe.precision) + " random " +

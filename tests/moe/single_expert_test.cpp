@@ -21,18 +21,18 @@ TEST(MoeSingleExpert, ObjectiveAndGradientAreSquaredError) {
   test::Scramble(model, 0.8, rng);
   const test::Batch b = test::RandomBatch(12, 5, 4, rng);
 
-  MoeParams grad = model.params().zeros_like();
+  models::ParameterSet grad = model.params().zeros_like();
   const double obj = model.objective(b.z, b.items, b.rewards, &grad);
 
   // The squared-error model written out independently.
-  const RowMatrixXd& W = model.params().W[0];
-  const RowMatrixXd& E = model.params().E[0];
+  const RowMatrixXd& W = model.params()[model.w_index(0)];
+  const RowMatrixXd& E = model.params()[model.e_index(0)];
   const double s2 = c.sigma * c.sigma;
   double sse = 0;
   RowMatrixXd gW = RowMatrixXd::Zero(W.rows(), W.cols());
   RowMatrixXd gE = RowMatrixXd::Zero(E.rows(), E.cols());
   for (int i = 0; i < 12; ++i) {
-    const Eigen::VectorXd x = SelectColumns(b.z.row(i), c.subsets[0]).transpose();
+    const Eigen::VectorXd x = select_columns(b.z.row(i), c.subsets[0]).transpose();
     const Eigen::VectorXd v = W * x;
     const int a = b.items[static_cast<std::size_t>(i)];
     const double err = b.rewards[static_cast<std::size_t>(i)] - E.row(a).dot(v);
@@ -41,20 +41,20 @@ TEST(MoeSingleExpert, ObjectiveAndGradientAreSquaredError) {
     gE.row(a) += (err / s2 / 12) * v.transpose();
   }
   EXPECT_NEAR(obj, -sse / 12 / (2 * s2), 1e-12);
-  EXPECT_LT((grad.W[0] - gW).norm(), 1e-12 * (1 + gW.norm()));
-  EXPECT_LT((grad.E[0] - gE).norm(), 1e-12 * (1 + gE.norm()));
-  EXPECT_EQ(grad.G.norm(), 0.0);  // log p ≡ 0 whatever G and h are
-  EXPECT_EQ(grad.H.norm(), 0.0);
+  EXPECT_LT((grad[model.w_index(0)] - gW).norm(), 1e-12 * (1 + gW.norm()));
+  EXPECT_LT((grad[model.e_index(0)] - gE).norm(), 1e-12 * (1 + gE.norm()));
+  EXPECT_EQ(grad[model.g_index()].norm(), 0.0);  // log p ≡ 0 whatever G and h are
+  EXPECT_EQ(grad[model.h_index()].norm(), 0.0);
 
   // The same expert behind a fixed pool holding every item is the same model.
   MoeConfig fixed = c;
   fixed.fixed_pool_of_item = {0, 0, 0, 0};
   MoeModel pooled(fixed, rng);
   pooled.params() = model.params();
-  MoeParams grad2 = pooled.params().zeros_like();
+  models::ParameterSet grad2 = pooled.params().zeros_like();
   EXPECT_NEAR(pooled.objective(b.z, b.items, b.rewards, &grad2), obj, 1e-12);
-  EXPECT_LT((grad2.W[0] - grad.W[0]).norm(), 1e-12);
-  EXPECT_LT((grad2.E[0] - grad.E[0]).norm(), 1e-12);
+  EXPECT_LT((grad2[model.w_index(0)] - grad[model.w_index(0)]).norm(), 1e-12);
+  EXPECT_LT((grad2[model.e_index(0)] - grad[model.e_index(0)]).norm(), 1e-12);
   EXPECT_LT((model.scores(b.z) - pooled.scores(b.z)).norm(), 1e-12);
 }
 
@@ -80,12 +80,12 @@ TEST(MoeSingleExpert, TrainingReducesSquaredError) {
   c.item_dim = 3;
   c.subsets = {{0, 1, 2, 3}};
   MoeModel model(c, rng);
-  const double before = MeanObjective(model, data, val);
+  const double before = mean_objective(model, data, val);
   TrainOptions o;
   o.learning_rate = 1e-2;
   o.max_epochs = 15;
-  const TrainReport r = Train(model, data, train, val, o, rng);
-  const double after = MeanObjective(model, data, val);
+  const TrainReport r = train_moe(model, data, train, val, o, rng);
+  const double after = mean_objective(model, data, val);
   EXPECT_GT(r.epochs, 0);
   EXPECT_LT(-after * 2 * c.sigma * c.sigma, 0.02 * (-before * 2 * c.sigma * c.sigma))
       << "MSE before " << -before * 2 * 0.09 << " after " << -after * 2 * 0.09;

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "policies/moe/adam.hpp"
+#include "models/optimizers.hpp"
 #include "policies/moe/planted_world.hpp"
 #include "policies/moe/trainer.hpp"
 
@@ -17,7 +17,7 @@ TEST(MoeAdam, FirstStepMovesEachEntryByLearningRate) {
   RowMatrixXd theta(1, 3), g(1, 3);
   theta << 1.0, 2.0, 3.0;
   g << 0.5, -4.0, 1e-3;
-  Adam adam(AdamOptions{.learning_rate = 0.1});
+  models::Adam adam(models::AdamOptions{.learning_rate = 0.1});
   std::vector<RowMatrixXd*> params{&theta};
   std::vector<const RowMatrixXd*> grads{&g};
   adam.step(params, grads);
@@ -49,13 +49,13 @@ TEST(MoeTrainer, EarlyStoppingKeepsTheBestValidationParameters) {
   o.learning_rate = 5e-2;
   o.max_epochs = 30;
   o.patience = 2;
-  const TrainReport r = Train(model, w.data, train, val, o, rng);
+  const TrainReport r = train_moe(model, w.data, train, val, o, rng);
   ASSERT_EQ(static_cast<int>(r.validation_objective.size()), r.epochs);
   ASSERT_GE(r.best_epoch, 1);
   const double best =
       *std::max_element(r.validation_objective.begin(), r.validation_objective.end());
   EXPECT_EQ(r.validation_objective[static_cast<std::size_t>(r.best_epoch - 1)], best);
-  EXPECT_DOUBLE_EQ(MeanObjective(model, w.data, val), best);  // the kept parameters
+  EXPECT_DOUBLE_EQ(mean_objective(model, w.data, val), best);  // the kept parameters
   EXPECT_LE(r.epochs, r.best_epoch + o.patience);
   EXPECT_EQ(r.examples_seen, static_cast<std::int64_t>(train.size()) * r.epochs);
 }
@@ -77,8 +77,8 @@ TEST(MoeTrainer, SameSeedSameResult) {
     MoeModel model(c, rng);
     TrainOptions o;
     o.max_epochs = 3;
-    Train(model, w.data, ex, Examples{}, o, rng);
-    return model.params().H;
+    train_moe(model, w.data, ex, Examples{}, o, rng);
+    return model.params()[model.h_index()];
   };
   EXPECT_EQ(run(), run());
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "models/gradient_check.hpp"
 #include "pg_test_util.hpp"
 #include "policies/pg/estimators.hpp"
 #include "policies/pg/lsr.hpp"
@@ -73,6 +74,9 @@ class GradientCheck : public ::testing::TestWithParam<FdCase> {};
 // Central differences in double, h = 1e-5: truncation h²/6·|ℓ'''| ~ 1e-11 and rounding
 // ~eps·|loss|/h ~ 1e-10 for these O(1) losses, so agreement to 1e-7 (relative to max(1, |g|))
 // leaves three orders of margin while any wrong coefficient or missing term shows up at >= 1e-3.
+constexpr models::GradientCheckOptions kCheck{
+    .step = 1e-5, .tolerance = 1e-7, .abs_tolerance = 1e-7};
+
 TEST_P(GradientCheck, MatchesCentralDifferences) {
   const EstimatorOptions& options = GetParam().options;
   for (int n_models : {1, 3}) {
@@ -84,23 +88,12 @@ TEST_P(GradientCheck, MatchesCentralDifferences) {
         const ScoreResult r = estimator_gradient(options, b.blocks, b.logits, b.candidates,
                                                  b.targets, b.rewards, grad);
         ASSERT_TRUE(r.finite);
-        constexpr double h = 1e-5;
-        for (int m = 0; m < n_models; ++m) {
-          for (Eigen::Index j = 0; j < b.logits[m].size(); ++j) {
-            double& x = b.logits[m].data()[j];
-            const double x0 = x;
-            x = x0 + h;
-            const double up = batch_loss(options, b);
-            x = x0 - h;
-            const double down = batch_loss(options, b);
-            x = x0;
-            const double fd = (up - down) / (2 * h);
-            const double g = grad[m].data()[j];
-            ASSERT_NEAR(g, fd, 1e-7 * std::max(1.0, std::abs(g)))
-                << "M=" << n_models << " K=" << n_slots << " L=" << n_picks << " model " << m
-                << " entry " << j;
-          }
-        }
+        std::vector<RowMatrixXd*> logits;
+        for (RowMatrixXd& l : b.logits) logits.push_back(&l);
+        const auto check = models::check_gradient(
+            logits, grad, [&] { return batch_loss(options, b); }, kCheck);
+        EXPECT_TRUE(check.passed())
+            << "M=" << n_models << " K=" << n_slots << " L=" << n_picks << ": " << check.summary();
       }
     }
   }
@@ -132,24 +125,15 @@ TEST(GradientCheck, ChainToTowerTables) {
     return batch_loss(options, b);
   };
   b.logits = logits;
-  std::vector<RowMatrixXd> grad_logits, grads;
+  std::vector<RowMatrixXd> grad_logits;
+  models::ParameterSet grads;
   estimator_gradient(options, b.blocks, logits, b.candidates, b.targets, b.rewards, grad_logits);
   policy.backprop(users, grad_logits, grads);
-  std::vector<RowMatrixXd*> params = policy.parameters();
-  ASSERT_EQ(params.size(), grads.size());
-  constexpr double h = 1e-5;
-  for (std::size_t p = 0; p < params.size(); ++p) {
-    for (Eigen::Index j = 0; j < params[p]->size(); ++j) {
-      double& x = params[p]->data()[j];
-      const double x0 = x;
-      x = x0 + h;
-      const double up = loss();
-      x = x0 - h;
-      const double down = loss();
-      x = x0;
-      ASSERT_NEAR(grads[p].data()[j], (up - down) / (2 * h), 1e-7) << "param " << p << " " << j;
-    }
-  }
+  ASSERT_EQ(policy.parameters().size(), grads.size());
+  // Absolute 1e-7 whatever the size of the gradient.
+  const auto check = models::check_gradient(policy.parameters(), grads, loss,
+                                            {.step = 1e-5, .tolerance = 0, .abs_tolerance = 1e-7});
+  EXPECT_TRUE(check.passed()) << check.summary();
   EXPECT_TRUE(grads[0].row(1).isZero());  // user 1 not in the batch
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -69,3 +70,40 @@ TEST(RowSoftmax, Log1mProbHasNoCancellation) {
 
 }  // namespace
 }  // namespace stagesim::pg
+
+using stagesim::pg::TopSelector;
+
+// NaN keys (from overflowed logits) never make the selection undefined: it returns n distinct
+// indices with the NaNs after the numbers. The chunked path used to sort past the found items.
+TEST(TopSelector, NaNKeysGiveDistinctIndicesWithoutUndefinedBehaviour) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  for (int n_items : {10, 100, 1000}) {
+    for (int n : {1, 5, n_items / 2, n_items}) {
+      std::vector<double> key(static_cast<std::size_t>(n_items));
+      for (int i = 0; i < n_items; ++i) key[i] = i % 3 == 0 ? nan : (i % 7 == 0 ? inf : i * 0.5);
+      TopSelector selector;
+      std::vector<int> out(static_cast<std::size_t>(n), -1);
+      selector.select(key.data(), n_items, n, out.data());
+      std::vector<int> sorted = out;
+      std::sort(sorted.begin(), sorted.end());
+      ASSERT_EQ(std::adjacent_find(sorted.begin(), sorted.end()), sorted.end())
+          << n_items << " " << n;
+      ASSERT_GE(sorted.front(), 0);
+      ASSERT_LT(sorted.back(), n_items);
+      bool seen_nan = false;
+      for (int i : out) {
+        if (std::isnan(key[i]))
+          seen_nan = true;
+        else
+          EXPECT_FALSE(seen_nan) << "a number after a NaN";
+      }
+    }
+    // All NaN: still n distinct indices, in index order.
+    std::vector<double> all(static_cast<std::size_t>(n_items), nan);
+    TopSelector selector;
+    std::vector<int> out(5);
+    selector.select(all.data(), n_items, 5, out.data());
+    EXPECT_EQ(out, (std::vector<int>{0, 1, 2, 3, 4}));
+  }
+}

@@ -5,8 +5,9 @@
 #include <cmath>
 #include <vector>
 
+#include "base/matrix.hpp"
+#include "base/rng.hpp"
 #include "policies/pg/pl_mixture.hpp"
-#include "policies/pg/types.hpp"
 
 namespace stagesim::pg::testing {
 

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <vector>
 
-#include "policies/pg/adagrad.hpp"
 #include "policies/pg/adaptive_lr.hpp"
 #include "policies/pg/embedding_world.hpp"
 #include "policies/pg/grpo.hpp"
@@ -16,31 +15,7 @@
 namespace stagesim::pg {
 namespace {
 
-TEST(Adagrad, FollowsTheSpecFormula) {
-  RowMatrixXd theta(1, 2), g1(1, 2), g2(1, 2);
-  theta << 1.0, -2.0;
-  g1 << 0.5, 0.0;
-  g2 << -1.0, 2.0;
-  Adagrad opt(0.1);
-  std::vector<RowMatrixXd*> params{&theta};
-  opt.step(params, std::vector<RowMatrixXd>{g1});
-  EXPECT_DOUBLE_EQ(theta(0, 0), 1.0 - 0.1 * 0.5 / (0.5 + 1e-10));
-  EXPECT_EQ(theta(0, 1), -2.0);  // zero gradient: unchanged (so sparse rows stay put)
-  opt.step(params, std::vector<RowMatrixXd>{g2});
-  EXPECT_DOUBLE_EQ(theta(0, 0),
-                   1.0 - 0.1 * 0.5 / (0.5 + 1e-10) + 0.1 * 1.0 / (std::sqrt(1.25) + 1e-10));
-  EXPECT_DOUBLE_EQ(theta(0, 1), -2.0 - 0.1 * 2.0 / (2.0 + 1e-10));
-  EXPECT_DOUBLE_EQ(opt.accumulators()[0](0, 0), 1.25);
-}
-
-TEST(Adagrad, FiniteCheck) {
-  std::vector<RowMatrixXd> t{RowMatrixXd::Zero(2, 2), RowMatrixXd::Ones(1, 3)};
-  EXPECT_TRUE(all_finite(t));
-  t[1](0, 2) = std::nan("");
-  EXPECT_FALSE(all_finite(t));
-  t[1](0, 2) = -INFINITY;
-  EXPECT_FALSE(all_finite(t));
-}
+// The Adagrad formula and the finiteness check moved to tests/models/optimizers_test.cpp.
 
 TEST(Grpo, NormalisesPerGroupAndPosition) {
   RowMatrixXd r(4, 2);
@@ -157,14 +132,14 @@ struct Streams {
 
 std::vector<RowMatrixXd> snapshot(PLMixture& policy) {
   std::vector<RowMatrixXd> copy;
-  for (RowMatrixXd* p : policy.parameters()) copy.push_back(*p);
+  for (const RowMatrixXd& p : policy.parameters()) copy.push_back(p);
   return copy;
 }
 
 bool same_parameters(PLMixture& policy, const std::vector<RowMatrixXd>& copy) {
-  const std::vector<RowMatrixXd*> params = policy.parameters();
+  const models::ParameterSet& params = policy.parameters();
   for (std::size_t i = 0; i < params.size(); ++i) {
-    if (!(*params[i] == copy[i])) return false;
+    if (!(params[i] == copy[i])) return false;
   }
   return true;
 }
@@ -256,7 +231,8 @@ TEST(Trainer, GradientEqualsBatchEstimator) {
     Streams s;
     ASSERT_FALSE(trainer.step(s.refs()).overflow);
 
-    std::vector<RowMatrixXd> logits, grad_logits, grads;
+    std::vector<RowMatrixXd> logits, grad_logits;
+    models::ParameterSet grads;
     before.batch_logits(trainer.users(), logits);
     RowMatrixXd rewards = trainer.rewards();
     if (group != 0) grpo_normalize(rewards, group, true);

@@ -198,14 +198,18 @@ TEST(FusionRanker, ConfigErrors) {
   EXPECT_NE(err("initial=[1.0, 2.0, 3.0]").find("3 weights but there are 2"), std::string::npos);
   EXPECT_NE(err("form=\"hardest\"").find("hardest"), std::string::npos);
   EXPECT_NE(err("explore=0.0").find("out of range"), std::string::npos);
-  // One threshold per guardrail objective: the world has two objectives, so one threshold.
-  Experiment ex = parse(feed_experiment("thresholds = [0.1, 0.2]", 600, 1));
-  try {
-    run_all(ex);
-    ADD_FAILURE() << "no error";
-  } catch (const std::exception& e) {
-    EXPECT_NE(std::string(e.what()).find("3 metrics"), std::string::npos) << e.what();
-  }
+  // Check time (the stage's validation hook): one threshold per guardrail objective (the world
+  // has two objectives, so one threshold) and one weight per feature the stage sees; the errors
+  // are located at the key.
+  const std::string th = err("thresholds=[0.1, 0.2]");
+  EXPECT_NE(th.find("key 'stages.rank.thresholds' gives 2 guardrail(s) but the world has 2 "
+                    "objectives"),
+            std::string::npos)
+      << th;
+  const std::string pa = err("parameters=[[1.0, 0.0, 2.0]]");
+  EXPECT_NE(pa.find("key 'stages.rank.parameters' has 3 weights per vector but the stage sees 2"),
+            std::string::npos)
+      << pa;
 }
 
 }  // namespace

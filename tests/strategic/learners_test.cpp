@@ -153,7 +153,7 @@ TEST(Oracle, IsTheBestSingleParameterAndNeverMoves) {
   const Problem pr = problem_a(0.5);
   LearnerContext c{2, pr.objective, &pr.mean, pr.noise_std};
   LearnerOptions o;
-  o.learner = "oracle";
+  o.learner = LearnerKind::oracle;
   auto l = make_learner(o, c);
   Rng a(1), b(2);
   RoundsOptions ro;
@@ -168,9 +168,9 @@ TEST(Oracle, IsTheBestSingleParameterAndNeverMoves) {
 TEST(Factory, BuildsEveryKindAndRejectsMisfits) {
   const Problem pr = problem_a();
   LearnerContext c{2, pr.objective, &pr.mean, pr.noise_std};
-  for (const std::string& kind : learner_kind_names()) {
+  for (const std::string& kind : learner_kinds().names()) {
     LearnerOptions o;
-    o.learner = kind;
+    o.learner = *learner_kinds().find(kind);
     EXPECT_NO_THROW(make_learner(o, c)) << kind;
   }
   LearnerOptions o;
@@ -178,12 +178,12 @@ TEST(Factory, BuildsEveryKindAndRejectsMisfits) {
   EXPECT_THROW(make_learner(o, c), std::invalid_argument);
   o.initial = {1, 0};
   EXPECT_THROW(make_learner(o, c), std::invalid_argument);  // PASTO: log 0
-  o.learner = "scgd";
+  o.learner = LearnerKind::scgd;
   EXPECT_NO_THROW(make_learner(o, c));
-  o.learner = "fixed";
+  o.learner = LearnerKind::fixed;
   o.parameter = 2;
   EXPECT_THROW(make_learner(o, c), std::invalid_argument);
-  EXPECT_THROW(learner_kind_from_name("tasco"), std::invalid_argument);
+  EXPECT_FALSE(learner_kinds().find("tasco"));
 }
 
 TEST(Rounds, ReproducibleAndCommonNoiseAcrossLearners) {

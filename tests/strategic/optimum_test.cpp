@@ -78,9 +78,7 @@ TEST_P(GridCheck, SolverOptimumMatchesBruteForceAtK3) {
 INSTANTIATE_TEST_SUITE_P(Forms, GridCheck,
                          ::testing::Values(ObjectiveForm::primary, ObjectiveForm::hard,
                                            ObjectiveForm::soft),
-                         [](const auto& info) {
-                           return std::string(objective_form_name(info.param));
-                         });
+                         [](const auto& info) { return objective_forms().name(info.param); });
 
 TEST(Optimum, SoftAtK100ReachesATinyDualityGap) {
   Rng rng(1);

@@ -72,9 +72,9 @@ TEST(Objective, FormsAndNames) {
   EXPECT_EQ(o.value(v), -kInf);
   EXPECT_NEAR(o.violation(v), 0.5, 1e-15);
   EXPECT_EQ(o.value(Eigen::Vector3d(1.0, 0.5, -1.0)), 1.0);  // on the thresholds: feasible
-  for (const std::string& n : objective_form_names())
-    EXPECT_EQ(objective_form_name(objective_form_from_name(n)), n);
-  EXPECT_THROW(objective_form_from_name("hardest"), std::invalid_argument);
+  for (const std::string& n : objective_forms().names())
+    EXPECT_EQ(objective_forms().name(*objective_forms().find(n)), n);
+  EXPECT_FALSE(objective_forms().find("hardest"));
   EXPECT_THROW(o.validate(4), std::invalid_argument);
 }
 
@@ -104,7 +104,8 @@ TEST(Objective, GradientMatchesCentralDifferences) {
         b[j] -= h;
         const double numeric = (o.value(a) - o.value(b)) / (2 * h);
         // Truncation error is 0 (f is piecewise quadratic); round-off ≈ 1e-16·|f|/h.
-        EXPECT_NEAR(g[j], numeric, 1e-8) << "form " << objective_form_name(form) << " coord " << j;
+        EXPECT_NEAR(g[j], numeric, 1e-8)
+            << "form " << objective_forms().name(form) << " coord " << j;
         ++checked;
         if (j > 0 && g[j] != 0) ++active;
       }

@@ -24,7 +24,7 @@ T4 = ["--set", "experiment.horizon=1280", "--set", "experiment.replications=2",
       "--set", "metrics.policy_value.requests=100"]
 
 CASES = [
-    ("quickstart", "experiments/quickstart.toml", ["--set", "experiment.replications=5"], None),
+    ("quickstart", "experiments/single_stage.toml", ["--set", "experiment.replications=5"], None),
     ("fig3", "experiments/two_stage/fig3.toml", F3, None),
     ("prop2", "experiments/two_stage/proposition2_bandit.toml",
      ["--set", "experiment.replications=20", "--set", "experiment.horizon=3000"], None),
