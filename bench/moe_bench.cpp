@@ -13,7 +13,7 @@
 
 #include "environments/multilabel_data.hpp"
 #include "environments/synthetic_multilabel.hpp"
-#include "policies/moe/fig5.hpp"
+#include "policies/moe/pool_learning.hpp"
 
 namespace {
 
@@ -46,7 +46,7 @@ void MoeTrain(benchmark::State& state) {
   c.features = static_cast<int>(data.features.cols());
   c.items = data.items;
   c.item_dim = static_cast<int>(state.range(1));
-  c.subsets = RandomFeatureSubsets(experts, c.features, static_cast<int>(state.range(2)), rng);
+  c.subsets = random_feature_subsets(experts, c.features, static_cast<int>(state.range(2)), rng);
   c.threads = static_cast<int>(state.range(3));
   std::vector<std::int64_t> users(static_cast<std::size_t>(data.products()));
   for (std::size_t i = 0; i < users.size(); ++i) users[i] = static_cast<std::int64_t>(i);
@@ -67,16 +67,16 @@ BENCHMARK(MoeTrain)
 
 void MoeFig5(benchmark::State& state) {
   const auto& data = products();
-  const Fig5Point point{.experts = static_cast<int>(state.range(0)),
-                        .item_dim = static_cast<int>(state.range(1)),
-                        .per_item = static_cast<int>(state.range(2)),
-                        .subset = static_cast<int>(state.range(3))};
-  Fig5Options o;
+  const PoolLearningPoint point{.experts = static_cast<int>(state.range(0)),
+                                .item_dim = static_cast<int>(state.range(1)),
+                                .per_item = static_cast<int>(state.range(2)),
+                                .subset = static_cast<int>(state.range(3))};
+  PoolLearningOptions o;
   o.test_users = env_int("STAGESIM_MOE_TEST", 50000);
   o.seed = static_cast<std::uint64_t>(env_int("STAGESIM_MOE_SEED", 1));
   o.threads = static_cast<int>(env_int("STAGESIM_MOE_THREADS", 1));
-  Fig5Result r;
-  for (auto _ : state) r = RunFig5Point(data, point, o);
+  PoolLearningResult r;
+  for (auto _ : state) r = run_pool_learning(data, point, o);
   state.counters["P5_moe"] = r.moe.precision;
   state.counters["P5_random"] = r.random.precision;
   state.counters["R5_moe"] = r.moe.recall;

@@ -1,6 +1,6 @@
 #pragma once
 // The products of a "multilabel_bandit" world, for offline learners that train on the same data
-// (e.g. the MoE pool trainer of `stagesim moe`).
+// (e.g. the MoE pool trainer of the pool_learning job).
 #include <memory>
 #include <string>
 

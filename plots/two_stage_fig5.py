@@ -3,7 +3,8 @@
 the feature-subset size s, one column per training-set size c, one colour per item-embedding
 dimension d_e; solid = MoE (learned gating), dashed = random pools. Error bars: ±2 SE over the
 test products (one replication) or over replications. Input: the HDF5 file of
-`stagesim moe experiments/two_stage/fig5.toml`, or the JSON of the MoeFig5 benchmark (docs/moe.md).
+`stagesim run experiments/two_stage/fig5.toml` (the pool_learning job; files of the former
+`stagesim moe` read too), or the JSON of the MoeFig5 benchmark (docs/moe.md).
 
     python3 plots/two_stage_fig5.py out/fig5.h5 -o out/fig5.png
 """
@@ -25,21 +26,25 @@ import stagesim  # noqa: E402
 NAME = re.compile(r"MoeFig5/N:(\d+)/de:(\d+)/c:(\d+)/s:(\d+)/")
 
 
-def grid_column(res, name):
-    """The task column of a grid axis named `name` or ending in `.name` (a key path)."""
+def point_values(res, name):
+    """Per task, the value of the pool_learning option `name`: its grid axis (named `name` in
+    files of the former `stagesim moe`, `job.name` now), else the resolved configuration."""
     for c in res.tasks.columns:
         if c == name or c.endswith("." + name):
-            return c
-    raise SystemExit(f"{res.path}: no grid axis '{name}'; columns: {', '.join(res.tasks.columns)}")
+            return [int(v) for v in res.tasks[c]]
+    try:
+        return [int(v) for v in res.param("job." + name)]
+    except (KeyError, stagesim.FormatError):
+        raise SystemExit(f"{res.path}: no option '{name}' in the grid or the configurations")
 
 
 def read_h5(path, points):
-    """`stagesim moe` output: tasks with grid axes (experts N, item_dim d_e, per_item c,
-    subset s) and per-replication P@k / R@k of the MoE and the random pools."""
+    """Pool-learning results: tasks (experts N, item_dim d_e, per_item c, subset s) and
+    per-replication P@k / R@k of the MoE and the random pools."""
     res = stagesim.open(path)
-    cols = [grid_column(res, a) for a in ("experts", "item_dim", "per_item", "subset")]
+    cols = [point_values(res, a) for a in ("experts", "item_dim", "per_item", "subset")]
     for task in range(len(res.tasks)):
-        n, de, c, s = (int(res.tasks[col][task]) for col in cols)
+        n, de, c, s = (col[task] for col in cols)
         cell = {}
         for metric, short in (("P5", "P"), ("R5", "R")):
             for kind in ("moe", "random"):

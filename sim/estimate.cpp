@@ -12,16 +12,17 @@ Footprint memory_footprint(const Experiment& ex) {
   Footprint f;
   const double C = static_cast<double>(ex.configs.size());
   const double R = static_cast<double>(ex.replications);
-  const double S = static_cast<double>(ex.series.size());
   const double P = static_cast<double>(ex.checkpoints);
-  // Per cell: the results (S·P doubles), the same again for the file image, one series buffer
-  // (P doubles), the vector and done-flag overhead.
-  f.results_bytes = C * R * (2.0 * 8.0 * S * P + 8.0 * P + 40.0);
-  // Systems sharing a world run together on one thread.
+  const double cell = static_cast<double>(ex.cell_size);  // S·P, or a job's output values
+  // Per cell: the results, the same again for the file image, one series buffer (P doubles),
+  // the vector and done-flag overhead.
+  f.results_bytes = C * R * (2.0 * 8.0 * cell + 8.0 * P + 40.0);
+  // Systems sharing a world run together on one thread (a job's configurations run alone).
   std::map<std::uint64_t, std::pair<double, std::size_t>> group;
   for (const Config& c : ex.configs) {
-    auto [it, fresh] = group.emplace(c.world_scope, std::make_pair(c.world.bytes, c.index));
-    it->second.first += c.bytes + 8.0 * S * P;
+    const std::uint64_t key = ex.jobs ? c.index : c.world_scope;
+    auto [it, fresh] = group.emplace(key, std::make_pair(ex.jobs ? 0.0 : c.world.bytes, c.index));
+    it->second.first += c.bytes + 8.0 * cell;
   }
   for (const auto& [scope, g] : group)
     if (g.first > f.worker_bytes) {

@@ -672,8 +672,151 @@ struct GlobalSettings {
   bool set = false;
 };
 
+// Keeps [experiment]'s shared keys equal across configurations.
+void check_global(GlobalSettings& global, const ExperimentOpts& eo, const std::string& file) {
+  if (!global.set) {
+    global.exp = eo;
+    global.set = true;
+    return;
+  }
+  auto differs = [&](const char* key, bool d) {
+    if (d)
+      throw ConfigError(file + ": key 'experiment." + key +
+                        "' must be the same for every grid point and variant");
+  };
+  differs("seed", eo.seed != global.exp.seed);
+  differs("replications", eo.replications != global.exp.replications);
+  differs("checkpoints", eo.checkpoints != global.exp.checkpoints);
+  differs("checkpoint_start", eo.checkpoint_start != global.exp.checkpoint_start);
+}
+
+// [world]: its type's option group; fills c.world / c.world_type and returns the resolved table.
+toml::table parse_world(const toml::table& wt, const Registry& reg, const ParseContext& ctx,
+                        Config& c) {
+  const toml::node* wtype = wt.get("type");
+  if (!wtype || !wtype->is_string())
+    throw ConfigError(source_of(wt) + ": [world] needs type = \"...\"; registered worlds: " +
+                      join(Registry::names(reg.worlds)));
+  c.world_type = *wtype->value<std::string>();
+  const WorldEntry* we = reg.world(c.world_type);
+  if (!we) {
+    std::string hint = closest_match(c.world_type, Registry::names(reg.worlds));
+    throw ConfigError(source_of(*wtype) + ": key 'world.type': unknown world '" +
+                      printable(c.world_type) + "'" +
+                      (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                      "; registered: " + join(Registry::names(reg.worlds)));
+  }
+  toml::table world_resolved;
+  world_resolved.insert_or_assign("type", c.world_type);
+  try {
+    c.world = we->parse(wt, "world", world_resolved, ctx);
+  } catch (const ConfigError& e) {
+    // Checks across a world's keys name the key but not the place: point at the table.
+    if (std::string_view(e.what()).starts_with("key '"))
+      throw ConfigError(source_of(wt) + ": " + e.what());
+    throw;
+  }
+  return world_resolved;
+}
+
+// A configuration whose [job] names an offline job: [experiment], an optional [world] the job
+// may use, and the job's own keys. No requests, stages or metrics.
+Config validate_job_config(toml::table& doc, const Registry& reg, GlobalSettings& global,
+                           const std::string& file, const ParseContext& ctx) {
+  static const std::vector<std::string> top = {"experiment", "world", "job"};
+  for (const auto& [k, v] : doc) {
+    std::string key(k.str());
+    if (key == "grid" || key == "variant")
+      throw ConfigError(where(k, &v) + ": '" + key +
+                        "' cannot be set by --set or inside [grid] / [[variant]]; write it at the "
+                        "top level of the experiment file");
+    if (std::find(top.begin(), top.end(), key) == top.end()) {
+      if (key == "stages" || key == "metrics" || key == "arrivals" || key == "feedback")
+        throw ConfigError(where(k, &v) + ": '" + key +
+                          "' does not apply to a [job] (jobs serve no requests); remove it, or "
+                          "remove [job] to simulate a pipeline");
+      std::vector<std::string> allowed = top;
+      allowed.push_back("grid");
+      allowed.push_back("variant");
+      throw_unknown_key(k, key, "", allowed, &v);
+    }
+    if (!v.is_table())
+      throw ConfigError(where(k, &v) + ": '" + key + "' must be a table, e.g. [" + key + "]");
+  }
+  Config c;
+  static const toml::table empty;
+  const toml::node* en = doc.get("experiment");
+  const toml::table& et = en ? *en->as_table() : empty;
+  for (const char* k : {"horizon", "checkpoints", "checkpoint_start"})
+    if (const toml::node* n = et.get(k))
+      throw ConfigError(source_of(*n) + ": key 'experiment." + k +
+                        "' does not apply to a [job]; its own options set how long it runs and "
+                        "what it records (see `stagesim list`)");
+  ExperimentOpts eo = experiment_options().parse(et, "experiment", "");
+  eo.checkpoints = 0;
+  check_global(global, eo, file);
+
+  toml::table resolved;
+  ParseContext jctx = ctx;
+  if (const toml::node* wn = doc.get("world")) {
+    toml::table world_resolved = parse_world(*wn->as_table(), reg, ctx, c);
+    jctx.world_table = wn->as_table();
+    jctx.world = &c.world;
+    toml::table scope;
+    scope.insert_or_assign("world", world_resolved);
+    c.world_scope = hash_text(to_text(scope));
+    resolved.insert_or_assign("world", world_resolved);
+  }
+  const toml::table& jt = *doc.get("job")->as_table();
+  const toml::node* jtype = jt.get("type");
+  if (!jtype || !jtype->is_string())
+    throw ConfigError(source_of(jt) + ": [job] needs type = \"...\"; registered jobs: " +
+                      join(Registry::names(reg.jobs)));
+  c.job_type = *jtype->value<std::string>();
+  const JobEntry* je = reg.job(c.job_type);
+  if (!je) {
+    std::string hint = closest_match(c.job_type, Registry::names(reg.jobs));
+    throw ConfigError(source_of(*jtype) + ": key 'job.type': unknown job '" +
+                      printable(c.job_type) + "'" +
+                      (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                      "; registered: " + join(Registry::names(reg.jobs)));
+  }
+  toml::table job_resolved;
+  job_resolved.insert_or_assign("type", c.job_type);
+  c.job = je->parse(jt, "job", job_resolved, jctx);
+  // The job's declarations are code, not input: a mistake here is a bug in the job type.
+  std::set<std::string> axis_names, output_names;
+  for (const JobAxis& a : c.job.axes)
+    if (a.values.empty() || !axis_names.insert(a.name).second)
+      throw std::logic_error("job type '" + c.job_type + "': axis '" + a.name +
+                             "' is empty or declared twice");
+  for (const JobOutput& o : c.job.outputs) {
+    if (!output_names.insert(o.name).second)
+      throw std::logic_error("job type '" + c.job_type + "': output '" + o.name +
+                             "' declared twice");
+    for (const std::string& a : o.axes)
+      if (!axis_names.count(a))
+        throw std::logic_error("job type '" + c.job_type + "': output '" + o.name +
+                               "' uses undeclared axis '" + a + "'");
+    c.series.push_back({o.name, o.units, o.description});
+  }
+  c.cost = c.job.cost;
+  c.bytes = c.job.bytes;
+  resolved.insert_or_assign("job", job_resolved);
+  c.resolved = to_text(resolved);
+  c.job_scope = hash_combine(hash_text("job"), hash_text(c.resolved));
+  return c;
+}
+
 Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& global,
                        const std::string& file, const ParseContext& ctx) {
+  if (doc.get("job")) return validate_job_config(doc, reg, global, file, ctx);
+  if (const toml::node* m = doc.get("moe"))  // before its grid axes are reported as unknown keys
+    throw ConfigError(
+        source_of(*m) +
+        ": [moe] is the format of the old `stagesim moe`; the MoE experiment is now "
+        "a job: write [job] type = \"pool_learning\" with these keys, and grid axes "
+        "\"job.experts\", \"job.item_dim\", ... (see experiments/two_stage/fig5.toml)");
   static const std::vector<std::string> top = {"experiment", "arrivals", "feedback",
                                                "world",      "stages",   "metrics"};
   for (const auto& [k, v] : doc) {
@@ -686,6 +829,7 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
       std::vector<std::string> allowed = top;
       allowed.push_back("grid");
       allowed.push_back("variant");
+      allowed.push_back("job");
       throw_unknown_key(k, key, "", allowed, &v);
     }
     if (!v.is_table())
@@ -707,20 +851,7 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
                       " exceeds horizon = " + std::to_string(eo.horizon) +
                       "; use at most one checkpoint per request");
   }
-  if (!global.set) {
-    global.exp = eo;
-    global.set = true;
-  } else {
-    auto differs = [&](const char* key, bool d) {
-      if (d)
-        throw ConfigError(file + ": key 'experiment." + key +
-                          "' must be the same for every grid point and variant");
-    };
-    differs("seed", eo.seed != global.exp.seed);
-    differs("replications", eo.replications != global.exp.replications);
-    differs("checkpoints", eo.checkpoints != global.exp.checkpoints);
-    differs("checkpoint_start", eo.checkpoint_start != global.exp.checkpoint_start);
-  }
+  check_global(global, eo, file);
   c.horizon = eo.horizon;
   if (eo.checkpoint_start) c.checkpoint_steps.push_back(0);
   // In 128 bits: (j + 1) · horizon overflows int64 for horizons near 2^63.
@@ -753,28 +884,7 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
                       "registered worlds: " +
                       join(Registry::names(reg.worlds)));
   const toml::table& wt = *wn->as_table();
-  const toml::node* wtype = wt.get("type");
-  if (!wtype || !wtype->is_string())
-    throw ConfigError(source_of(wt) + ": [world] needs type = \"...\"; registered worlds: " +
-                      join(Registry::names(reg.worlds)));
-  c.world_type = *wtype->value<std::string>();
-  const WorldEntry* we = reg.world(c.world_type);
-  if (!we) {
-    std::string hint = closest_match(c.world_type, Registry::names(reg.worlds));
-    throw ConfigError(source_of(*wtype) + ": key 'world.type': unknown world '" + printable(c.world_type) +
-                      "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                      "; registered: " + join(Registry::names(reg.worlds)));
-  }
-  toml::table world_resolved;
-  world_resolved.insert_or_assign("type", c.world_type);
-  try {
-    c.world = we->parse(wt, "world", world_resolved, ctx);
-  } catch (const ConfigError& e) {
-    // Checks across a world's keys name the key but not the place: point at the table.
-    if (std::string_view(e.what()).starts_with("key '"))
-      throw ConfigError(source_of(wt) + ": " + e.what());
-    throw;
-  }
+  toml::table world_resolved = parse_world(wt, reg, ctx, c);
 
   // Stages.
   const toml::node* sn = doc.get("stages");
@@ -962,6 +1072,46 @@ std::vector<std::string> shadowed_sets(const std::vector<SetOverride>& sets,
                     printable(s.raw_path) + "'; change it in the variants instead");
   }
   return out;
+}
+
+// A job's output datasets and its cell layout: each output has the extents of its axes in each
+// configuration, and its dataset takes the largest (smaller configurations leave NaN past their
+// own extent, in the values and in /axes).
+void layout_job_arrays(Experiment& ex) {
+  for (const SeriesInfo& si : ex.series) ex.arrays.push_back({si.name, si.units, si.description});
+  std::set<std::string> seen;
+  for (const Config& c : ex.configs) {
+    for (const JobAxis& ax : c.job.axes) {
+      auto it = std::find_if(ex.axes.begin(), ex.axes.end(),
+                             [&](const JobAxis& x) { return x.name == ax.name; });
+      if (it == ex.axes.end()) ex.axes.push_back({ax.name, ax.units, {}});
+    }
+    for (const JobOutput& o : c.job.outputs) {
+      ResultArray& a = *std::find_if(ex.arrays.begin(), ex.arrays.end(),
+                                     [&](const ResultArray& x) { return x.name == o.name; });
+      std::vector<std::size_t> shape;
+      for (const std::string& an : o.axes) {
+        const JobAxis& ax = *std::find_if(c.job.axes.begin(), c.job.axes.end(),
+                                          [&](const JobAxis& x) { return x.name == an; });
+        shape.push_back(ax.values.size());
+      }
+      if (seen.insert(o.name).second) {
+        a.axes = o.axes;
+        a.shape = shape;
+      } else if (a.axes != o.axes) {
+        throw ConfigError(ex.path + ": job output '" + o.name +
+                          "' has different axes in different configurations; a grid or variant "
+                          "may change an axis' length, not which axes an output has");
+      }
+      for (std::size_t d = 0; d < shape.size(); ++d) a.shape[d] = std::max(a.shape[d], shape[d]);
+    }
+  }
+  std::size_t offset = 0;
+  for (ResultArray& a : ex.arrays) {
+    a.offset = offset;
+    offset += a.size();
+  }
+  ex.cell_size = offset;
 }
 
 }  // namespace
@@ -1189,6 +1339,19 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
           *ct = col;
       }
     }
+  ex.jobs = ex.configs.front().is_job();
+  for (const Config& c : ex.configs)
+    if (c.is_job() != ex.jobs)
+      throw ConfigError(path + ": " +
+                        (c.variant.empty() ? "configuration " + std::to_string(c.index)
+                                           : "variant '" + c.variant + "'") +
+                        (c.is_job() ? " has" : " has no") +
+                        " [job] but others do not; a file is either a simulation (world, stages, "
+                        "metrics) or a job");
+  if (ex.jobs)
+    layout_job_arrays(ex);
+  else
+    ex.cell_size = ex.series.size() * static_cast<std::size_t>(ex.checkpoints);
   uint64_t h = hash_combine(hash_text("stagesim-experiment-v1"), ex.seed);
   h = hash_combine(h, static_cast<uint64_t>(ex.replications));
   h = hash_combine(h, static_cast<uint64_t>(ex.checkpoints));

@@ -1,6 +1,8 @@
 #pragma once
 // Experiment files: TOML -> validated, typed configurations. A file expands into configurations
-// (grid points × variants); each configuration × replication is a task.
+// (grid points × variants); each configuration × replication is a task. A file describes either
+// a simulation ([world] + [stages.*] + [metrics.*], served request by request) or an offline job
+// ([job] and optionally a [world] it uses; sim/job.hpp).
 #include <cstdint>
 #include <map>
 #include <string>
@@ -46,6 +48,9 @@ struct MetricSpec {
 
 struct Config {
   std::size_t index = 0;
+  std::string job_type;  // "" for a simulation
+  JobBuild job;
+  std::uint64_t job_scope = 0;  // selects the job's streams: its resolved configuration
   std::string variant;                                    // "" when the file has no variants
   std::vector<std::pair<std::string, std::string>> grid;  // axis -> value (TOML text)
   std::string resolved;                                   // resolved TOML, defaults filled in
@@ -67,6 +72,24 @@ struct Config {
   std::vector<TableInfo> tables;
   double cost = 0;   // estimated flops for one replication
   double bytes = 0;  // estimated memory of its system (stages, metrics) in one replication
+
+  bool is_job() const { return !job_type.empty(); }
+  // Progress units of one replication: requests, or the job's own work.
+  std::int64_t work() const { return is_job() ? job.work : horizon; }
+};
+
+// A job output's dataset, /metrics/<name> [task, replication, shape...], and where its values
+// sit in a task's cell (journal records, Results::cells).
+struct ResultArray {
+  std::string name, units, description;
+  std::vector<std::string> axes;   // trailing dimensions, outermost first
+  std::vector<std::size_t> shape;  // their extents: the largest over configurations (rest NaN)
+  std::size_t offset = 0;
+  std::size_t size() const {
+    std::size_t n = 1;
+    for (std::size_t d : shape) n *= d;
+    return n;
+  }
 };
 
 struct Experiment {
@@ -86,11 +109,21 @@ struct Experiment {
   std::vector<TableInfo> tables;
   std::uint64_t hash = 0;          // identity of the resolved experiment (resume / merge checks)
   std::vector<std::string> warnings;  // e.g. a --set that every variant overrides
+  bool jobs = false;  // the configurations are offline jobs (no requests, stages or checkpoints)
+  std::vector<ResultArray> arrays;  // jobs: the output datasets, in the order of `series`
+  std::vector<JobAxis> axes;        // jobs: every axis (first-seen order; values of the longest)
+  // Values per task cell: series × checkpoints (simulations), Σ arrays[i].size() (jobs).
+  std::size_t cell_size = 0;
   // Where [experiment] keys were given ("FILE:LINE:COL"; the file when not given), for messages
   // about the run's size.
   std::map<std::string, std::string> key_sources;
 
   std::size_t task_count() const { return configs.size() * static_cast<std::size_t>(replications); }
+  const ResultArray* array(const std::string& name) const {
+    for (const ResultArray& a : arrays)
+      if (a.name == name) return &a;
+    return nullptr;
+  }
 };
 
 struct LoadOptions {

@@ -114,7 +114,7 @@ Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& r
 std::size_t Journal::load(const std::string& path, const Experiment& ex, Results& results,
                           std::size_t& records) {
   const Header h = make_header(ex);
-  const std::size_t per_cell = h.series * h.checkpoints;
+  const std::size_t per_cell = ex.cell_size;  // series × checkpoints, or a job's arrays
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     throw IoError(path + ": the journal path is " +

@@ -1,4 +1,4 @@
-// The stagesim command line: run, check, list.
+// The stagesim command line: run, check, list, merge, slurm, export-world (and the `moe` alias).
 #include <unistd.h>
 
 #include <csignal>
@@ -17,7 +17,6 @@
 #endif
 
 #include "environments/world_export.hpp"
-#include "policies/moe_experiment.hpp"
 #include "sim/cluster.hpp"
 #include "sim/errors.hpp"
 #include "sim/estimate.hpp"
@@ -43,10 +42,10 @@ const char* kUsage =
     "commands:\n"
     "  run FILE    run an experiment and write its HDF5 file\n"
     "  check FILE  validate an experiment; print its task count and a cost estimate\n"
-    "  list        registered worlds, stages and metrics with their parameters\n"
+    "  list        registered worlds, stages, metrics and jobs with their parameters\n"
     "  merge OUT PARTS...  combine the partial files of --shard runs into OUT\n"
     "  slurm FILE  print an sbatch script (array of shards + merge step)\n"
-    "  moe FILE --out R.h5  offline MoE vs random pools (P@k, R@k) over a grid (Fig. 5)\n"
+    "  moe FILE    old name of `run` for the MoE pool-learning job (says so, then runs)\n"
     "  export-world FILE --out W.h5  write a world's q/sigma tables (tabular-world format)\n"
     "\n"
     "  --help      this text (or `stagesim <command> --help`)\n"
@@ -130,9 +129,21 @@ int cmd_check(const std::vector<std::string>& args) {
       ex.name.c_str(), ex.configs.size(), ex.grid_axes.size(),
       std::max<std::size_t>(1, ex.variants.size()), static_cast<long long>(ex.replications),
       ex.task_count(), units);
-  std::printf("series: ");
-  for (std::size_t i = 0; i < ex.series.size(); ++i)
-    std::printf("%s%s", i ? ", " : "", ex.series[i].name.c_str());
+  if (ex.jobs) {
+    // A job's outputs with their shapes per task cell, e.g. validation_objective_moe[epoch=20].
+    std::printf("job %s: outputs ", ex.configs.front().job_type.c_str());
+    for (std::size_t i = 0; i < ex.arrays.size(); ++i) {
+      const ResultArray& a = ex.arrays[i];
+      std::printf("%s%s", i ? ", " : "", a.name.c_str());
+      for (std::size_t d = 0; d < a.shape.size(); ++d)
+        std::printf("%s%s=%zu%s", d ? "," : "[", a.axes[d].c_str(), a.shape[d],
+                    d + 1 == a.shape.size() ? "]" : "");
+    }
+  } else {
+    std::printf("series: ");
+    for (std::size_t i = 0; i < ex.series.size(); ++i)
+      std::printf("%s%s", i ? ", " : "", ex.series[i].name.c_str());
+  }
   std::printf("\nestimated cost: %.3g GFLOP, about %.1f s on 1 thread, %.1f s on %d threads\n",
               cost / 1e9, estimate_seconds(cost, 1),
               estimate_seconds(cost, static_cast<int>(std::thread::hardware_concurrency())),
@@ -244,25 +255,15 @@ int cmd_merge(const std::vector<std::string>& args) {
   return 0;
 }
 
+// `stagesim moe` ran the MoE experiment before it became the `pool_learning` job: kept as an alias
+// of `run` that says so (the file format changed: [job] type = "pool_learning").
 int cmd_moe(const std::vector<std::string>& args) {
-  po::options_description d("stagesim moe FILE --out R.h5 [options]");
-  d.add_options()("help", "this text")("out,o", po::value<std::string>(), "output HDF5 file")(
-      "threads,j", po::value<int>()->default_value(0), "grid points in parallel (0 = all cores)")(
-      "quiet,q", "no progress lines");
-  d.add(experiment_opts());
-  auto vm = parse(args, d, "moe");
-  if (vm.count("help")) {
-    std::cout << d;
-    return 0;
-  }
-  if (!vm.count("out")) throw ConfigError("stagesim moe: missing --out; e.g. --out fig5.h5");
-  MoeRunOptions ro;
-  ro.out = vm["out"].as<std::string>();
-  ro.threads = vm["threads"].as<int>();
-  ro.progress = vm.count("quiet") == 0;
-  const std::size_t n = run_moe_experiment(vm["file"].as<std::string>(), load_options(vm), ro);
-  if (ro.progress) std::printf("wrote %s (%zu tasks)\n", ro.out.c_str(), n);
-  return 0;
+  const bool lead = !g_cluster || g_cluster->rank() == 0;
+  if (lead)
+    std::fprintf(stderr,
+                 "stagesim: note: `stagesim moe` is now `stagesim run` (the MoE experiment is the "
+                 "pool_learning job, see docs/jobs.md); running `stagesim run`\n");
+  return cmd_run(args);
 }
 
 int cmd_slurm(const std::vector<std::string>& args) {
@@ -354,6 +355,7 @@ int cmd_list() {
   print_entries("worlds ([world] type = ...):", reg.worlds);
   print_entries("stages ([stages.NAME] type = ...):", reg.stages);
   print_entries("metrics ([metrics.TYPE]):", reg.metrics);
+  print_entries("jobs ([job] type = ...; offline, instead of stages and metrics):", reg.jobs);
   std::printf("engine keys:\n");
   for (const auto& [section, params] : engine_option_info()) {
     std::printf("  %s\n", section.c_str());

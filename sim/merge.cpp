@@ -80,6 +80,19 @@ void merge_parts(const std::string& out, const std::vector<std::string>& parts,
       owner[i] = part;
       std::vector<double>& cell = res.cells[i];
       if (!ex.tables.empty()) res.tables[i] = std::move(part_tables[i]);
+      if (ex.jobs) {  // each output's values of this cell, at its offset in the layout
+        cell.resize(ex.cell_size);
+        for (std::size_t a = 0; a < ex.arrays.size(); ++a) {
+          const std::size_t n = ex.arrays[a].size();
+          if (data[a].values.size() != C * R * n)
+            throw ConfigError(part + ": metrics/" + ex.arrays[a].name + " has " +
+                              std::to_string(data[a].values.size()) + " values, expected " +
+                              std::to_string(C * R * n));
+          std::copy_n(data[a].values.begin() + static_cast<std::ptrdiff_t>(i * n), n,
+                      cell.begin() + static_cast<std::ptrdiff_t>(ex.arrays[a].offset));
+        }
+        continue;
+      }
       cell.resize(S * P);
       for (std::size_t s = 0; s < S; ++s)
         std::copy(data[s].values.begin() + static_cast<std::ptrdiff_t>(i * P),

@@ -178,6 +178,55 @@ void write_tables(hid_t f, const Experiment& ex, const Results& res, const std::
   }
 }
 
+// An offline job's outputs: /metrics/<output> [task, replication, axes...] from the cells'
+// layout, and /axes/<axis> [task, extent] with each configuration's coordinates (NaN past its
+// own extent).
+void write_job_arrays(hid_t f, hid_t metrics, const Experiment& ex, const Results& res,
+                      const std::string& tmp) {
+  const std::size_t C = ex.configs.size(), R = res.replications;
+  for (const ResultArray& a : ex.arrays) {
+    const std::size_t n = a.size();
+    std::vector<double> buf(C * R * n, std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t i = 0; i < C * R; ++i)
+      if (!res.cells[i].empty())
+        std::copy_n(res.cells[i].begin() + static_cast<std::ptrdiff_t>(a.offset), n,
+                    buf.begin() + static_cast<std::ptrdiff_t>(i * n));
+    std::vector<hsize_t> dims = {C, R};
+    std::string dimensions = "task, replication";
+    for (std::size_t d = 0; d < a.shape.size(); ++d) {
+      dims.push_back(a.shape[d]);
+      dimensions += ", " + a.axes[d];
+    }
+    const std::string name = sanitize(a.name);
+    write_array(metrics, name, H5T_NATIVE_DOUBLE, dims, buf.data(), tmp, true);
+    H d(H5Dopen2(metrics, name.c_str(), H5P_DEFAULT), H5Dclose);
+    attr_string(d, "units", a.units, tmp);
+    attr_string(d, "description", a.description, tmp);
+    attr_string(d, "dimensions", dimensions, tmp);
+  }
+  if (ex.axes.empty()) return;
+  H axes(
+      check_id(H5Gcreate2(f, "axes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group", tmp),
+      H5Gclose);
+  for (const JobAxis& ax : ex.axes) {
+    std::size_t extent = 0;
+    for (const Config& c : ex.configs)
+      for (const JobAxis& x : c.job.axes)
+        if (x.name == ax.name) extent = std::max(extent, x.values.size());
+    std::vector<double> buf(C * extent, std::numeric_limits<double>::quiet_NaN());
+    for (const Config& c : ex.configs)
+      for (const JobAxis& x : c.job.axes)
+        if (x.name == ax.name)
+          std::copy(x.values.begin(), x.values.end(),
+                    buf.begin() + static_cast<std::ptrdiff_t>(c.index * extent));
+    const std::string name = sanitize(ax.name);
+    write_array(axes, name, H5T_NATIVE_DOUBLE, {C, extent}, buf.data(), tmp, false);
+    H d(H5Dopen2(axes, name.c_str(), H5P_DEFAULT), H5Dclose);
+    attr_string(d, "units", ax.units, tmp);
+    attr_string(d, "dimensions", "task, " + ax.name, tmp);
+  }
+}
+
 }  // namespace
 
 void write_results(const std::string& path, const Experiment& ex, const Results& res,
@@ -210,6 +259,7 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
     attr_scalar<unsigned long long>(f, "master_seed", ex.seed, H5T_NATIVE_ULLONG, tmp);
     attr_scalar<long long>(f, "replications", ex.replications, H5T_NATIVE_LLONG, tmp);
     attr_scalar<long long>(f, "checkpoints", ex.checkpoints, H5T_NATIVE_LLONG, tmp);
+    attr_string(f, "kind", ex.jobs ? "job" : "simulation", tmp);
     attr_string(f, "start_time", info.start_time, tmp);
     attr_string(f, "end_time", info.end_time, tmp);
     attr_string(f, "host", info.host, tmp);
@@ -226,21 +276,25 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
     attr_string(f, "series", names, tmp);
     attr_string(f, "grid_axes", axes, tmp);
 
-    const std::size_t C = ex.configs.size(), R = res.replications, S = res.series,
-                      P = res.checkpoints;
+    const std::size_t C = ex.configs.size(), R = res.replications, P = res.checkpoints;
+    std::size_t S = res.series;
     H tasks(check_id(H5Gcreate2(f, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group",
                      tmp),
             H5Gclose);
-    std::vector<std::string> variants, resolved;
+    std::vector<std::string> variants, resolved, job_types;
     std::vector<long long> horizon;
     for (const Config& c : ex.configs) {
       variants.push_back(c.variant);
       resolved.push_back(c.resolved);
       horizon.push_back(c.horizon);
+      job_types.push_back(c.job_type);
     }
     write_strings(tasks, "variant", variants, tmp);
     write_strings(tasks, "resolved", resolved, tmp);
-    write_array(tasks, "horizon", H5T_NATIVE_LLONG, {C}, horizon.data(), tmp, false);
+    if (ex.jobs)
+      write_strings(tasks, "job", job_types, tmp);
+    else
+      write_array(tasks, "horizon", H5T_NATIVE_LLONG, {C}, horizon.data(), tmp, false);
     std::vector<unsigned char> done(C * R);
     for (std::size_t i = 0; i < C * R; ++i) done[i] = !res.cells[i].empty();
     write_array(tasks, "done", H5T_NATIVE_UCHAR, {C, R}, done.data(), tmp, false);
@@ -264,14 +318,18 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
       else
         write_strings(grid, name, text, tmp);
     }
-    std::vector<long long> steps;
-    for (const Config& c : ex.configs)
-      for (std::int64_t s : c.checkpoint_steps) steps.push_back(s);
-    write_array(f, "checkpoints", H5T_NATIVE_LLONG, {C, P}, steps.data(), tmp, false);
-
     H metrics(check_id(H5Gcreate2(f, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                        "create group", tmp),
               H5Gclose);
+    if (ex.jobs) {
+      write_job_arrays(f, metrics, ex, res, tmp);
+      S = 0;  // no checkpoint series
+    } else {
+      std::vector<long long> steps;
+      for (const Config& c : ex.configs)
+        for (std::int64_t s : c.checkpoint_steps) steps.push_back(s);
+      write_array(f, "checkpoints", H5T_NATIVE_LLONG, {C, P}, steps.data(), tmp, false);
+    }
     std::vector<double> buf(C * R * P);
     for (std::size_t s = 0; s < S; ++s) {
       for (std::size_t c = 0; c < C; ++c)

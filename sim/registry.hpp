@@ -1,6 +1,6 @@
 #pragma once
-// The catalogue of worlds, stages and metrics. Each component lives in its own file with its option
-// group and exposes one `*_entry()` function; sim/registry.cpp lists them, one line each.
+// The catalogue of worlds, stages, metrics and jobs. Each component lives in its own file with its
+// option group and exposes one `*_entry()` function; sim/registry.cpp lists them, one line each.
 #include <functional>
 #include <map>
 #include <memory>
@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "sim/job.hpp"
 #include "sim/metric.hpp"
 #include "sim/options.hpp"
 #include "sim/stage.hpp"
@@ -35,10 +36,15 @@ class DataCache {
   std::map<std::string, std::shared_ptr<const void>> items_;
 };
 
+struct WorldBuild;
+
 // What a component's parser may need besides its own keys.
 struct ParseContext {
   std::string data_dir;  // --data-dir: base for relative data paths ("" = current directory)
   DataCache* cache = nullptr;
+  // For jobs: the file's [world] table as written and what it builds (nullptr without [world]).
+  const toml::table* world_table = nullptr;
+  const WorldBuild* world = nullptr;
   // A data path as the user wrote it, resolved against data_dir.
   std::string data_path(const std::string& p) const {
     if (p.empty() || p[0] == '/' || data_dir.empty()) return p;
@@ -125,6 +131,7 @@ struct Entry {
 using WorldEntry = Entry<WorldBuild>;
 using StageEntry = Entry<StageBuild>;
 using MetricEntry = Entry<MetricBuild>;
+using JobEntry = Entry<JobBuild>;  // JobBuild: sim/job.hpp
 
 // Builds an entry from an option group and a function Opts -> Build (or (Opts, ParseContext) ->
 // Build, for components that load data). Keys in `skip` belong to the caller (the engine's
@@ -166,10 +173,12 @@ struct Registry {
   std::vector<WorldEntry> worlds;
   std::vector<StageEntry> stages;
   std::vector<MetricEntry> metrics;
+  std::vector<JobEntry> jobs;
 
   const WorldEntry* world(const std::string& t) const { return find(worlds, t); }
   const StageEntry* stage(const std::string& t) const { return find(stages, t); }
   const MetricEntry* metric(const std::string& t) const { return find(metrics, t); }
+  const JobEntry* job(const std::string& t) const { return find(jobs, t); }
 
   template <class E>
   static std::vector<std::string> names(const std::vector<E>& v) {

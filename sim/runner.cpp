@@ -29,6 +29,10 @@ std::vector<Unit> plan_units(const Experiment& ex) {
   std::vector<std::vector<std::size_t>> groups;
   std::map<std::uint64_t, std::size_t> group_of;
   for (const Config& c : ex.configs) {
+    if (ex.jobs) {  // jobs share nothing at run time: one configuration per unit
+      groups.push_back({c.index});
+      continue;
+    }
     auto [it, fresh] = group_of.emplace(c.world_scope, groups.size());
     if (fresh) groups.emplace_back();
     groups[it->second].push_back(c.index);
@@ -48,6 +52,7 @@ std::vector<Unit> plan_units(const Experiment& ex) {
 }
 
 std::size_t count_units(const Experiment& ex) {
+  if (ex.jobs) return ex.task_count();
   std::set<std::uint64_t> groups;
   for (const Config& c : ex.configs) groups.insert(c.world_scope);
   return groups.size() * static_cast<std::size_t>(ex.replications);
@@ -56,6 +61,7 @@ std::size_t count_units(const Experiment& ex) {
 std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit) {
   std::size_t current = unit.configs.front();  // the configuration at work, for errors
   try {
+  if (ex.jobs) return run_job_unit(ex, unit);
   const Config& c0 = ex.configs[unit.configs.front()];
   const StreamKey wkey{ex.seed, c0.world_scope, unit.replication};
   const std::size_t P = static_cast<std::size_t>(ex.checkpoints);

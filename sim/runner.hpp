@@ -2,9 +2,10 @@
 // Runs an experiment's tasks in parallel and writes the HDF5 file.
 //
 // Work is split into units: all configurations that share a world configuration, for one
-// replication. A unit generates each request once and serves it to every system in it (common
-// random numbers at the cost of one world). Units run longest first with OpenMP dynamic scheduling;
-// each finished unit is journaled before the worker takes the next.
+// replication (offline jobs: one configuration and replication). A unit generates each request once
+// and serves it to every system in it (common random numbers at the cost of one world). Units run
+// longest first with OpenMP dynamic scheduling; each finished unit is journaled before the worker
+// takes the next.
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ std::size_t count_units(const Experiment& ex);
 // Runs one unit; the returned values use the experiment's series order (NaN for series a
 // configuration does not have).
 std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit);
+// The same for a unit of an offline job (sim/job_runner.cpp); run_unit dispatches to it.
+std::vector<CellResult> run_job_unit(const Experiment& ex, const Unit& unit);
 
 class Cluster;
 

@@ -4,9 +4,10 @@ Three kinds of file (the `format` root attribute says which):
   - run results (`stagesim run`, format "stagesim-results-1"): tasks (grid point x variant) and
     series /metrics/<name> with leading dimensions [task, replication]; the dataset attribute
     `dimensions` names the rest (engine metrics: checkpoint). Offline jobs' result arrays
-    [task, replication, ...] are read the same way. Groups of equally long 1-D datasets outside
+    [task, replication, axes...] are read the same way, with each axis' coordinates from
+    /axes/<axis> [task, extent] (the `kind` root attribute is "job"). Groups of equally long 1-D datasets outside
     /tasks and /metrics (e.g. a stage log) are tables, see `Results.table`;
-  - the first `stagesim moe` files (no format attribute; /grid [point, (N, d_e, c, s)] and
+  - files of the former `stagesim moe` (no format attribute; /grid [point, (N, d_e, c, s)] and
     [point, replication] datasets), read as tasks with four grid axes;
   - world tables (`stagesim export-world`, format "stagesim-tabular-world-v1"): q, sigma, score
     [user, item].
@@ -104,6 +105,7 @@ class Results:
       series        the series names, main series first (the experiment's order)
       replications  replications per task
       checkpoints   [task, checkpoint] request counts (None for files without checkpoints)
+      axes          offline jobs: axis name -> [task, index] coordinates (e.g. epochs, K of HR@K)
       done          [task, replication] bool: cells that hold results (all but in --shard parts)
     """
 
@@ -155,6 +157,8 @@ class Results:
         self.tasks = pd.DataFrame(cols, index=pd.RangeIndex(T, name="task"))
         self._resolved = f["tasks/resolved"] if "tasks/resolved" in f else None
         self.checkpoints = f["checkpoints"][:] if "checkpoints" in f else None
+        # Job axes: coordinates per task (NaN past a task's own extent).
+        self.axes = {a: f["axes"][a][:] for a in f["axes"]} if "axes" in f else {}
         self.replications = int(self.attrs.get("replications", 0))
         names = list(f["metrics"]) if "metrics" in f else []
         stored = [s.replace("/", "_") for s in _lines(self.attrs.get("series", ""))]
@@ -192,6 +196,7 @@ class Results:
         self.tasks = pd.DataFrame(cols, index=pd.RangeIndex(grid.shape[0], name="task"))
         self._resolved = None
         self.checkpoints = None
+        self.axes = {}
         names = [n for n in f if n != "grid" and isinstance(f[n], h5py.Dataset)]
         self.series = names
         self._datasets = {s: f[s] for s in names}
@@ -255,9 +260,15 @@ class Results:
                 cols[name] = idx[k]
                 if name == "checkpoint" and self.checkpoints is not None:
                     cols["requests"] = self.checkpoints[idx[0], idx[k]]
+                elif name in self.axes:  # a job axis: its coordinate, the index beside it
+                    cols[name + "_index"] = idx[k]
+                    cols[name] = self.axes[name][idx[0], idx[k]]
             cols["series"] = np.full(idx.shape[1], s, dtype=object)
             cols["value"] = v.reshape(-1)
             df = pd.DataFrame(cols)
+            for name in dims[2:]:
+                if name in self.axes:  # past a task's own extent of the axis: padding, no row
+                    df = df[~np.isnan(df[name].to_numpy(dtype=float))]
             if done_only:
                 df = df[self.done[idx[0], idx[1]]]
             parts.append(df)
@@ -302,7 +313,11 @@ class Results:
                                 row["requests"] = int(self.checkpoints[task, cp])
                         extra = dims[3:] if has_cp else dims[2:]
                         for name, i in zip(extra, pos):
-                            row[name] = i
+                            if name in self.axes:
+                                row[name + "_index"] = i
+                                row[name] = float(self.axes[name][task, i])
+                            else:
+                                row[name] = i
                         row.update(n=int(np.asarray(n)[pos]), mean=float(np.asarray(m)[pos]),
                                    se=float(np.asarray(se)[pos]))
                         if bv is not None:

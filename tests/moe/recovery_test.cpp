@@ -6,8 +6,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "policies/moe/fig5.hpp"
 #include "policies/moe/planted_world.hpp"
+#include "policies/moe/pool_learning.hpp"
 
 namespace stagesim::moe {
 namespace {
@@ -23,13 +23,13 @@ TEST(MoeRecovery, LearnedPoolsRecoverPlantedGroupsAndBeatRandomPools) {
   for (int seed = 1; seed <= seeds; ++seed) {
     po.seed = static_cast<std::uint64_t>(seed);
     const PlantedWorld w = GeneratePlantedWorld(po);
-    Fig5Point point{.experts = 4, .item_dim = 5, .per_item = 1000, .subset = 5};
-    Fig5Options o;
+    PoolLearningPoint point{.experts = 4, .item_dim = 5, .per_item = 1000, .subset = 5};
+    PoolLearningOptions o;
     o.seed = 100 + static_cast<std::uint64_t>(seed);
     o.test_users = 3000;
     o.subsets = w.feature_blocks;
     o.evaluate_distilled = true;
-    const Fig5Result r = RunFig5Point(w.data, point, o);
+    const PoolLearningResult r = run_pool_learning(w.data, point, o);
     const double purity = moe::purity(r.learned_assignment, w.group_of_item);
     const double ari = adjusted_rand_index(r.learned_assignment, w.group_of_item);
     const double contribution_ari = adjusted_rand_index(r.contribution_assignment, w.group_of_item);

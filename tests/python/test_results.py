@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The stagesim package (stagesim.open, Results.frame/summary/config/attrs) on the files the engine
-writes: the quickstart, a grid with a linked axis, a --shard part, the MoE experiment's file and
-world tables; the raw layout as h5py users see it; and every plot script on real output."""
+writes: the quickstart, a grid with a linked axis, a --shard part, an offline job's file (the MoE
+pool_learning job) and world tables; the raw layout as h5py users see it; and every plot script on real output."""
 import math
 import os
 import re
@@ -229,7 +229,7 @@ class OtherOutputs(unittest.TestCase):
             v = raw[row["task"]][done[row["task"]]]
             self.assertAlmostEqual(row["mean"], v.mean(), places=10)
 
-    def test_moe_file(self):
+    def test_job_file(self):
         toml = path("moe.toml")
         with open(toml, "w") as fh:
             fh.write("""[experiment]
@@ -242,32 +242,48 @@ products = 1500
 dim = 20
 feature_dims = 20
 items = 50
-[moe]
+[job]
+type = "pool_learning"
+experts = 4
+item_dim = 5
+per_item = 20
 test_users = 500
 max_epochs = 2
 [grid]
-experts = [4]
-item_dim = [5]
-per_item = [20]
-subset = [5, 20]
+"job.subset" = [5, 20]
 """)
         out = path("moe.h5")
-        cli("moe", toml, "--out", out, "--quiet", "--threads", 2)
+        cli("run", toml, "--out", out, "--quiet", "--threads", 2)
         res = stagesim.open(out)
-        self.assertEqual(list(res.tasks.columns), ["variant", "experts", "item_dim", "per_item",
-                                                   "subset"])
-        self.assertEqual(list(res.tasks["subset"]), [5, 20])
-        self.assertEqual(len(res.series), 8)
-        fr = res.frame()
-        self.assertEqual(len(fr), 2 * 2 * 8)
+        self.assertEqual(res.attrs["kind"], "job")
+        self.assertEqual(list(res.tasks.columns), ["variant", "job.subset"])
+        self.assertEqual(list(res.tasks["job.subset"]), [5, 20])
+        self.assertEqual(res.param("job.experts"), [4, 4])
+        self.assertEqual(res.config(1)["job"]["subset"], 20)
+        self.assertEqual(len(res.series), 15)
+        self.assertEqual(res.dims("validation_objective_moe"),
+                         ("task", "replication", "epoch"))
+        # Scalars: one row per (task, replication); curves: one per epoch, with coordinates.
+        fr = res.frame("P_moe")
+        self.assertEqual(len(fr), 2 * 2)
         self.assertNotIn("checkpoint", fr.columns)
+        curve = res.frame("validation_objective_moe")
+        self.assertEqual(sorted(set(curve["epoch"])), [1.0, 2.0])
+        self.assertEqual(sorted(set(curve["epoch_index"])), [0, 1])
+        pools = res.frame("learned_pool")
+        items = res.values("learned_pool").shape[2]
+        self.assertEqual(res.axes["item"].shape, (2, items))
+        self.assertEqual(len(pools), 2 * 2 * items)
+        self.assertTrue(set(pools["value"]) <= {0.0, 1.0, 2.0, 3.0})
         s = res.summary("P_moe")
         with h5py.File(out, "r") as f:
-            raw = f["P_moe"][:]
+            raw = f["metrics/P_moe"][:]
+            self.assertEqual(f["axes/epoch"].shape, (2, 2))
         np.testing.assert_allclose(s["mean"], raw.mean(axis=1), rtol=1e-13)
         np.testing.assert_allclose(s["se"], raw.std(axis=1, ddof=1) / np.sqrt(2), rtol=1e-12)
-        with self.assertRaises(stagesim.FormatError):
-            res.config(0)
+        s = res.summary("validation_objective_moe")
+        self.assertEqual(len(s), 2 * 2)
+        self.assertEqual(sorted(set(s["epoch"])), [1.0, 2.0])
         script("two_stage_fig5.py", out, "-o", path("fig5.png"))
         self.assertTrue(os.path.getsize(path("fig5.png")) > 5000)
 

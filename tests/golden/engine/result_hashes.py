@@ -58,8 +58,6 @@ def run_case(exe, src, work, name, exp, args, data_dir):
     cmd = [exe, "run", os.path.join(src, exp), "--out", out, "--quiet", "--threads", "2"] + args
     if data_dir:
         cmd += ["--data-dir", os.path.join(src, data_dir)]
-    if name == "moe":  # offline job: `stagesim moe` until it runs through `stagesim run`
-        cmd = [exe, "moe", os.path.join(src, exp), "--out", out]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return datasets(out)
 

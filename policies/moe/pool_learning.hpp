@@ -1,10 +1,11 @@
-// One grid point of the paper's Fig. 5 (spec §7/§8): MoE with learned gating vs the same experts
-// on a fixed random pool allocation, precision@5 and recall@5 on held-out products. The caller
-// loops over the grid (docs/moe.md shows how) and owns the data (see bench/moe_bench.cpp for
-// the synthetic Amazon stand-in, or load AmazonCat-13K via environments/multilabel_data.hpp).
+// Pool learning (two-stage spec §7): a MoE with learned gating vs the same experts on a fixed
+// random pool allocation, trained on the same examples, compared by precision@k and recall@k on
+// held-out products; the learned pools are distilled for the bandit pipeline. One call is one
+// (N, d_e, c, s) point; the `pool_learning` job (jobs/pool_learning.cpp) runs it over a grid.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "policies/moe/labeled_products.hpp"
@@ -14,14 +15,14 @@
 
 namespace stagesim::moe {
 
-struct Fig5Point {
+struct PoolLearningPoint {
   int experts = 10;     // N
   int item_dim = 10;    // d_e
   int per_item = 1000;  // c: training examples per item
   int subset = 400;     // s: feature columns each expert sees
 };
 
-struct Fig5Options {
+struct PoolLearningOptions {
   double sigma = 0.3;
   TrainOptions train;
   std::int64_t test_users = 50000;  // held out before any training example is drawn
@@ -35,9 +36,11 @@ struct Fig5Options {
   bool evaluate_distilled = false;
   // Explicit S_n per expert (size N); empty = each expert draws s of d without replacement.
   std::vector<std::vector<int>> subsets;
+  // Called after each model is trained (progress reports); may be empty.
+  std::function<void()> progress;
 };
 
-struct Fig5Result {
+struct PoolLearningResult {
   TopKMetrics moe, random;
   TopKMetrics distilled;  // only with evaluate_distilled (users == 0 otherwise)
   TrainReport moe_train, random_train;
@@ -52,10 +55,10 @@ struct Fig5Result {
 // models from identical initial experts and batch order, distils pools (gate weights, and score
 // contributions, averaged over up to 10 000 training users) and evaluates on the test users.
 // invalid_argument when the point does not fit the data (s > d, too few products).
-Fig5Result RunFig5Point(const LabeledProducts& data, const Fig5Point& point,
-                        const Fig5Options& options);
+PoolLearningResult run_pool_learning(const LabeledProducts& data, const PoolLearningPoint& point,
+                                     const PoolLearningOptions& options);
 
 // Each of `experts` subsets: `s` of the `d` columns without replacement, ascending.
-std::vector<std::vector<int>> RandomFeatureSubsets(int experts, int d, int s, Rng& rng);
+std::vector<std::vector<int>> random_feature_subsets(int experts, int d, int s, Rng& rng);
 
 }  // namespace stagesim::moe

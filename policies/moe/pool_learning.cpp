@@ -1,4 +1,4 @@
-#include "policies/moe/fig5.hpp"
+#include "policies/moe/pool_learning.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -6,8 +6,8 @@
 
 namespace stagesim::moe {
 
-std::vector<std::vector<int>> RandomFeatureSubsets(int experts, int d, int s, Rng& rng) {
-  if (s < 1 || s > d) throw std::invalid_argument("RandomFeatureSubsets: need 1 <= s <= d");
+std::vector<std::vector<int>> random_feature_subsets(int experts, int d, int s, Rng& rng) {
+  if (s < 1 || s > d) throw std::invalid_argument("random_feature_subsets: need 1 <= s <= d");
   std::vector<std::vector<int>> out;
   for (int n = 0; n < experts; ++n) {
     const auto perm = RandomPermutation(d, rng);
@@ -18,15 +18,15 @@ std::vector<std::vector<int>> RandomFeatureSubsets(int experts, int d, int s, Rn
   return out;
 }
 
-Fig5Result RunFig5Point(const LabeledProducts& data, const Fig5Point& point,
-                        const Fig5Options& options) {
+PoolLearningResult run_pool_learning(const LabeledProducts& data, const PoolLearningPoint& point,
+                                     const PoolLearningOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   CheckLabeledProducts(data);
   const int d = static_cast<int>(data.features.cols());
   if (point.experts < 1 || point.item_dim < 1 || point.per_item < 1)
-    throw std::invalid_argument("RunFig5Point: N, d_e, c must be positive");
+    throw std::invalid_argument("run_pool_learning: N, d_e, c must be positive");
   if (options.test_users < 1 || options.test_users >= data.products())
-    throw std::invalid_argument("RunFig5Point: test_users must leave training products");
+    throw std::invalid_argument("run_pool_learning: test_users must leave training products");
 
   // Independent streams per purpose, so e.g. changing c does not change the test split.
   Rng master(options.seed);
@@ -44,15 +44,15 @@ Fig5Result RunFig5Point(const LabeledProducts& data, const Fig5Point& point,
   config.sigma = options.sigma;
   config.threads = options.threads;
   config.subsets = options.subsets.empty()
-                       ? RandomFeatureSubsets(point.experts, d, point.subset, subset_rng)
+                       ? random_feature_subsets(point.experts, d, point.subset, subset_rng)
                        : options.subsets;
   if (static_cast<int>(config.subsets.size()) != point.experts)
-    throw std::invalid_argument("RunFig5Point: subsets must have one entry per expert");
+    throw std::invalid_argument("run_pool_learning: subsets must have one entry per expert");
 
   const Examples all = SampleExamples(data, train_users, point.per_item, example_rng);
   const auto [train, validation] = SplitExamples(all, options.validation_share, example_rng);
 
-  Fig5Result result;
+  PoolLearningResult result;
   result.random_assignment = random_pool_assignment(data.items, point.experts, pool_rng);
 
   // Same initial experts and batch order for both models: the comparison is paired.
@@ -60,11 +60,13 @@ Fig5Result RunFig5Point(const LabeledProducts& data, const Fig5Point& point,
   Rng init_distilled = init_rng, order_distilled = order_rng;
   MoeModel moe(config, init_moe);
   result.moe_train = train_moe(moe, data, train, validation, options.train, order_moe);
+  if (options.progress) options.progress();
 
   MoeConfig random_config = config;
   random_config.fixed_pool_of_item = result.random_assignment;
   MoeModel random(random_config, init_rng);
   result.random_train = train_moe(random, data, train, validation, options.train, order_rng);
+  if (options.progress) options.progress();
 
   const std::size_t n_gate = std::min<std::size_t>(train_users.size(), 10000);
   const RowMatrixXd z_gate = GatherFeatures(data, std::span(train_users).first(n_gate));
@@ -77,6 +79,7 @@ Fig5Result RunFig5Point(const LabeledProducts& data, const Fig5Point& point,
     distilled_config.fixed_pool_of_item = result.learned_assignment;
     MoeModel distilled(distilled_config, init_distilled);
     train_moe(distilled, data, train, validation, options.train, order_distilled);
+    if (options.progress) options.progress();
     result.distilled = evaluate_top_k(distilled, data, test, options.k);
   }
   result.moe = evaluate_top_k(moe, data, test, options.k);
