@@ -133,7 +133,7 @@ def main():
     ax.set_ylim(max(lo, top - 3 * abs(top) - 1e-9), top + 0.1 * abs(top))
     ax.set_xlabel("requests")
     ax.set_ylabel("f of the window's mean metrics")
-    ax.set_title(f"{res.attrs.get('name', '')}: objective per window (dotted: learning stops)")
+    ax.set_title(f"{res.attrs.get('experiment_name', '')}: objective per window (dotted: learning stops)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(args.out, dpi=150)

@@ -25,6 +25,7 @@ MetricEntry stage_stats_metric_entry();
 MetricEntry session_metric_entry();
 MetricEntry stage_log_metric_entry();
 JobEntry pool_learning_job_entry();
+JobEntry strategic_rounds_job_entry();
 
 Registry builtin_registry() {
   Registry r;
@@ -50,6 +51,7 @@ Registry builtin_registry() {
   r.metrics.push_back(session_metric_entry());
   r.metrics.push_back(stage_log_metric_entry());
   r.jobs.push_back(pool_learning_job_entry());
+  r.jobs.push_back(strategic_rounds_job_entry());
   return r;
 }
 
