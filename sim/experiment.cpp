@@ -615,6 +615,9 @@ void build_pipeline(Config& c, std::vector<ParsedStage>& parsed, const toml::tab
           std::to_string(static_cast<long long>(per_replica)) +
           " candidates; lower keep or give the stage a larger pool");
     check_update_interval(c, s, parsed[i]);
+    const int dim = s.feature_count               ? s.feature_count
+                    : s.explicit_features.empty() ? c.world.dim
+                                                  : static_cast<int>(s.explicit_features[0].size());
     if (s.build.validate) {
       StageContext sc;
       sc.name = s.name;
@@ -629,15 +632,17 @@ void build_pipeline(Config& c, std::vector<ParsedStage>& parsed, const toml::tab
       sc.replicas = s.replicas;
       sc.update_every = s.update_every;
       sc.update_interval = s.update_interval;
+      if (s.explicit_features.size() > 1)
+        for (const auto& fs : s.explicit_features)
+          sc.features_seen.push_back(static_cast<int>(fs.size()));
+      else
+        sc.features_seen = {dim};
       sc.feedback_in_order = c.delay != DelayModel::exponential;
       sc.horizon = c.horizon;
       sc.world = &c.world;
       s.build.validate(sc);
     }
     out_count[i + 1] = std::min<double>(static_cast<double>(s.keep) * s.replicas, c.world.items);
-    const int dim = s.feature_count               ? s.feature_count
-                    : s.explicit_features.empty() ? c.world.dim
-                                                  : static_cast<int>(s.explicit_features[0].size());
     c.cost += s.replicas * s.build.cost(per_replica, dim);
     // Per replica: the stage's own state, and the engine's candidate, selection and weight
     // buffers.

@@ -88,6 +88,9 @@ struct StageContext {
   int replicas = 1;
   int update_every = 1;
   double update_interval = 0;
+  // Feature columns each replica sees: one entry when all replicas see as many (the world's dim
+  // by default), else one per replica (explicit lists of different lengths).
+  std::vector<int> features_seen;
   bool feedback_in_order = true;  // feedback arrives in request order (no random delays)
   std::int64_t horizon = 0;       // requests per replication
   const WorldBuild* world = nullptr;
