@@ -258,6 +258,17 @@ const std::vector<std::string>& structural_stage_keys() {
 
 namespace {
 
+// "FILE:L:C: key 'KEY': unknown WHAT 'VALUE' (did you mean ...?); registered: ..." for a stage,
+// world or job type: one wording for every registry kind.
+ConfigError unknown_type(const toml::node& at, const std::string& key, const std::string& what,
+                         const std::string& value, const std::vector<std::string>& names) {
+  const std::string hint = closest_match(value, names);
+  return ConfigError(source_of(at) + ": key '" + key + "': unknown " + what + " '" +
+                     printable(value) + "'" +
+                     (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                     "; registered: " + join(names));
+}
+
 std::vector<std::vector<int>> read_int_lists(const toml::node& n, const std::string& path,
                                              const std::string& what) {
   std::vector<std::vector<int>> out;
@@ -313,11 +324,8 @@ ParsedStage parse_stage(const std::string& name, const toml::table& t, const Reg
         "' needs a type, e.g. type = \"linucb\"; registered: " + join(Registry::names(reg.stages)));
   const StageEntry* entry = reg.stage(so.type);
   if (!entry) {
-    const toml::node* tn = t.get("type");
-    std::string hint = closest_match(so.type, Registry::names(reg.stages));
-    throw ConfigError(source_of(*tn) + ": key '" + path + ".type': unknown stage type '" + printable(so.type) +
-                      "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                      "; registered: " + join(Registry::names(reg.stages)));
+    throw unknown_type(*t.get("type"), path + ".type", "stage type", so.type,
+                       Registry::names(reg.stages));
   }
   s.type = so.type;
   s.keep = static_cast<int>(so.keep);
@@ -700,11 +708,7 @@ toml::table parse_world(const toml::table& wt, const Registry& reg, const ParseC
   c.world_type = *wtype->value<std::string>();
   const WorldEntry* we = reg.world(c.world_type);
   if (!we) {
-    std::string hint = closest_match(c.world_type, Registry::names(reg.worlds));
-    throw ConfigError(source_of(*wtype) + ": key 'world.type': unknown world '" +
-                      printable(c.world_type) + "'" +
-                      (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                      "; registered: " + join(Registry::names(reg.worlds)));
+    throw unknown_type(*wtype, "world.type", "world", c.world_type, Registry::names(reg.worlds));
   }
   toml::table world_resolved;
   world_resolved.insert_or_assign("type", c.world_type);
@@ -765,11 +769,7 @@ Config validate_job_config(toml::table& doc, const Registry& reg, GlobalSettings
   c.job_type = *jtype->value<std::string>();
   const JobEntry* je = reg.job(c.job_type);
   if (!je) {
-    std::string hint = closest_match(c.job_type, Registry::names(reg.jobs));
-    throw ConfigError(source_of(*jtype) + ": key 'job.type': unknown job '" +
-                      printable(c.job_type) + "'" +
-                      (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                      "; registered: " + join(Registry::names(reg.jobs)));
+    throw unknown_type(*jtype, "job.type", "job", c.job_type, Registry::names(reg.jobs));
   }
   toml::table resolved;
   ParseContext jctx = ctx;
