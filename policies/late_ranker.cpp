@@ -36,6 +36,7 @@ class LateRanker final : public Stage {
     pick(req, candidates, keep, rng, out, false);
   }
   void learn(std::span<const Feedback>) override {}
+  bool save(StateWriter&) const override { return true; }  // a fixed ranker: nothing learned
 
  private:
   void pick(const Request& req, std::span<const int> candidates, int keep, Rng& rng, Decision& out,
