@@ -13,7 +13,7 @@
 
 #include "environments/multilabel_data.hpp"
 #include "environments/synthetic_multilabel.hpp"
-#include "policies/moe/pool_learning.hpp"
+#include "learners/moe/pool_learning.hpp"
 
 namespace {
 

@@ -13,8 +13,8 @@
 #include <limits>
 
 #include "environments/multilabel_bandit.hpp"
-#include "policies/moe/labeled_products.hpp"
-#include "policies/moe/pool_learning.hpp"
+#include "environments/generators/labeled_products.hpp"
+#include "learners/moe/pool_learning.hpp"
 #include "sim/errors.hpp"
 #include "sim/registry.hpp"
 

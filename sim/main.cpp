@@ -18,7 +18,7 @@
 #include <mpi.h>
 #endif
 
-#include "environments/world_export.hpp"
+#include "sim/world_export.hpp"
 #include "sim/cluster.hpp"
 #include "sim/errors.hpp"
 #include "sim/estimate.hpp"

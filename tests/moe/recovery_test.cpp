@@ -6,8 +6,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "policies/moe/planted_world.hpp"
-#include "policies/moe/pool_learning.hpp"
+#include "environments/generators/planted_world.hpp"
+#include "learners/moe/pool_learning.hpp"
 
 namespace stagesim::moe {
 namespace {

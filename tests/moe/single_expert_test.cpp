@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "moe_test_util.hpp"
-#include "policies/moe/labeled_products.hpp"
-#include "policies/moe/trainer.hpp"
+#include "environments/generators/labeled_products.hpp"
+#include "learners/moe/trainer.hpp"
 
 namespace stagesim::moe {
 namespace {

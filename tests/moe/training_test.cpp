@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "models/optimizers.hpp"
-#include "policies/moe/planted_world.hpp"
-#include "policies/moe/trainer.hpp"
+#include "environments/generators/planted_world.hpp"
+#include "learners/moe/trainer.hpp"
 
 namespace stagesim::moe {
 namespace {
