@@ -82,9 +82,9 @@ ExportedWorld export_world(const Experiment& ex, std::size_t task, std::int64_t 
   const std::string tmp = out + ".tmp";
   std::filesystem::remove(tmp, ec);
   try {
-    data::WriteHdf5Matrix<double>(tmp, "q", to_dense(*t.q));
-    if (t.sigma) data::WriteHdf5Matrix<double>(tmp, "sigma", to_dense(*t.sigma));
-    if (t.score) data::WriteHdf5Matrix<double>(tmp, "score", to_dense(*t.score));
+    data::write_hdf5_matrix<double>(tmp, "q", to_dense(*t.q));
+    if (t.sigma) data::write_hdf5_matrix<double>(tmp, "sigma", to_dense(*t.sigma));
+    if (t.score) data::write_hdf5_matrix<double>(tmp, "score", to_dense(*t.score));
   } catch (const data::DataError& e) {
     std::filesystem::remove(tmp, ec);
     throw IoError(out + ": " + e.what());

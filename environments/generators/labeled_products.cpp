@@ -12,7 +12,7 @@ bool LabeledProducts::has_label(std::int64_t user, int item) const {
   return std::binary_search(l.begin(), l.end(), item);
 }
 
-void CheckLabeledProducts(const LabeledProducts& data) {
+void check_labeled_products(const LabeledProducts& data) {
   if (static_cast<std::int64_t>(data.labels.size()) != data.products())
     throw std::invalid_argument("LabeledProducts: " + std::to_string(data.labels.size()) +
                                 " label lists for " + std::to_string(data.products()) +
@@ -29,7 +29,7 @@ void CheckLabeledProducts(const LabeledProducts& data) {
   }
 }
 
-LabeledProducts FromMultilabel(const data::DenseMatrix<float>& features,
+LabeledProducts from_multilabel(const data::DenseMatrix<float>& features,
                                const data::IdLists& labels, int items) {
   LabeledProducts out;
   out.items = items;
@@ -39,11 +39,11 @@ LabeledProducts FromMultilabel(const data::DenseMatrix<float>& features,
     const auto l = labels[u];
     out.labels.emplace_back(l.begin(), l.end());
   }
-  CheckLabeledProducts(out);
+  check_labeled_products(out);
   return out;
 }
 
-Examples SampleExamples(const LabeledProducts& data, std::span<const std::int64_t> users,
+Examples sample_examples(const LabeledProducts& data, std::span<const std::int64_t> users,
                         int per_item, Rng& rng) {
   if (users.empty()) throw std::invalid_argument("SampleExamples: no users");
   Examples out;
@@ -57,7 +57,7 @@ Examples SampleExamples(const LabeledProducts& data, std::span<const std::int64_
   return out;
 }
 
-std::vector<std::int64_t> RandomPermutation(std::int64_t n, Rng& rng) {
+std::vector<std::int64_t> random_permutation(std::int64_t n, Rng& rng) {
   std::vector<std::int64_t> p(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) p[static_cast<std::size_t>(i)] = i;
   for (std::int64_t i = n - 1; i > 0; --i) {
@@ -67,8 +67,8 @@ std::vector<std::int64_t> RandomPermutation(std::int64_t n, Rng& rng) {
   return p;
 }
 
-std::pair<Examples, Examples> SplitExamples(const Examples& all, double share, Rng& rng) {
-  const auto perm = RandomPermutation(static_cast<std::int64_t>(all.size()), rng);
+std::pair<Examples, Examples> split_examples(const Examples& all, double share, Rng& rng) {
+  const auto perm = random_permutation(static_cast<std::int64_t>(all.size()), rng);
   const auto n_val = static_cast<std::size_t>(share * static_cast<double>(all.size()));
   std::pair<Examples, Examples> out;
   for (std::size_t i = 0; i < perm.size(); ++i) {
@@ -78,7 +78,7 @@ std::pair<Examples, Examples> SplitExamples(const Examples& all, double share, R
   return out;
 }
 
-RowMatrixXd GatherFeatures(const LabeledProducts& data, std::span<const std::int64_t> users) {
+RowMatrixXd gather_features(const LabeledProducts& data, std::span<const std::int64_t> users) {
   RowMatrixXd z(static_cast<Eigen::Index>(users.size()), data.features.cols());
   for (std::size_t b = 0; b < users.size(); ++b)
     z.row(static_cast<Eigen::Index>(b)) = data.features.row(users[b]).cast<double>();

@@ -40,23 +40,23 @@ struct Examples {
 // From the bandit world's preprocessed data (MultilabelData::features and ::categories.labels,
 // environments/multilabel_data.hpp) with `items` kept categories. Only header-only types are
 // used, so this library does not link the engine. Checks the result (CheckLabeledProducts).
-LabeledProducts FromMultilabel(const data::DenseMatrix<float>& features,
+LabeledProducts from_multilabel(const data::DenseMatrix<float>& features,
                                const data::IdLists& labels, int items);
 
 // Throws invalid_argument when labels are out of range, unsorted, or the sizes disagree.
-void CheckLabeledProducts(const LabeledProducts& data);
+void check_labeled_products(const LabeledProducts& data);
 
 // `per_item` examples for every item; users drawn uniformly from `users`. Ordered item-major.
-Examples SampleExamples(const LabeledProducts& data, std::span<const std::int64_t> users,
+Examples sample_examples(const LabeledProducts& data, std::span<const std::int64_t> users,
                         int per_item, Rng& rng);
 
 // Moves a random `share` of `all` (rounded down) into the second result: (train, validation).
-std::pair<Examples, Examples> SplitExamples(const Examples& all, double share, Rng& rng);
+std::pair<Examples, Examples> split_examples(const Examples& all, double share, Rng& rng);
 
 // A uniformly random permutation of 0..n−1 (Fisher–Yates with Boost's uniform_int_distribution).
-std::vector<std::int64_t> RandomPermutation(std::int64_t n, Rng& rng);
+std::vector<std::int64_t> random_permutation(std::int64_t n, Rng& rng);
 
 // Rows `users` of the features, converted to double: one batch's Z.
-RowMatrixXd GatherFeatures(const LabeledProducts& data, std::span<const std::int64_t> users);
+RowMatrixXd gather_features(const LabeledProducts& data, std::span<const std::int64_t> users);
 
 }  // namespace stagesim::moe

@@ -7,7 +7,7 @@
 
 namespace stagesim::moe {
 
-PlantedWorld GeneratePlantedWorld(const PlantedOptions& o) {
+PlantedWorld generate_planted_world(const PlantedOptions& o) {
   if (o.products <= 0 || o.groups <= 0 || o.items_per_group <= 0 || o.block <= 0 ||
       !(o.positive_rate > 0 && o.positive_rate < 1) || !(o.noise >= 0))
     throw std::invalid_argument("GeneratePlantedWorld: invalid options");

@@ -31,6 +31,6 @@ struct PlantedWorld {
   std::vector<std::vector<int>> feature_blocks;  // group → its feature columns
 };
 
-PlantedWorld GeneratePlantedWorld(const PlantedOptions& options);
+PlantedWorld generate_planted_world(const PlantedOptions& options);
 
 }  // namespace stagesim::moe

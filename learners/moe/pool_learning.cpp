@@ -10,7 +10,7 @@ std::vector<std::vector<int>> random_feature_subsets(int experts, int d, int s, 
   if (s < 1 || s > d) throw std::invalid_argument("random_feature_subsets: need 1 <= s <= d");
   std::vector<std::vector<int>> out;
   for (int n = 0; n < experts; ++n) {
-    const auto perm = RandomPermutation(d, rng);
+    const auto perm = random_permutation(d, rng);
     std::vector<int> cols(perm.begin(), perm.begin() + s);
     std::sort(cols.begin(), cols.end());
     out.push_back(std::move(cols));
@@ -21,7 +21,7 @@ std::vector<std::vector<int>> random_feature_subsets(int experts, int d, int s, 
 PoolLearningResult run_pool_learning(const LabeledProducts& data, const PoolLearningPoint& point,
                                      const PoolLearningOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  CheckLabeledProducts(data);
+  check_labeled_products(data);
   const int d = static_cast<int>(data.features.cols());
   if (point.experts < 1 || point.item_dim < 1 || point.per_item < 1)
     throw std::invalid_argument("run_pool_learning: N, d_e, c must be positive");
@@ -33,7 +33,7 @@ PoolLearningResult run_pool_learning(const LabeledProducts& data, const PoolLear
   Rng split_rng(master()), subset_rng(master()), example_rng(master()), pool_rng(master()),
       init_rng(master()), order_rng(master());
 
-  const auto perm = RandomPermutation(data.products(), split_rng);
+  const auto perm = random_permutation(data.products(), split_rng);
   const std::vector<std::int64_t> test(perm.begin(), perm.begin() + options.test_users);
   const std::vector<std::int64_t> train_users(perm.begin() + options.test_users, perm.end());
 
@@ -49,8 +49,8 @@ PoolLearningResult run_pool_learning(const LabeledProducts& data, const PoolLear
   if (static_cast<int>(config.subsets.size()) != point.experts)
     throw std::invalid_argument("run_pool_learning: subsets must have one entry per expert");
 
-  const Examples all = SampleExamples(data, train_users, point.per_item, example_rng);
-  const auto [train, validation] = SplitExamples(all, options.validation_share, example_rng);
+  const Examples all = sample_examples(data, train_users, point.per_item, example_rng);
+  const auto [train, validation] = split_examples(all, options.validation_share, example_rng);
 
   PoolLearningResult result;
   result.random_assignment = random_pool_assignment(data.items, point.experts, pool_rng);
@@ -69,7 +69,7 @@ PoolLearningResult run_pool_learning(const LabeledProducts& data, const PoolLear
   if (options.progress) options.progress();
 
   const std::size_t n_gate = std::min<std::size_t>(train_users.size(), 10000);
-  const RowMatrixXd z_gate = GatherFeatures(data, std::span(train_users).first(n_gate));
+  const RowMatrixXd z_gate = gather_features(data, std::span(train_users).first(n_gate));
   result.learned_assignment = distill_assignment(moe.gate_sums(z_gate));
   result.contribution_assignment = distill_assignment(moe.contribution_sums(z_gate));
   result.learned_pools = pools_from_assignment(result.learned_assignment, point.experts);

@@ -16,7 +16,7 @@ namespace stagesim::moe {
 
 std::vector<int> random_pool_assignment(int items, int experts, Rng& rng) {
   if (items < 1 || experts < 1) throw std::invalid_argument("random_pool_assignment: sizes >= 1");
-  const auto perm = RandomPermutation(items, rng);
+  const auto perm = random_permutation(items, rng);
   std::vector<int> assignment(static_cast<std::size_t>(items));
   for (int i = 0; i < items; ++i) assignment[static_cast<std::size_t>(perm[i])] = i % experts;
   return assignment;

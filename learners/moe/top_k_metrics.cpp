@@ -25,7 +25,7 @@ TopKMetrics evaluate_top_k(const MoeModel& model, const LabeledProducts& data,
   for (std::size_t begin = 0; begin < users.size(); begin += static_cast<std::size_t>(batch)) {
     const std::size_t end = std::min(users.size(), begin + static_cast<std::size_t>(batch));
     const auto chunk = users.subspan(begin, end - begin);
-    const RowMatrixXd s = model.scores(GatherFeatures(data, chunk));
+    const RowMatrixXd s = model.scores(gather_features(data, chunk));
     for (std::size_t b = 0; b < chunk.size(); ++b) {
       const auto& labels = data.labels[static_cast<std::size_t>(chunk[b])];
       if (labels.empty()) continue;  // both metrics are 0

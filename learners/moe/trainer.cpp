@@ -41,7 +41,7 @@ double mean_objective(const MoeModel& model, const LabeledProducts& data, const 
   for (std::size_t begin = 0; begin < order.size(); begin += static_cast<std::size_t>(batch)) {
     const std::size_t end = std::min(order.size(), begin + static_cast<std::size_t>(batch));
     const Batch b = gather(examples, order, begin, end);
-    total += model.objective(GatherFeatures(data, b.users), b.items, b.rewards) *
+    total += model.objective(gather_features(data, b.users), b.items, b.rewards) *
              static_cast<double>(end - begin);
   }
   return total / static_cast<double>(examples.size());
@@ -65,7 +65,7 @@ TrainReport train_moe(MoeModel& model, const LabeledProducts& data, const Exampl
 
   for (int epoch = 1; epoch <= options.max_epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    const auto order = RandomPermutation(static_cast<std::int64_t>(training.size()), rng);
+    const auto order = random_permutation(static_cast<std::int64_t>(training.size()), rng);
     double epoch_total = 0.0;
     std::size_t batches = 0;
     for (std::size_t begin = 0; begin < order.size();
@@ -73,7 +73,7 @@ TrainReport train_moe(MoeModel& model, const LabeledProducts& data, const Exampl
       const std::size_t end =
           std::min(order.size(), begin + static_cast<std::size_t>(options.batch));
       const Batch b = gather(training, order, begin, end);
-      const double obj = model.objective(GatherFeatures(data, b.users), b.items, b.rewards, &grad);
+      const double obj = model.objective(gather_features(data, b.users), b.items, b.rewards, &grad);
       if (!std::isfinite(obj)) throw std::runtime_error("train_moe: objective is not finite");
       epoch_total += obj;
       ++batches;

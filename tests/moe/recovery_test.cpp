@@ -22,7 +22,7 @@ TEST(MoeRecovery, LearnedPoolsRecoverPlantedGroupsAndBeatRandomPools) {
   std::vector<double> diff;
   for (int seed = 1; seed <= seeds; ++seed) {
     po.seed = static_cast<std::uint64_t>(seed);
-    const PlantedWorld w = GeneratePlantedWorld(po);
+    const PlantedWorld w = generate_planted_world(po);
     PoolLearningPoint point{.experts = 4, .item_dim = 5, .per_item = 1000, .subset = 5};
     PoolLearningOptions o;
     o.seed = 100 + static_cast<std::uint64_t>(seed);
