@@ -192,11 +192,15 @@ toml::array to_array(const std::array<double, N>& v) {
 
 class CalibrationJob final : public Job {
  public:
-  CalibrationJob(const CalibrationOpts& o, std::shared_ptr<const Calibration> c)
-      : o_(o), c_(std::move(c)) {}
+  CalibrationJob(const CalibrationOpts& o, std::shared_ptr<const Calibration> c,
+                 std::uint64_t scope)
+      : o_(o), c_(std::move(c)), scope_(scope) {}
 
   void run(JobContext& ctx) override {
-    Rng rng = ctx.key().stream("calibration");
+    // Keyed by what the fit depends on, not by params_out: where the fit is written does not
+    // change it.
+    const StreamKey key{ctx.key().master_seed, scope_, ctx.key().replication};
+    Rng rng = key.stream("calibration");
     const SessionFit f = fit_session_world(c_->obs, c_->base, c_->fit, rng);
     auto copy = [&](std::size_t out, const auto& v) {
       std::span<double> s = ctx.output(out);
@@ -281,6 +285,7 @@ class CalibrationJob final : public Job {
 
   CalibrationOpts o_;
   std::shared_ptr<const Calibration> c_;
+  std::uint64_t scope_;
 };
 
 JobBuild build(CalibrationOpts& o, const toml::table& t, const std::string& path,
@@ -349,7 +354,9 @@ JobBuild build(CalibrationOpts& o, const toml::table& t, const std::string& path
                                                    : std::make_shared<const Calibration>(load());
 
   JobBuild b;
-  b.make = [o, c] { return std::make_unique<CalibrationJob>(o, c); };
+  const std::uint64_t scope = hash_text(key + "\n" + std::to_string(o.fit_sessions) + " " +
+                                        std::to_string(o.increment_pool));
+  b.make = [o, c, scope] { return std::make_unique<CalibrationJob>(o, c, scope); };
   auto range = [](std::int64_t first, std::int64_t n) {
     std::vector<double> v;
     for (std::int64_t k = 0; k < n; ++k) v.push_back(static_cast<double>(first + k));
