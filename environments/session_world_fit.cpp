@@ -494,6 +494,8 @@ struct SessionSimulator {
     double mean_requests = 0;
     double mean_signal_satisfaction = 0;
     double mean_signal_reward = 0;
+    double var_signal_satisfaction = 0;  // over sessions
+    double var_signal_reward = 0;
   };
 
   Result run(double init, double sd, double hazard, std::int64_t bins) const {
@@ -518,14 +520,22 @@ struct SessionSimulator {
       }
       r.hist[static_cast<std::size_t>(std::min(n, bins) - 1)] += 1;
       r.mean_requests += static_cast<double>(n);
-      r.mean_signal_satisfaction += sum_s / static_cast<double>(n);
+      const double sig = sum_s / static_cast<double>(n);
+      r.mean_signal_satisfaction += sig;
       r.mean_signal_reward += last;
+      r.var_signal_satisfaction += sig * sig;
+      r.var_signal_reward += last * last;
     }
     const auto m = static_cast<double>(sessions);
     for (double& h : r.hist) h /= m;
     r.mean_requests /= m;
     r.mean_signal_satisfaction /= m;
     r.mean_signal_reward /= m;
+    r.var_signal_satisfaction =
+        std::max(0.0, r.var_signal_satisfaction / m -
+                          r.mean_signal_satisfaction * r.mean_signal_satisfaction);
+    r.var_signal_reward =
+        std::max(0.0, r.var_signal_reward / m - r.mean_signal_reward * r.mean_signal_reward);
     return r;
   }
 };
@@ -791,9 +801,9 @@ SessionFit fit_session_world(const KuaiRandObservations& obs, const SessionWorld
     const auto r = check.run(p.initial_satisfaction, p.satisfaction_sd, p.leave_hazard, bins);
     fit.fitted_depth = r.hist;
     fit.fitted_mean_requests = r.mean_requests;
-    fit.mean_signal = p.return_signal == ReturnSignal::mean_satisfaction
-                          ? r.mean_signal_satisfaction
-                          : r.mean_signal_reward;
+    const bool sat = p.return_signal == ReturnSignal::mean_satisfaction;
+    fit.mean_signal = sat ? r.mean_signal_satisfaction : r.mean_signal_reward;
+    fit.signal_sd = std::sqrt(sat ? r.var_signal_satisfaction : r.var_signal_reward);
     fit.depth_loss = cdf_loss(fit.observed_depth, fit.fitted_depth);
   }
 
@@ -842,7 +852,11 @@ SessionFit fit_session_world(const KuaiRandObservations& obs, const SessionWorld
     }
     double mean_mu = 0;
     for (std::size_t g = 0; g < G; ++g) mean_mu += share[g] * mu[g];
-    p.personal_sd = sd;
+    // The return probability varies between gaps by κ·signal too (sessions differ in
+    // satisfaction); the fitted spread holds both, so the simulated sessions' share is taken out
+    // (to first order: variances add).
+    p.personal_sd = std::sqrt(std::max(0.0, sd * sd - std::pow(p.kappa * fit.signal_sd, 2)));
+    fit.return_spread = sd;
     p.return_bias = mean_mu - p.kappa * fit.mean_signal;
     if (grouped) {
       p.group_return.assign(G, 0.0);

@@ -143,6 +143,8 @@ struct SessionFit {
   double observed_mean_return = 0, fitted_mean_return = 0;
   double request_drift = 0;  // mean satisfaction change per request (−fatigue + gains)
   double mean_signal = 0;    // E[signal] of the simulated sessions
+  double signal_sd = 0;      // its sd over sessions
+  double return_spread = 0;  // fitted sd of the return probability (personal_sd² + κ²·signal_sd²)
   double depth_loss = 0;     // Σ (F_obs − F_fit)² over the depth CDF
   std::vector<std::string> warnings;
 };

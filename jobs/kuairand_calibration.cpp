@@ -7,7 +7,7 @@
 //
 // Data: `data_dir` (resolved against --data-dir), else --data-dir itself, else the KuaiRand-shaped
 // fixture tests/fixtures/kuairand_shaped (generated from known parameters; see
-// docs/multi-stage-rl-calibration.md). The logs are read once per process, when the file is
+// docs/kuairand-calibration.md). The logs are read once per process, when the file is
 // parsed (so `check` reports a malformed file), and the load summaries printed once.
 #include <cmath>
 #include <cstdio>

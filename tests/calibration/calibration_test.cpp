@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -107,6 +108,24 @@ TEST(CalibrationRecovery, BaseRatesAndPlayTime) {
   const Recovered& r = recovered();
   const SessionWorldParams& t = r.truth;
   const SessionWorldParams& f = r.fit.params;
+  // The numbers docs/kuairand-calibration.md quotes.
+  double shift = 0;
+  for (std::size_t g = 0; g < 3; ++g) shift += f.user_group_shares[g] * t.group_return[g];
+  std::printf("recovery (truth -> fit):");
+  for (int b = 0; b < kBehaviours; ++b)
+    std::printf(" %s %.3f -> %.3f;", std::string(behaviour_names()[b]).c_str(), t.logit_offset[b],
+                f.logit_offset[b]);
+  std::printf(
+      "\n  play_offset %.3f -> %.3f; play_noise %.3f -> %.3f; duration %.3f/%.3f -> %.3f/%.3f; "
+      "initial_satisfaction %.3f -> %.3f; satisfaction_sd %.3f -> %.3f; leave_hazard %.3f -> "
+      "%.3f; return_bias (centred) %.3f -> %.3f; personal_sd %.3f -> %.3f (spread %.3f); "
+      "group_return (centred) %.3f %.3f %.3f -> %.3f %.3f %.3f\n",
+      t.play_offset, f.play_offset, t.play_noise, f.play_noise, t.duration_log_mean,
+      t.duration_log_sd, f.duration_log_mean, f.duration_log_sd, t.initial_satisfaction,
+      f.initial_satisfaction, t.satisfaction_sd, f.satisfaction_sd, t.leave_hazard, f.leave_hazard,
+      t.return_bias + shift, f.return_bias, t.personal_sd, f.personal_sd, r.fit.return_spread,
+      t.group_return[0] - shift, t.group_return[1] - shift, t.group_return[2] - shift,
+      f.group_return[0], f.group_return[1], f.group_return[2]);
   for (int b = 0; b < kBehaviours; ++b) {
     // Tolerance: 4 standard errors of the offset, from the binomial SE of the rate over the
     // rows it was measured on (dr/do by finite differences), plus 0.05 for the realised
@@ -179,10 +198,11 @@ TEST(CalibrationRecovery, ReturnDaysAndGroups) {
   for (std::size_t g = 0; g < 3; ++g)
     EXPECT_NEAR(f.group_return[g], t.group_return[g] - mean_shift, 0.03) << g;
   for (std::size_t g = 3; g < 9; ++g) EXPECT_EQ(f.group_return[g], 0.0);
-  // personal_sd also absorbs the users' spread of κ·signal (their satisfaction differs): it is
-  // at least the truth and at most a few hundredths above it.
-  EXPECT_GT(f.personal_sd, t.personal_sd - 0.03);
-  EXPECT_LT(f.personal_sd, t.personal_sd + 0.1);
+  // personal_sd: the fitted spread of the return probability minus the simulated sessions'
+  // κ·signal spread. The rest of the signal's spread between users (their θ and start levels
+  // differ, but the simulated increments only partly follow a user) stays in: within 0.06.
+  EXPECT_NEAR(f.personal_sd, t.personal_sd, 0.06);
+  EXPECT_GE(r.fit.return_spread, f.personal_sd);
   // The posterior-predictive gap distribution matches the observed one.
   for (std::size_t d = 0; d < r.fit.observed_return.size(); ++d)
     EXPECT_NEAR(r.fit.fitted_return[d], r.fit.observed_return[d], 0.02) << d + 1;
