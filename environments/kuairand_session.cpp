@@ -165,18 +165,22 @@ void KuairandSessionWorld::respond(const SessionUser& u, const Eigen::VectorXd& 
                                    RowMatrixXd& out) const {
   const int L = static_cast<int>(served.size());
   out.resize(L, kObjectives);
+  for (int l = 0; l < L; ++l) respond_one(u, affinity, request, served[l], l, out.row(l).data());
+}
+
+void KuairandSessionWorld::respond_one(const SessionUser& u, const Eigen::VectorXd& affinity,
+                                       std::int64_t request, int i, int l, double* out) const {
   const std::uint64_t r = static_cast<std::uint64_t>(request);
-  for (int l = 0; l < L; ++l) {
-    const int i = served[l];
-    const double s = affinity[i];
-    for (int b = 0; b < kBehaviours; ++b) {
-      const double p = sigmoid(p_.logit_offset[b] + p_.affinity[b] * s + effect_(i, b));
-      out(l, b) = counter_uniform(response_seed_, u.key, r, l * 16 + b) < p ? 1.0 : 0.0;
-    }
-    const double eps = counter_normal(response_seed_ + 1, u.key, r, l);
-    out(l, kPlayTime) =
-        duration_[i] * sigmoid(p_.play_offset + p_.play_affinity * s + p_.play_noise * eps);
+  const double s = affinity[i];
+  for (int b = 0; b < kBehaviours; ++b) {
+    const double p = sigmoid(p_.logit_offset[b] + p_.affinity[b] * s + effect_(i, b));
+    out[b] = counter_uniform(response_seed_, u.key, r, static_cast<std::uint64_t>(l) * 16 + b) < p
+                 ? 1.0
+                 : 0.0;
   }
+  const double eps = counter_normal(response_seed_ + 1, u.key, r, static_cast<std::uint64_t>(l));
+  out[kPlayTime] =
+      duration_[i] * sigmoid(p_.play_offset + p_.play_affinity * s + p_.play_noise * eps);
 }
 
 bool KuairandSessionWorld::update(const SessionUser& u, std::int64_t request,

@@ -78,6 +78,9 @@ class KuairandSessionWorld {
   // served.size() × 8 (7 behaviours 0/1, play seconds).
   void respond(const SessionUser& u, const Eigen::VectorXd& affinity, std::int64_t request,
                std::span<const int> served, RowMatrixXd& out) const;
+  // The responses of one item shown at slate position `position` (a row of respond()).
+  void respond_one(const SessionUser& u, const Eigen::VectorXd& affinity, std::int64_t request,
+                   int item, int position, double* out) const;
   // Applies a request's responses to the session; false when the session ends with it.
   bool update(const SessionUser& u, std::int64_t request, const RowMatrixXd& responses,
               SessionState& s) const;

@@ -9,7 +9,8 @@
 namespace stagesim::multistage {
 
 CemResult run_cem(const Eigen::RowVectorXd& initial, const CemOptions& o, Rng& rng,
-                  const std::function<double(const Eigen::RowVectorXd&, int, int)>& score) {
+                  const std::function<double(const Eigen::RowVectorXd&, int, int)>& score,
+                  const std::function<void(int, const Eigen::RowVectorXd&)>& on_iteration) {
   if (o.population < 1 || o.elites < 1 || o.elites > o.population)
     throw std::invalid_argument("run_cem: need 1 <= elites <= population");
   CemResult res;
@@ -36,6 +37,7 @@ CemResult run_cem(const Eigen::RowVectorXd& initial, const CemOptions& o, Rng& r
     v /= o.elites;
     mean = m;
     sd = v.cwiseSqrt().cwiseMax(o.min_sd);
+    if (on_iteration) on_iteration(it, mean);
   }
   res.mean = mean;
   return res;

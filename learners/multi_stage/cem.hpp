@@ -24,8 +24,10 @@ struct CemResult {
   std::vector<double> best_score;  // per iteration: the best candidate's score
 };
 
-// score(w, iteration, candidate) → higher is better.
+// score(w, iteration, candidate) → higher is better; on_iteration(iteration, mean) after each
+// iteration's update (optional).
 CemResult run_cem(const Eigen::RowVectorXd& initial, const CemOptions& o, Rng& rng,
-                  const std::function<double(const Eigen::RowVectorXd&, int, int)>& score);
+                  const std::function<double(const Eigen::RowVectorXd&, int, int)>& score,
+                  const std::function<void(int, const Eigen::RowVectorXd&)>& on_iteration = {});
 
 }  // namespace stagesim::multistage
