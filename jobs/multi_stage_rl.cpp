@@ -153,6 +153,7 @@ class Simulation {
     shape_.objectives = J;
   }
   const CascadeShape& shape() const { return shape_; }
+  using Tables = std::vector<RowMatrixXd>;
 
   struct Step {  // what one request produced
     RequestKey key;
@@ -164,10 +165,15 @@ class Simulation {
 
   // Runs every session of user u; `policy` acts, `on_step` sees each request (may be empty).
   void run_user(const SessionUser& u, std::int64_t index, const Eigen::VectorXd& aff,
-                const PolicyFn& policy, const std::function<void(const Step&)>& on_step,
+                const Tables* tabs, const PolicyFn& policy, const std::function<void(const Step&)>& on_step,
                 SessionSummary& summary) {
     std::int64_t request = 0;
     const std::int64_t S = p_.max_sessions;
+    if (!tabs) {
+      tables(aff, eval_tables_);
+      tabs = &eval_tables_;
+    }
+    const PredictFn predict = predictor(*tabs);
     for (std::int64_t session = 0; session < S; ++session) {
       SessionState st;
       w_.start_session(u, st);
@@ -179,7 +185,7 @@ class Simulation {
         context_[w_.feature_dim()] = static_cast<double>(st.depth) / 10.0;
         context_[w_.feature_dim() + 1] = static_cast<double>(session) / static_cast<double>(S);
         w_.pool(u, request, static_cast<int>(o_.pool), pool_);
-        run_cascade(shape_, context_, pool_, predictor(aff), policy, trace_);
+        run_cascade(shape_, context_, pool_, predict, policy, trace_);
         w_.respond(u, aff, request, trace_.served(), resp_);
         double r = 0;
         for (Eigen::Index l = 0; l < resp_.rows(); ++l) r += item_reward(l);
@@ -212,9 +218,21 @@ class Simulation {
     return r + o_.reward_weights[kPlayTime] * resp_(l, kPlayTime) / 60.0;
   }
 
-  PredictFn predictor(const Eigen::VectorXd& aff) const {
-    return [this, &aff](int stage, std::span<const int> items, RowMatrixXd& out) {
-      w_.predict(aff, items, stage, out);
+  // Every stage's predictions of every item for one user (one table per stage): computed once
+  // per user, so the cascade and its CIC re-runs only gather rows.
+  void tables(const Eigen::VectorXd& aff, Tables& t) const {
+    t.resize(static_cast<std::size_t>(shape_.stages()));
+    if (all_.size() != static_cast<std::size_t>(w_.items())) {
+      all_.resize(static_cast<std::size_t>(w_.items()));
+      for (int i = 0; i < w_.items(); ++i) all_[i] = i;
+    }
+    for (int k = 0; k < shape_.stages(); ++k) w_.predict(aff, all_, k, t[k]);
+  }
+  static PredictFn predictor(const Tables& t) {
+    return [&t](int stage, std::span<const int> items, RowMatrixXd& out) {
+      const RowMatrixXd& tab = t[static_cast<std::size_t>(stage)];
+      out.resize(static_cast<Eigen::Index>(items.size()), tab.cols());
+      for (std::size_t k = 0; k < items.size(); ++k) out.row(k) = tab.row(items[k]);
     };
   }
 
@@ -227,6 +245,8 @@ class Simulation {
   std::vector<int> pool_;
   CascadeTrace trace_;
   RowMatrixXd resp_;
+  mutable std::vector<int> all_;
+  Tables eval_tables_;
 };
 
 enum Output : std::size_t {
@@ -262,7 +282,11 @@ class MultiStageRlJob final : public Job {
     const int N = sim.shape().stages();
     const std::vector<SessionUser> train = world.make_users(0, 0, p_.users);
     std::vector<Eigen::VectorXd> train_aff(train.size());
-    for (std::size_t k = 0; k < train.size(); ++k) world.affinity(train[k], train_aff[k]);
+    std::vector<Simulation::Tables> train_tab(train.size());
+    for (std::size_t k = 0; k < train.size(); ++k) {
+      world.affinity(train[k], train_aff[k]);
+      sim.tables(train_aff[k], train_tab[k]);
+    }
     Rng rng = key.stream("learner");
 
     const std::vector<SessionUser> eval_users = world.make_users(1, 0, o_.eval_users);
@@ -278,7 +302,7 @@ class MultiStageRlJob final : public Job {
             for (int i = 0; i < N; ++i) action_sum->segment(i * J, J) += st.trace->action[i];
             *count += 1;
           };
-        sim.run_user(users[k], static_cast<std::int64_t>(k), aff, policy, see, s);
+        sim.run_user(users[k], static_cast<std::int64_t>(k), aff, nullptr, policy, see, s);
       }
     };
     auto fixed_policy = [N](const Eigen::RowVectorXd& w) -> PolicyFn {
@@ -333,7 +357,8 @@ class MultiStageRlJob final : public Job {
               SessionSummary s;
               for (std::int64_t k : batch)
                 sim.run_user(train[static_cast<std::size_t>(k)], k,
-                             train_aff[static_cast<std::size_t>(k)], fixed_policy(w), nullptr, s);
+                             train_aff[static_cast<std::size_t>(k)],
+                             &train_tab[static_cast<std::size_t>(k)], fixed_policy(w), nullptr, s);
               requests += s.requests();
               return s.total_reward();
             },
@@ -369,7 +394,7 @@ class MultiStageRlJob final : public Job {
         RequestSource source = [&](const RequestKey& k, RequestInputs& in) {
           world.pool(train[static_cast<std::size_t>(k.user)], k.request, static_cast<int>(o_.pool),
                      in.pool);
-          in.predict = sim.predictor(train_aff[static_cast<std::size_t>(k.user)]);
+          in.predict = Simulation::predictor(train_tab[static_cast<std::size_t>(k.user)]);
         };
         Eigen::RowVectorXd noise;
         PolicyFn behaviour = ac->policy(&noise, &rng);
@@ -381,7 +406,8 @@ class MultiStageRlJob final : public Job {
             Transition pending;
             bool has_pending = false;
             SessionSummary s;
-            sim.run_user(u, k, train_aff[static_cast<std::size_t>(k)], behaviour,
+            sim.run_user(u, k, train_aff[static_cast<std::size_t>(k)],
+                         &train_tab[static_cast<std::size_t>(k)], behaviour,
                          [&](const Simulation::Step& st) {
                            const CascadeTrace& tr = *st.trace;
                            if (has_pending) {
@@ -541,7 +567,8 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
   const bool ac = o.learner != LearnerKind::fixed && o.learner != LearnerKind::cem;
   b.cost = users * depth_guess * cascade *
            (ac ? 1.0 + 3.0 * static_cast<double>(o.batch) / static_cast<double>(o.update_every) : 1.0);
-  b.bytes = static_cast<double>(p.users * p.items) * 8.0 + static_cast<double>(o.replay) * 2000.0;
+  b.bytes = static_cast<double>(p.users * p.items) * 8.0 * (1.0 + J * static_cast<double>(N)) +
+            static_cast<double>(o.replay) * 2000.0;
   b.work = o.episodes;
   b.work_units = "episodes";
   return b;

@@ -108,21 +108,57 @@ void ActorCritic::store(Transition t) {
 }
 
 void ActorCritic::rederive(std::size_t i, const RequestSource& source, CascadeTrace& trace) {
-  const Transition& t = replay_[i];
+  std::vector<CascadeTrace> traces;
+  rederive_batch({i}, source, traces, {}, true);
+  trace = std::move(traces[0]);
+}
+
+void ActorCritic::target_actions(int actor, const RowMatrixXd& obs, Rng* rng, RowMatrixXd& a) {
+  a = actors_[actor].mlp->forward(actors_[actor].target, obs, scratch_);
+  for (Eigen::Index r = 0; r < a.rows(); ++r)
+    for (Eigen::Index j = 0; j < a.cols(); ++j)
+      a(r, j) = std::clamp(a(r, j) + (rng ? smoothing(*rng) : 0.0), -1.0, 1.0);
+}
+
+void ActorCritic::gather(const std::vector<std::size_t>& idx, bool next,
+                         const RequestSource& source, std::vector<Eigen::RowVectorXd>& contexts,
+                         std::vector<std::vector<int>>& pools, std::vector<PredictFn>& predict) {
+  contexts.resize(idx.size());
+  pools.resize(idx.size());
+  predict.resize(idx.size());
   RequestInputs in;
-  source(t.key, in);
-  in.context = t.obs[0].head(shape_.context_dim);  // τ¹ is the authority on the context
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    const Transition& t = replay_[idx[k]];
+    source(next ? t.next_key : t.key, in);
+    // τ¹ is the authority on the context.
+    contexts[k] = (next ? t.next_obs[0] : t.obs[0]).head(shape_.context_dim);
+    pools[k] = std::move(in.pool);
+    predict[k] = std::move(in.predict);
+  }
+}
+
+void ActorCritic::rederive_batch(const std::vector<std::size_t>& idx, const RequestSource& source,
+                                 std::vector<CascadeTrace>& traces, const CascadeOptions& co,
+                                 bool replay_noise) {
+  std::vector<Eigen::RowVectorXd> contexts;
+  std::vector<std::vector<int>> pools;
+  std::vector<PredictFn> predict;
+  gather(idx, false, source, contexts, pools, predict);
   const int J = shape_.objectives;
-  PolicyFn p = [&](int stage, const Eigen::RowVectorXd& obs, Eigen::RowVectorXd& a) {
-    if (stage == 0) {
-      a = t.action.segment(0, J);
+  BatchPolicyFn p = [&](int stage, const RowMatrixXd& obs, RowMatrixXd& a) {
+    const Eigen::Index B = obs.rows();
+    if (replay_noise && stage == 0) {
+      a.resize(B, J);
+      for (Eigen::Index r = 0; r < B; ++r) a.row(r) = replay_[idx[r]].action.segment(0, J);
       return;
     }
-    actor_forward(stage, obs, a);
-    for (Eigen::Index j = 0; j < a.size(); ++j)
-      a[j] = std::clamp(a[j] + t.noise[stage * J + j], -1.0, 1.0);
+    a = actors_[stage].mlp->forward(actors_[stage].params, obs, scratch_);
+    if (replay_noise)
+      for (Eigen::Index r = 0; r < B; ++r)
+        for (int j = 0; j < J; ++j)
+          a(r, j) = std::clamp(a(r, j) + replay_[idx[r]].noise[stage * J + j], -1.0, 1.0);
   };
-  run_cascade(shape_, in.context, in.pool, in.predict, p, trace);
+  run_cascade_batch(shape_, contexts, pools, predict, p, traces, co);
 }
 
 ActorCritic::CriticBatch ActorCritic::critic_batch(const std::vector<std::size_t>& idx,
@@ -133,57 +169,58 @@ ActorCritic::CriticBatch ActorCritic::critic_batch(const std::vector<std::size_t
   CriticBatch b;
   b.x.resize(B, critic_inputs());
   b.y.resize(B);
-  RowMatrixXd xn(B, critic_inputs());
-  std::vector<Eigen::Index> live;
-  CascadeTrace trace;
-  Eigen::RowVectorXd a;
-  for (Eigen::Index r = 0; r < B; ++r) {
-    const Transition& t = replay_[idx[r]];
-    if (!single_agent() && o_.cic) {
-      rederive(idx[r], source, trace);
+  std::vector<CascadeTrace> traces;
+  if (!single_agent() && o_.cic) {
+    rederive_batch(idx, source, traces, {}, true);
+    for (Eigen::Index r = 0; r < B; ++r)
       for (int i = 0; i < N; ++i) {
-        b.x.row(r).segment(i * D, D) = trace.obs[i];
-        b.x.row(r).segment(N * D + i * J, J) = trace.action[i];
+        b.x.row(r).segment(i * D, D) = traces[r].obs[i];
+        b.x.row(r).segment(N * D + i * J, J) = traces[r].action[i];
       }
-    } else {
+  } else {
+    for (Eigen::Index r = 0; r < B; ++r) {
+      const Transition& t = replay_[idx[r]];
       for (int i = 0; i < n_obs; ++i) b.x.row(r).segment(i * D, D) = t.obs[i];
       b.x.row(r).segment(n_obs * D, N * J) = t.action;
     }
-    b.y[r] = t.reward;
-    if (t.done) continue;
-    const Eigen::Index k = static_cast<Eigen::Index>(live.size());
-    live.push_back(r);
-    if (single_agent()) {
-      xn.row(k).segment(0, D) = t.next_obs[0];
-      target_action(0, t.next_obs[0], &rng, a);
-      xn.row(k).segment(D, N * J) = a;
-    } else if (!o_.cic) {
+  }
+  std::vector<std::size_t> live;
+  for (Eigen::Index r = 0; r < B; ++r) {
+    b.y[r] = replay_[idx[r]].reward;
+    if (!replay_[idx[r]].done) live.push_back(static_cast<std::size_t>(r));
+  }
+  if (live.empty()) return b;
+  const Eigen::Index L = static_cast<Eigen::Index>(live.size());
+  RowMatrixXd xn(L, critic_inputs()), o, a;
+  if (!single_agent() && o_.cic) {
+    std::vector<std::size_t> next_idx;
+    for (std::size_t k : live) next_idx.push_back(idx[k]);
+    std::vector<Eigen::RowVectorXd> contexts;
+    std::vector<std::vector<int>> pools;
+    std::vector<PredictFn> predict;
+    gather(next_idx, true, source, contexts, pools, predict);
+    BatchPolicyFn p = [&](int stage, const RowMatrixXd& obs, RowMatrixXd& act) {
+      target_actions(stage, obs, &rng, act);
+    };
+    run_cascade_batch(shape_, contexts, pools, predict, p, traces);
+    for (Eigen::Index k = 0; k < L; ++k)
       for (int i = 0; i < N; ++i) {
-        xn.row(k).segment(i * D, D) = t.next_obs[i];
-        target_action(i, t.next_obs[i], &rng, a);
-        xn.row(k).segment(N * D + i * J, J) = a;
+        xn.row(k).segment(i * D, D) = traces[k].obs[i];
+        xn.row(k).segment(N * D + i * J, J) = traces[k].action[i];
       }
-    } else {
-      RequestInputs in;
-      source(t.next_key, in);
-      in.context = t.next_obs[0].head(shape_.context_dim);
-      PolicyFn p = [&](int stage, const Eigen::RowVectorXd& obs, Eigen::RowVectorXd& act) {
-        target_action(stage, obs, &rng, act);
-      };
-      run_cascade(shape_, in.context, in.pool, in.predict, p, trace);
-      for (int i = 0; i < N; ++i) {
-        xn.row(k).segment(i * D, D) = trace.obs[i];
-        xn.row(k).segment(N * D + i * J, J) = trace.action[i];
-      }
+  } else {
+    for (int i = 0; i < n_obs; ++i) {
+      o.resize(L, D);
+      for (Eigen::Index k = 0; k < L; ++k) o.row(k) = replay_[idx[live[k]]].next_obs[i];
+      target_actions(i, o, &rng, a);
+      xn.middleCols(i * D, D) = o;
+      xn.middleCols(n_obs * D + i * a.cols(), a.cols()) = a;
     }
   }
-  if (!live.empty()) {
-    const RowMatrixXd x = xn.topRows(static_cast<Eigen::Index>(live.size()));
-    Eigen::VectorXd q = critics_[0].mlp->forward(critics_[0].target, x, scratch_).col(0);
-    if (critics_.size() > 1)
-      q = q.cwiseMin(critics_[1].mlp->forward(critics_[1].target, x, scratch_).col(0));
-    for (std::size_t k = 0; k < live.size(); ++k) b.y[live[k]] += o_.gamma * q[k];
-  }
+  Eigen::VectorXd q = critics_[0].mlp->forward(critics_[0].target, xn, scratch_).col(0);
+  if (critics_.size() > 1)
+    q = q.cwiseMin(critics_[1].mlp->forward(critics_[1].target, xn, scratch_).col(0));
+  for (Eigen::Index k = 0; k < L; ++k) b.y[live[k]] += o_.gamma * q[k];
   return b;
 }
 
@@ -212,33 +249,27 @@ ActorCritic::ActorBatch ActorCritic::actor_batch(const std::vector<std::size_t>&
   b.action_ref.assign(static_cast<std::size_t>(n_obs), RowMatrixXd());
   const bool chain = !single_agent() && o_.cic;
   const bool relax = chain && !o_.stop_gradient;
-  if (relax) b.jacobian.resize(static_cast<std::size_t>(B));
-  if (chain)
-    for (int i = 0; i < N; ++i) b.action_ref[i].resize(B, shape_.objectives);
-  CascadeTrace trace;
+  if (!chain) {
+    // Stored observations (single agent: τ¹; CTDE: every τ^i). CTDE has no model of how τ^{i+1}
+    // moves with a^i, so it trains as with SG.
+    for (Eigen::Index r = 0; r < B; ++r)
+      for (int i = 0; i < n_obs; ++i) b.obs[i].row(r) = replay_[idx[r]].obs[i];
+    return b;
+  }
   CascadeOptions co;
   co.relaxed_jacobian = relax;
   co.temperature = o_.temperature;
+  std::vector<CascadeTrace> traces;
+  rederive_batch(idx, source, traces, co, false);
+  for (int i = 0; i < N; ++i) b.action_ref[i].resize(B, shape_.objectives);
+  if (relax) b.jacobian.resize(static_cast<std::size_t>(B));
   for (Eigen::Index r = 0; r < B; ++r) {
-    const Transition& t = replay_[idx[r]];
-    if (!chain) {
-      for (int i = 0; i < n_obs; ++i) b.obs[i].row(r) = t.obs[i];
-      continue;
-    }
-    RequestInputs in;
-    source(t.key, in);
-    in.context = t.obs[0].head(shape_.context_dim);
-    PolicyFn p = [&](int stage, const Eigen::RowVectorXd& obs, Eigen::RowVectorXd& a) {
-      actor_forward(stage, obs, a);
-    };
-    run_cascade(shape_, in.context, in.pool, in.predict, p, trace, co);
     for (int i = 0; i < N; ++i) {
-      b.obs[i].row(r) = trace.obs[i];
-      b.action_ref[i].row(r) = trace.action[i];
+      b.obs[i].row(r) = traces[r].obs[i];
+      b.action_ref[i].row(r) = traces[r].action[i];
     }
-    if (relax) b.jacobian[r] = trace.jacobian;
+    if (relax) b.jacobian[r] = traces[r].jacobian;
   }
-  // CTDE without SG has no model of the downstream observations: SG in effect (documented).
   return b;
 }
 

@@ -131,6 +131,15 @@ class ActorCritic {
   void build(Net& n, const std::string& name, int inputs, int outputs, models::Activation out,
              double lr, Rng& init);
   void actor_forward(int i, const Eigen::RowVectorXd& obs, Eigen::RowVectorXd& a);
+  void target_actions(int actor, const RowMatrixXd& obs, Rng* rng, RowMatrixXd& a);
+  void gather(const std::vector<std::size_t>& idx, bool next, const RequestSource& source,
+              std::vector<Eigen::RowVectorXd>& contexts, std::vector<std::vector<int>>& pools,
+              std::vector<PredictFn>& predict);
+  // CIC for replay entries idx: stage 1 takes the stored action and stage i ≥ 2 the current
+  // actor plus the stored noise (replay_noise), or every stage the current actors (not).
+  void rederive_batch(const std::vector<std::size_t>& idx, const RequestSource& source,
+                      std::vector<CascadeTrace>& traces, const CascadeOptions& co,
+                      bool replay_noise);
   double smoothing(Rng& rng) const;
   int critic_inputs() const;
 

@@ -64,4 +64,14 @@ void run_cascade(const CascadeShape& shape, const Eigen::RowVectorXd& context,
                  std::span<const int> pool, const PredictFn& predict, const PolicyFn& policy,
                  CascadeTrace& trace, const CascadeOptions& options = {});
 
+// Actions of stage `stage` for a batch of observations (B × observation_dim) into a (B × J).
+using BatchPolicyFn = std::function<void(int stage, const RowMatrixXd& obs, RowMatrixXd& a)>;
+
+// The cascade for a batch of requests at once (stage by stage, so a learner's actors see one
+// batched forward pass per stage): the same traces as run_cascade request by request.
+void run_cascade_batch(const CascadeShape& shape, std::span<const Eigen::RowVectorXd> contexts,
+                       std::span<const std::vector<int>> pools, std::span<const PredictFn> predict,
+                       const BatchPolicyFn& policy, std::vector<CascadeTrace>& traces,
+                       const CascadeOptions& options = {});
+
 }  // namespace stagesim::multistage
