@@ -85,11 +85,11 @@ struct SessionWorldParams {
   double play_noise = 0.5;
 
   // Satisfaction.
-  double initial_satisfaction = 3.0;
+  double initial_satisfaction = 10.0;
   double satisfaction_sd = 0.5;
   double fatigue = 1.0;
-  std::vector<double> satisfaction_gain = {0.0, 0.15, 0.3, 0.3, 0.3, 0.5, -1.0};
-  double play_gain = 0.25;  // per minute of play time
+  std::vector<double> satisfaction_gain = {0.0, 0.08, 0.15, 0.15, 0.15, 0.25, -1.0};
+  double play_gain = 0.05;  // per minute of play time
   double leave_hazard = 0.01;
   int64_t max_requests = 500;
 
