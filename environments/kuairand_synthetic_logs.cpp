@@ -160,7 +160,7 @@ SyntheticLogCounts write_synthetic_kuairand(const SessionWorldParams& p,
                                       effect[static_cast<std::size_t>(i) * B + b]);
             y[b] = unif(rng) < pb ? 1 : 0;
             gain += p.satisfaction_gain[b] * y[b];
-            positives += y[b];
+            positives += (b == B - 1 ? -1.0 : 1.0) * y[b];  // hate counts against
           }
           const double play = duration[i] * sigmoid(p.play_offset + p.play_affinity * aff +
                                                     p.play_noise * normal(rng));
@@ -184,7 +184,7 @@ SyntheticLogCounts write_synthetic_kuairand(const SessionWorldParams& p,
         }
         ++minute;
         s += gain;
-        sum_s += std::max(s, 0.0);
+        sum_s += s;
         last_reward = positives / static_cast<double>(p.slate);
         if (s <= 0 || unif(rng) < p.leave_hazard || n >= p.max_requests) break;
       }

@@ -11,9 +11,10 @@
 // per request `slate` rows; satisfaction S_u start, −fatigue per request, + gains; leave when
 // S ≤ 0, with leave_hazard, or after max_requests; the next session after a truncated-geometric
 // gap with p = clip(return_bias + ρ_u + κ·signal), signal = the session's mean satisfaction
-// after each request (clamped at 0) or, with return_signal = last_reward, the last request's
-// mean number of positive behaviours per item. A session is one user-day; users start on day 0
-// and have sessions until the window ends (max_sessions is a simulation horizon, not applied).
+// after each request or, with return_signal = last_reward, the last request's mean behaviours
+// per item (hate counted −1), as environments/kuairand_session.cpp defines them. A session is
+// one user-day; users start on day 0 and have sessions until the window ends (max_sessions is a
+// simulation horizon, not applied), so each user's last gap is cut by the window as in KuaiRand.
 //
 // Rows of a session go to log_random_* with probability random_share on days from 2022-04-22
 // (is_rand = 1), else to the standard log of their date. tab is 1 (single-column UI: is_click is

@@ -514,7 +514,7 @@ struct SessionSimulator {
             std::min(static_cast<std::int64_t>(counter_uniform(seed, jj, nn, 1) * R), per_user - 1);
         const Request& q = (*pool)[static_cast<std::size_t>((j % users) * per_user + k)];
         s += q.delta;
-        sum_s += std::max(s, 0.0);
+        sum_s += s;
         last = q.reward;
         if (s <= 0 || counter_uniform(seed, jj, nn, 2) < hazard || n >= max_requests) break;
       }
@@ -738,7 +738,7 @@ SessionFit fit_session_world(const KuaiRandObservations& obs, const SessionWorld
                 p.logit_offset[b] + p.affinity[b] * s_ui + p.item_effect_sd * normal(rng);
             const bool y = unif(rng) < sigmoid(logit);
             positives[b] += y;
-            pos += y;
+            pos += (b == kBehaviours - 1 ? -1.0 : 1.0) * y;  // hate counts against
             q.delta += y ? p.satisfaction_gain[b] : 0.0;
           }
           const double dur = std::exp(p.duration_log_mean + p.duration_log_sd * normal(rng));

@@ -27,9 +27,11 @@
 //                          user's last active day is right-censored at the logs' end): maximum
 //                          likelihood of the truncated geometric with p_u = clip(μ_g + sd·z_u), z_u
 //                          ~ N(0, 1), per user_active_degree group g; then return_bias = Σ_g
-//                          share_g μ_g − κ·E[signal] (E[signal] from the simulated sessions: their
-//                          mean satisfaction, or for last_reward the last request's mean positives
-//                          per item) and group_return[g] = μ_g − Σ share μ.
+//                          share_g μ_g − κ·E[signal], personal_sd² = sd² − κ²·Var[signal] (the
+//                          signal's moments from the simulated sessions: the mean satisfaction
+//                          after each request, or for last_reward the last request's mean
+//                          behaviours per item with hate counted −1, as the world defines them)
+//                          and group_return[g] = μ_g − Σ share μ.
 //   user_groups, user_group_shares — user_active_degree values of user_features and the share of
 //                          logged users in each (when the file is present).
 //   item_groups          — distinct first tags in video_features_basic (when present).

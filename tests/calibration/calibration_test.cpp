@@ -3,15 +3,19 @@
 // `kuairand_calibration` job through `stagesim run` / `check` (fit file, result arrays, errors).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 
+#include <boost/random/uniform_01.hpp>
 #include "environments/data/kuairand.hpp"
+#include "environments/kuairand_session.hpp"
 #include "environments/kuairand_synthetic_logs.hpp"
 #include "environments/session_world_fit.hpp"
+
 #include "sim/output.hpp"
 #include "tests/test_util.hpp"
 
@@ -203,10 +207,123 @@ TEST(CalibrationRecovery, ReturnDaysAndGroups) {
   // differ, but the simulated increments only partly follow a user) stays in: within 0.06.
   EXPECT_NEAR(f.personal_sd, t.personal_sd, 0.06);
   EXPECT_GE(r.fit.return_spread, f.personal_sd);
-  // The posterior-predictive gap distribution matches the observed one.
+  // The posterior-predictive gap distribution is close to the observed one; not equal: the
+  // observed gaps are those that ended inside the window (short ones are over-represented), the
+  // predictive is of every gap.
   for (std::size_t d = 0; d < r.fit.observed_return.size(); ++d)
-    EXPECT_NEAR(r.fit.fitted_return[d], r.fit.observed_return[d], 0.02) << d + 1;
+    EXPECT_NEAR(r.fit.fitted_return[d], r.fit.observed_return[d], 0.04) << d + 1;
   EXPECT_EQ(r.obs.gaps_beyond, 0);
+}
+
+// The world's own log (simulate_random_exposure, environments/kuairand_session.hpp) written in
+// KuaiRand-Pure's format and fitted: the calibration recovers the parameters of the world that
+// made the data, not only of our generator.
+TEST(CalibrationRecovery, FromTheWorldsOwnRandomExposureLog) {
+  SessionWorldParams t = truth();
+  t.initial_satisfaction = 4.0;
+  t.max_sessions = 8;
+  const KuairandSessionWorld world(t, 21);
+  const std::int64_t users = 1500;
+  const fs::path dir = scratch_dir("kuairand_world_log");
+  const char* header =
+      "user_id,video_id,date,hourmin,time_ms,is_click,is_like,is_follow,is_comment,is_forward,"
+      "is_hate,long_view,play_time_ms,duration_ms,profile_stay_time,comment_stay_time,"
+      "is_profile_enter,is_rand,tab\n";
+  std::ofstream early(dir / "log_standard_4_08_to_4_21_pure.csv"),
+      late(dir / "log_standard_4_22_to_5_08_pure.csv"),
+      random(dir / "log_random_4_22_to_5_08_pure.csv");
+  early << header, late << header, random << header;
+  Rng rng(4);
+  boost::random::uniform_01<double> unif;
+  std::int64_t rows = 0;
+  simulate_random_exposure(world, users, [&](const SimulatedExposure& e) {
+    using namespace std::chrono;
+    const year_month_day ymd{sys_days{year{2022} / 4 / 8} + days{e.day}};
+    const int date = static_cast<int>(ymd.year()) * 10000 +
+                     static_cast<int>(static_cast<unsigned>(ymd.month())) * 100 +
+                     static_cast<int>(static_cast<unsigned>(ymd.day()));
+    const double play = std::round(e.play_seconds * 1000),
+                 dur = std::round(e.duration_seconds * 1000);
+    // Single-column feed (tab 1, is_click = valid play) for 70 % of the rows, else a click tab.
+    const bool single = unif(rng) < 0.7;
+    const int click =
+        single ? data::kuairand_valid_play(play, dur) : static_cast<int>(e.behaviours[0]);
+    const bool is_rand = date >= 20220422 && unif(rng) < 0.3;
+    std::ofstream& out = is_rand ? random : date >= 20220422 ? late : early;
+    const auto y = [&](int b) { return static_cast<int>(e.behaviours[b]); };
+    out << e.user << ',' << e.item << ',' << date << ",1200," << 1650000000000 + rows << ','
+        << click << ',' << y(2) << ',' << y(5) << ',' << y(3) << ',' << y(4) << ',' << y(6) << ','
+        << y(1) << ',' << play << ',' << dur << ",0,0,0," << is_rand << ',' << (single ? 1 : 0)
+        << '\n';
+    ++rows;
+  });
+  early.close(), late.close(), random.close();
+  {
+    std::ofstream u(dir / "user_features_pure.csv");
+    u << "user_id,user_active_degree,is_lowactive_period,is_live_streamer,is_video_author,"
+         "follow_user_num,follow_user_num_range,fans_user_num,fans_user_num_range,"
+         "friend_user_num,friend_user_num_range,register_days,register_days_range";
+    for (int k = 0; k < 18; ++k) u << ",onehot_feat" << k;
+    u << '\n';
+    const auto all = world.make_users(0, 0, users);
+    for (std::int64_t k = 0; k < users; ++k) {
+      u << k << ',' << data::kuairand_active_degrees()[all[k].group]
+        << ",0,0,0,0,0,0,0,0,0,30,15-30";
+      for (int f = 0; f < 18; ++f) u << ",0";
+      u << '\n';
+    }
+    std::ofstream v(dir / "video_features_basic_pure.csv");
+    v << "video_id,author_id,video_type,upload_dt,upload_type,visible_status,video_duration,"
+         "server_width,server_height,music_id,music_type,tag\n";
+    for (int i = 0; i < world.items(); ++i)
+      v << i << ",1,NORMAL,2022-03-01,ShortImport,1," << std::round(world.duration(i) * 1000)
+        << ",720,1280,1,,\"" << world.item_group(i) << ",0\"\n";
+  }
+  SessionFitOptions fo;
+  fo.censor_window = false;  // the world's users stop after max_sessions, not at a window's end
+  SessionWorldParams base = t;
+  base.logit_offset.assign(kBehaviours, 0.0);
+  base.initial_satisfaction = 1.0;
+  base.return_bias = 0.0;
+  base.group_return.clear();
+  base.user_group_shares.clear();
+  base.user_groups = 1;
+  const KuaiRandObservations obs = observe_kuairand(dir, "", fo, base);
+  Rng fit_rng(6);
+  const SessionFit fit = fit_session_world(obs, base, fo, fit_rng);
+  const SessionWorldParams& f = fit.params;
+  std::printf("world log: %lld rows, %lld sessions; offsets", static_cast<long long>(rows),
+              static_cast<long long>(obs.sessions));
+  for (int b = 0; b < kBehaviours; ++b)
+    std::printf(" %.3f->%.3f", t.logit_offset[b], f.logit_offset[b]);
+  double shift = 0;
+  for (std::size_t g = 0; g < 3; ++g) shift += f.user_group_shares[g] * t.group_return[g];
+  std::printf(
+      "; initial %.3f->%.3f sd %.3f->%.3f hazard %.3f->%.3f; bias %.3f->%.3f; play %.3f->%.3f\n",
+      t.initial_satisfaction, f.initial_satisfaction, t.satisfaction_sd, f.satisfaction_sd,
+      t.leave_hazard, f.leave_hazard, t.return_bias + shift, f.return_bias, t.play_offset,
+      f.play_offset);
+  for (int b = 0; b < kBehaviours; ++b) {
+    const double rate = fit.observed_rate[b];
+    const double n = static_cast<double>(obs.rate_rows[b]);
+    const double tau = std::sqrt(t.affinity[b] * t.affinity[b] * 1.25 + 0.25);
+    const double slope = (mean_logistic_normal(f.logit_offset[b] + 1e-4, tau) -
+                          mean_logistic_normal(f.logit_offset[b] - 1e-4, tau)) /
+                         2e-4;
+    EXPECT_NEAR(f.logit_offset[b], t.logit_offset[b],
+                4 * std::sqrt(rate * (1 - rate) / n) / slope + 0.05)
+        << behaviour_names()[b];
+  }
+  EXPECT_NEAR(f.play_offset, t.play_offset, 0.08);
+  EXPECT_NEAR(f.duration_log_mean, t.duration_log_mean, 4 * t.duration_log_sd / std::sqrt(2000.0));
+  EXPECT_NEAR(f.initial_satisfaction, t.initial_satisfaction, 0.15 * t.initial_satisfaction);
+  EXPECT_NEAR(f.satisfaction_sd, t.satisfaction_sd, 0.15);
+  EXPECT_NEAR(f.leave_hazard, t.leave_hazard, 0.04);
+  EXPECT_NEAR(f.return_bias, t.return_bias + shift, 0.03);
+  for (std::size_t g = 0; g < 3; ++g)
+    EXPECT_NEAR(f.group_return[g], t.group_return[g] - shift, 0.03) << g;
+  EXPECT_NEAR(f.personal_sd, t.personal_sd, 0.06);
+  fs::remove_all(dir);
 }
 
 TEST(CalibrationObservations, WorkedExampleOnTheQuirkFixture) {
