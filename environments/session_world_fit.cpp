@@ -266,9 +266,9 @@ KuaiRandObservations observe_kuairand(const fs::path& data_dir, const fs::path& 
       random_rows = s.rows, random_users = s.users, random_items = s.items;
   }
   if (pure_sessions && both_standard) {
-    const std::string w =
-        data::kuairand_count_mismatch({standard_rows, 0, 0}, data::kuairand_pure_standard_counts(),
-                                      "KuaiRand-Pure standard logs (rows of both files)");
+    const std::string w = data::kuairand_count_mismatch(
+        {standard_rows, 0, 0}, {data::kuairand_pure_standard_counts().rows, 0, 0},
+        "KuaiRand-Pure standard logs (rows of both files)");
     if (!w.empty()) obs.warnings.push_back(w);
   }
   if (random_rows > 0 && o.release == KuaiRandRelease::pure) {
@@ -279,7 +279,26 @@ KuaiRandObservations observe_kuairand(const fs::path& data_dir, const fs::path& 
   }
 
   // Base rates; is_click by what it means in each tab.
-  obs.tabs = data::infer_tab_semantics(tabs_seen);
+  obs.tabs = data::infer_tab_semantics(tabs_seen, o.valid_play_agreement);
+  {
+    // The maintainers: the most frequent tab is the single-column feed. Say so when the rule
+    // disagrees (e.g. durations in the log differ from those the app's rule used).
+    int top = 0;
+    for (int k = 1; k < data::kKuaiRandTabs; ++k)
+      if (tabs_seen.tab_rows[k] > tabs_seen.tab_rows[top]) top = k;
+    if (tabs_seen.tab_rows[top] > 0 && obs.tabs[top] != data::ClickMeaning::valid_play) {
+      const double agree = tabs_seen.tab_timed_rows[top]
+                               ? static_cast<double>(tabs_seen.tab_click_is_valid_play[top]) /
+                                     static_cast<double>(tabs_seen.tab_timed_rows[top])
+                               : 0.0;
+      obs.warnings.push_back(
+          "the most frequent tab (" + std::to_string(top) +
+          ", said to be the single-column feed) has is_click = valid play on only " +
+          std::to_string(100.0 * agree).substr(0, 5) +
+          " % of its rows, so it counts as a click tab; lower valid_play_agreement if that is "
+          "wrong");
+    }
+  }
   for (int k = 0; k < data::kKuaiRandTabs; ++k) {
     for (int b = 1; b < kBehaviours; ++b) {
       obs.rate_rows[b] += rows_by_tab[k];

@@ -66,6 +66,9 @@ struct SessionFitOptions {
   data::KuaiRandRelease session_release = data::KuaiRandRelease::pure;  // session logs
   ClickRows click_rows = ClickRows::click_tabs;
   RateWeighting rate_weighting = RateWeighting::user;
+  // A tab is the single-column feed (is_click = valid play) when its is_click agrees with the
+  // valid-play rule on at least this share of its rows with play time and duration.
+  double valid_play_agreement = 0.98;
   std::int64_t rows_per_request = 0;    // 0 = the slate size
   std::int64_t depth_bins = 40;         // requests 1..depth_bins; the last bin holds the rest
   std::int64_t fit_sessions = 20000;    // simulated sessions per evaluation of the depth fit

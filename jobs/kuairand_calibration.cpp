@@ -41,6 +41,7 @@ struct CalibrationOpts {
   std::vector<std::string> session_logs = {"standard_early", "standard_late", "random"};
   ClickRows click_rows = ClickRows::click_tabs;
   RateWeighting rate_weighting = RateWeighting::user;
+  double valid_play_agreement = 0.98;
   int64_t rows_per_request = 0;
   int64_t depth_bins = 40;
   int64_t fit_sessions = 20000;
@@ -103,6 +104,10 @@ OptionGroup<CalibrationOpts> options() {
            "user (rates and play moments per user, then averaged over users: keen users' longer "
            "sessions do not dominate) or row (over rows as logged)",
            kWeightings)
+      .add("valid_play_agreement", &O::valid_play_agreement,
+           "a tab is the single-column feed (is_click = valid play, not a click) when is_click "
+           "follows the valid-play rule on at least this share of its rows",
+           between<double>(0, 1))
       .add("rows_per_request", &O::rows_per_request,
            "log rows per request: requests per session = ceil(rows / this); 0 = the slate",
            between<int64_t>(0, 1000000))
@@ -307,6 +312,7 @@ JobBuild build(CalibrationOpts& o, const toml::table& t, const std::string& path
   for (const std::string& s : o.session_logs) fo.session_logs.push_back(parse_log(s));
   fo.click_rows = o.click_rows;
   fo.rate_weighting = o.rate_weighting;
+  fo.valid_play_agreement = o.valid_play_agreement;
   fo.rows_per_request = o.rows_per_request;
   fo.depth_bins = o.depth_bins;
   fo.fit_sessions = o.fit_sessions;
@@ -343,9 +349,10 @@ JobBuild build(CalibrationOpts& o, const toml::table& t, const std::string& path
   std::string key = "kuairand_calibration\n" + root + "\n" + session_root + "\n" + o.release +
                     "\n" + o.session_release + "\n" + join_words(o.rate_logs) + "\n" +
                     join_words(o.session_logs) + "\n" + kClickRows.name(o.click_rows) + " " +
-                    kWeightings.name(o.rate_weighting) + "\n" + std::to_string(o.rows_per_request) +
-                    " " + std::to_string(o.depth_bins) + " " + (o.user_features ? "u" : "-") +
-                    (o.video_features ? "v" : "-") + "\n" + [&] {
+                    kWeightings.name(o.rate_weighting) + " " +
+                    format_number(o.valid_play_agreement) + "\n" +
+                    std::to_string(o.rows_per_request) + " " + std::to_string(o.depth_bins) + " " +
+                    (o.user_features ? "u" : "-") + (o.video_features ? "v" : "-") + "\n" + [&] {
                       std::ostringstream os;
                       os << session_world_table(base);
                       return os.str();
