@@ -783,7 +783,9 @@ SessionFit fit_session_world(const KuaiRandObservations& obs, const SessionWorld
   const auto bins = static_cast<std::int64_t>(obs.depth_hist.size());
   fit.observed_depth.assign(static_cast<std::size_t>(bins), 0.0);
   for (std::int64_t n = 0; n < bins; ++n) fit.observed_depth[n] = obs.depth_share[n];
-  fit.observed_mean_requests = obs.mean_requests;
+  // Means of the two distributions compared (same weighting; the last bin counts as its n).
+  for (std::int64_t n = 0; n < bins; ++n)
+    fit.observed_mean_requests += static_cast<double>(n + 1) * fit.observed_depth[n];
   const std::uint64_t depth_seed = rng();
   const SessionSimulator sim(pool, per_user, depth_seed, std::max<std::int64_t>(o.fit_sessions, 1),
                              p.max_requests);
@@ -819,7 +821,8 @@ SessionFit fit_session_world(const KuaiRandObservations& obs, const SessionWorld
                                  p.max_requests);
     const auto r = check.run(p.initial_satisfaction, p.satisfaction_sd, p.leave_hazard, bins);
     fit.fitted_depth = r.hist;
-    fit.fitted_mean_requests = r.mean_requests;
+    for (std::int64_t n = 0; n < bins; ++n)
+      fit.fitted_mean_requests += static_cast<double>(n + 1) * fit.fitted_depth[n];
     const bool sat = p.return_signal == ReturnSignal::mean_satisfaction;
     fit.mean_signal = sat ? r.mean_signal_satisfaction : r.mean_signal_reward;
     fit.signal_sd = std::sqrt(sat ? r.var_signal_satisfaction : r.var_signal_reward);

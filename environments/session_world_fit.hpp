@@ -144,6 +144,7 @@ struct SessionFit {
   std::vector<double> observed_return, fitted_return;  // shares over 1..max_return_day days
   std::vector<double> observed_play_fraction, fitted_play_fraction;  // 10 bins of [0, 1]
   double observed_play_seconds = 0, fitted_play_seconds = 0;         // mean per exposure
+  // Means of observed_depth / fitted_depth (same weighting; the last bin counted as its n).
   double observed_mean_requests = 0, fitted_mean_requests = 0;
   double observed_mean_return = 0, fitted_mean_return = 0;
   double request_drift = 0;  // mean satisfaction change per request (−fatigue + gains)

@@ -158,8 +158,9 @@ enum Output : std::size_t {
 const char* const kScalarNames[][3] = {
     {"observed_play_seconds", "s", "mean watched time per exposure in the rate logs"},
     {"fitted_play_seconds", "s", "mean watched time per simulated exposure"},
-    {"observed_mean_requests", "requests", "mean requests per session in the logs"},
-    {"fitted_mean_requests", "requests", "mean requests per simulated session"},
+    {"observed_mean_requests", "requests",
+     "mean of observed_depth (per user with rate_weighting = user; last bin counted as its n)"},
+    {"fitted_mean_requests", "requests", "mean of fitted_depth (same)"},
     {"observed_mean_return_day", "days", "mean return gap (gaps <= max_return_day)"},
     {"fitted_mean_return_day", "days", "mean return gap under the fit"},
     {"sessions", "sessions", "user-days in the session logs"},
