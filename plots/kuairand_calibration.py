@@ -42,7 +42,7 @@ def main():
     fig, axes = plt.subplots(2, 2, figsize=(10.0, 7.0))
     ax = axes[0, 0]
     x, obs, fit = pair("depth", "requests")
-    ax.bar(x, obs, width=0.8, alpha=0.5, label="observed (user-days)")
+    ax.bar(x, obs, width=0.8, alpha=0.5, label="observed (user-days; each user weighs 1)")
     ax.plot(x, fit, "o-", ms=3, color="C3", label="fitted (simulated sessions)")
     ax.set_xlabel(f"requests per session (last bin: {int(x[-1])} or more)")
     ax.set_ylabel("share of sessions")
