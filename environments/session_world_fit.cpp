@@ -213,7 +213,11 @@ KuaiRandObservations observe_kuairand(const fs::path& data_dir, const fs::path& 
   for (const LogFile& f : files) {
     const std::string name = data::kuairand_log_file(f.log, f.release);
     const fs::path dir = data::locate_kuairand_dir(f.root, name);
-    data::KuaiRandLogReader reader(data::kuairand_log_parts(dir, name));
+    // Distinct users and videos (an id map each) only where they are few: the 27K logs hold 32 M
+    // videos, which would cost a gigabyte for a summary line.
+    data::KuaiRandLogOptions lo;
+    lo.count_distinct = f.rate || f.release == KuaiRandRelease::pure;
+    data::KuaiRandLogReader reader(data::kuairand_log_parts(dir, name), lo);
     data::KuaiRandLogRow row;
     while (reader.next(row)) {
       if (f.rate) {
@@ -245,6 +249,7 @@ KuaiRandObservations observe_kuairand(const fs::path& data_dir, const fs::path& 
         ++user_day[(static_cast<std::uint64_t>(row.user_id) << 20) |
                    static_cast<std::uint64_t>(row.day & 0xFFFFF)];
       }
+      if (!f.rate) continue;  // catalogue durations: from the rate logs' videos
       const auto before = logged_videos.size();
       logged_videos.Intern(row.video_id);
       if (logged_videos.size() != before && !std::isnan(row.duration_ms) && row.duration_ms > 0) {

@@ -10,7 +10,7 @@
 //                          spread over user–item pairs), Z ~ N(0, 1). click counts only rows of
 //                          tabs where is_click is a click (two-column UI; see click_rows).
 //   duration_log_mean/sd — mean and sd of log(video duration in s) over the catalogue
-//                          (video_features_basic; distinct logged videos without it).
+//                          (video_features_basic; the rate logs' distinct videos without it).
 //   play_offset, play_noise — the watched fraction min(play/duration, 1) in the rate logs has
 //                          the mean and variance of σ(play_offset + τ Z), τ² = play_affinity²·(1 +
 //                          item_spread²) + play_noise².
