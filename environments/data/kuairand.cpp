@@ -39,6 +39,12 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+std::size_t mix(std::uint64_t z) {  // SplitMix64's finaliser: spreads keys over the table
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return static_cast<std::size_t>(z ^ (z >> 31));
+}
+
 std::string_view suffix(KuaiRandRelease r) {
   return kuairand_release_name(r);
 }
@@ -369,10 +375,30 @@ bool KuaiRandLogReader::next(KuaiRandLogRow& row) {
   }
   for (int b = 0; b < kKuaiRandBehaviours; ++b) s.positives[b] += row.behaviour[b];
   if (options_.count_distinct) {
-    users_.Intern(row.user_id);
-    items_.Intern(row.video_id);
+    const auto u = static_cast<std::uint64_t>(users_.Intern(row.user_id));
+    const auto v = static_cast<std::uint64_t>(items_.Intern(row.video_id));
     s.users = users_.size();
     s.items = items_.size();
+    // Open addressing on (u + 1) << 32 | v (never 0); grown at half load.
+    if (2 * (pair_count_ + 1) > pairs_.size()) {
+      std::vector<std::uint64_t> old(std::max<std::size_t>(1024, 2 * pairs_.size()), 0);
+      old.swap(pairs_);
+      for (std::uint64_t k : old) {
+        if (k == 0) continue;
+        std::size_t i = mix(k) & (pairs_.size() - 1);
+        while (pairs_[i] != 0) i = (i + 1) & (pairs_.size() - 1);
+        pairs_[i] = k;
+      }
+    }
+    const std::uint64_t key = ((u + 1) << 32) | v;
+    std::size_t i = mix(key) & (pairs_.size() - 1);
+    while (pairs_[i] != 0 && pairs_[i] != key) i = (i + 1) & (pairs_.size() - 1);
+    if (pairs_[i] == key) {
+      ++s.duplicates;
+    } else {
+      pairs_[i] = key;
+      ++pair_count_;
+    }
   }
   return true;
 }
@@ -383,7 +409,8 @@ std::string KuaiRandLogSummary::report() const {
   s += ": " + thousands(rows) + " rows";
   if (users || items) s += ", " + thousands(users) + " users x " + thousands(items) + " videos";
   s += ", dates " + std::to_string(first_date) + ".." + std::to_string(last_date) + "; " +
-       thousands(missing_values) + " missing values; tabs (rows, is_click = valid play):";
+       thousands(missing_values) + " missing values, " + thousands(duplicates) +
+       " duplicate (user, video) rows, 0 skipped; tabs (rows, is_click = valid play):";
   for (int k = 0; k < kKuaiRandTabs; ++k) {
     if (tab_rows[k] == 0) continue;
     char buf[64];

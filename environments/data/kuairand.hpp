@@ -130,6 +130,7 @@ struct KuaiRandLogSummary {
   std::int64_t users = 0;  // distinct (when counted)
   std::int64_t items = 0;
   std::int64_t missing_values = 0;  // empty numeric cells (play time, durations, stay times)
+  std::int64_t duplicates = 0;      // rows repeating an earlier (user, video) pair (re-watches)
   std::int32_t first_date = 0;      // yyyymmdd, 0 when no rows
   std::int32_t last_date = 0;
   std::array<std::int64_t, kKuaiRandTabs> tab_rows{};
@@ -145,7 +146,9 @@ struct KuaiRandLogSummary {
 };
 
 struct KuaiRandLogOptions {
-  bool count_distinct = true;  // distinct users and videos in the summary (an IdMap each)
+  // Distinct users and videos and duplicate (user, video) rows in the summary: an id map each
+  // and a hash set of pairs (16 bytes per distinct pair at most).
+  bool count_distinct = true;
 };
 
 // Streams one log (all its parts, in order) row by row. Each part must have a header with the
@@ -177,6 +180,9 @@ class KuaiRandLogReader {
   std::unique_ptr<Columns> cols_;
   KuaiRandLogSummary summary_;
   IdMap users_, items_;
+  // (user index, video index) pairs seen, open addressing (0 = empty slot): duplicate rows.
+  std::vector<std::uint64_t> pairs_;
+  std::size_t pair_count_ = 0;
 };
 
 // Days since 1970-01-01 of a yyyymmdd date; nullopt when it is not a calendar date.

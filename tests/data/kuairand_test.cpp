@@ -96,6 +96,7 @@ TEST(KuaiRandLogs, StandardEarlyExactValues) {
   EXPECT_EQ(s.first_date, 20220408);
   EXPECT_EQ(s.last_date, 20220421);
   EXPECT_EQ(s.missing_values, 1);  // the empty comment_stay_time
+  EXPECT_EQ(s.duplicates, 0);
   // Row 2 is written with floats ("1.0", "30000.0"), row 5 with a quoted user id.
   EXPECT_EQ(rows[1].user_id, 17);
   EXPECT_EQ(rows[1].video_id, 102);
@@ -156,6 +157,16 @@ TEST(KuaiRandLogs, SplitPartsReadAsOneFile) {
     EXPECT_EQ(a[i].behaviour, b[i].behaviour);
   }
   EXPECT_EQ(split.parts.size(), 2u);
+  // Read twice in one log (both parts listed twice): every row of the second pass repeats.
+  KuaiRandLogSummary twice;
+  read_all({d27 / "log_standard_4_08_to_4_21_27k_part1.csv",
+            d27 / "log_standard_4_08_to_4_21_27k_part2.csv",
+            d27 / "log_standard_4_08_to_4_21_27k_part1.csv",
+            d27 / "log_standard_4_08_to_4_21_27k_part2.csv"},
+           &twice);
+  EXPECT_EQ(twice.rows, 24);
+  EXPECT_EQ(twice.duplicates, 12);
+  EXPECT_NE(twice.report().find("12 duplicate (user, video) rows"), std::string::npos);
   EXPECT_EQ(split.positives, whole.positives);
   EXPECT_EQ(split.users, whole.users);
   EXPECT_NE(split.report().find("+1 more part"), std::string::npos);
