@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <numeric>
 
 #include <boost/random/uniform_01.hpp>
@@ -419,6 +420,34 @@ TEST(CalibrationJob, RunsOnTheShippedFixtureAndWritesALoadableFit) {
   const Dataset ret = read_dataset(out, "metrics/fitted_return_day");
   EXPECT_EQ(ret.shape[2], 10u);
   EXPECT_NEAR(std::accumulate(ret.values.begin(), ret.values.end(), 0.0), 1.0, 1e-9);
+  fs::remove_all(dir);
+}
+
+TEST(CalibrationJob, TheWorldLoadsTheShippedFit) {
+  // The fit is a params_file of the kuairand_session world (environments/session_world_params.hpp):
+  // `check` of a file that uses it passes, and a bad value in it is reported with its line.
+  const fs::path dir = scratch_dir("calibration_world");
+  const std::string fit = source_dir() + "/experiments/multi_stage_rl/kuairand_fixture_fit.toml";
+  test::write_file(dir / "w.toml",
+                   "[experiment]\nname = \"w\"\n[world]\ntype = \"kuairand_session\"\n"
+                   "params_file = \"" +
+                       fit + "\"\n[job]\ntype = \"multi_stage_rl\"\n");
+  auto r = run_command(stagesim_binary() + " check " + (dir / "w.toml").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(fit);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find("leave_hazard = ");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, text.find('\n', at) - at, "leave_hazard = 1.5");
+  test::write_file(dir / "bad_fit.toml", text);
+  test::write_file(dir / "w.toml",
+                   "[experiment]\nname = \"w\"\n[world]\ntype = \"kuairand_session\"\n"
+                   "params_file = \"" +
+                       (dir / "bad_fit.toml").string() + "\"\n[job]\ntype = \"multi_stage_rl\"\n");
+  r = run_command(stagesim_binary() + " check " + (dir / "w.toml").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("bad_fit.toml:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("leave_hazard"), std::string::npos) << r.output;
   fs::remove_all(dir);
 }
 
