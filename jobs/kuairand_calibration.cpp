@@ -124,8 +124,9 @@ OptionGroup<CalibrationOpts> options() {
       .add("video_features", &O::video_features,
            "take durations and first-tag groups from video_features_basic when it is there")
       .add("base_params", &O::base_params,
-           "parameter file ([session_world]) whose values the fit starts from and keeps where "
-           "it does not fit (\"\" = the defaults, or [world] of type kuairand_session)")
+           "parameter file ([session_world]) whose values the fit keeps where it does not fit "
+           "(\"\" = a [world] of type kuairand_session, else on the shipped fixture its "
+           "session_world.toml, else the defaults)")
       .add("params_out", &O::params_out,
            "where replication 0 writes the fit ([session_world] + [fit]); \"\" = nowhere");
   return g;
@@ -296,14 +297,6 @@ class CalibrationJob final : public Job {
 
 JobBuild build(CalibrationOpts& o, const toml::table& t, const std::string& path,
                const ParseContext& ctx) {
-  // Base parameters: a file, else a [world] of type kuairand_session, else the defaults.
-  SessionWorldParams base;
-  if (!o.base_params.empty()) {
-    base = read_session_world_params(ctx.data_path(o.base_params));
-  } else if (ctx.world_table && ctx.world_table->get("type") &&
-             ctx.world_table->get("type")->value_or(std::string()) == "kuairand_session") {
-    base = session_world_params_from_table(*ctx.world_table, "world", ctx.data_dir);
-  }
   SessionFitOptions fo;
   fo.release = data::parse_kuairand_release(o.release);
   fo.session_release = data::parse_kuairand_release(o.session_release);
@@ -328,6 +321,18 @@ JobBuild build(CalibrationOpts& o, const toml::table& t, const std::string& path
                    "is not set and the default KuaiRand-shaped fixture " + root +
                        " is not here: run from the repository root, or give --data-dir / "
                        "data_dir (the unpacked KuaiRand-Pure folder)");
+  // Base parameters: a file, else a [world] of type kuairand_session, else (on the shipped
+  // fixture) the parameters it was generated from, else the defaults.
+  SessionWorldParams base;
+  const bool fixture = o.data_dir.empty() && ctx.data_dir.empty();
+  if (!o.base_params.empty()) {
+    base = read_session_world_params(ctx.data_path(o.base_params));
+  } else if (ctx.world_table && ctx.world_table->get("type") &&
+             ctx.world_table->get("type")->value_or(std::string()) == "kuairand_session") {
+    base = session_world_params_from_table(*ctx.world_table, "world", ctx.data_dir);
+  } else if (fixture && fs::is_regular_file(root + "/session_world.toml")) {
+    base = read_session_world_params(root + "/session_world.toml");
+  }
   const std::string session_root =
       o.session_data_dir.empty() ? root : ctx.data_path(o.session_data_dir);
   const std::string where = key_location(t, path, "data_dir");

@@ -1,6 +1,6 @@
 // Writes the KuaiRand-shaped fixture tests/fixtures/kuairand_shaped (the data the default
-// calibration runs on) from the parameters in tests/calibration/kuairand_shaped_truth.toml:
-//   build/tests/make_kuairand_shaped tests/calibration/kuairand_shaped_truth.toml
+// calibration runs on) from the parameters in tests/fixtures/kuairand_shaped/session_world.toml:
+//   build/tests/make_kuairand_shaped tests/fixtures/kuairand_shaped/session_world.toml
 //     tests/fixtures/kuairand_shaped   (one command line)
 // Not a test; the truth file records what a fit on the fixture should come close to.
 #include <cstdio>
