@@ -402,13 +402,16 @@ TEST(CalibrationJob, RunsOnTheShippedFixtureAndWritesALoadableFit) {
   const SessionWorldParams p = read_session_world_params(fit);
   EXPECT_EQ(p.user_groups, 9);
   EXPECT_EQ(check_session_world_params(p), "");
-  // The shipped default fit was made by this command: same numbers.
+  // The shipped default fit was made by this command: the same numbers on the machine that made
+  // it (bit for bit there); elsewhere the last digits of sums may differ and move the
+  // derivative-free searches a little, hence the tolerances.
   const SessionWorldParams shipped = read_session_world_params(
       source_dir() + "/experiments/multi_stage_rl/kuairand_fixture_fit.toml");
   for (int b = 0; b < kBehaviours; ++b)
-    EXPECT_DOUBLE_EQ(p.logit_offset[b], shipped.logit_offset[b]);
-  EXPECT_DOUBLE_EQ(p.initial_satisfaction, shipped.initial_satisfaction);
-  EXPECT_DOUBLE_EQ(p.return_bias, shipped.return_bias);
+    EXPECT_NEAR(p.logit_offset[b], shipped.logit_offset[b], 1e-3);
+  EXPECT_NEAR(p.initial_satisfaction, shipped.initial_satisfaction,
+              0.05 * shipped.initial_satisfaction);
+  EXPECT_NEAR(p.return_bias, shipped.return_bias, 0.02);
   // Result arrays: [task, replication, axis].
   const Dataset depth = read_dataset(out, "metrics/observed_depth");
   ASSERT_EQ(depth.shape.size(), 3u);
