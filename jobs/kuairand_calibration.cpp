@@ -426,6 +426,11 @@ JobBuild build(CalibrationOpts& o, const toml::table& t, const std::string& path
       8192.0 * 3000.0 * 20.0 +
       static_cast<double>(o.increment_pool) * static_cast<double>(base.slate) *
           (30.0 * kBehaviours + 6.0 * static_cast<double>(base.dim));
+  // Per running fit: the simulated requests, the sessions' start draws, the affinity sample, the
+  // return-gap classes (the observations themselves are shared through the cache).
+  b.bytes = 16.0 * static_cast<double>(o.increment_pool) +
+            8.0 * static_cast<double>(o.fit_sessions) + 16.0 * 8192 +
+            48.0 * static_cast<double>(c->obs.user_gaps.size());
   b.work = 1;
   b.work_units = "fits";
   return b;
