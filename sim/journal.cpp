@@ -123,15 +123,19 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
                   "; remove it or choose another --journal / --out");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(path + ": cannot read the journal (" + std::strerror(errno) + ")");
-  std::vector<unsigned char> data((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
+  // Streamed record by record: a long run's journal (many task checkpoints) may be large, and
+  // only one record is held at a time.
+  const std::uintmax_t file_size = std::filesystem::file_size(path, ec);
+  std::vector<unsigned char> head(sizeof(Header));
+  in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
+  const std::size_t head_size = static_cast<std::size_t>(in.gcount());
   // A journal cut inside its header (earlier versions on a full disk) holds no records.
-  if (data.size() < sizeof(Header) &&
-      std::memcmp(data.data(), kMagic, std::min<std::size_t>(data.size(), 8)) == 0)
+  if (head_size < sizeof(Header) &&
+      std::memcmp(head.data(), kMagic, std::min<std::size_t>(head_size, 8)) == 0)
     return 0;
   Header got{};
-  if (data.size() < sizeof(Header) ||
-      (std::memcpy(&got, data.data(), sizeof(Header)), std::memcmp(got.magic, kMagic, 8) != 0))
+  if (head_size < sizeof(Header) ||
+      (std::memcpy(&got, head.data(), sizeof(Header)), std::memcmp(got.magic, kMagic, 8) != 0))
     throw IoError(path + ": not a stagesim journal; delete it or choose another --out");
   if (got.hash != h.hash || got.configs != h.configs || got.replications != h.replications ||
       got.series != h.series || got.checkpoints != h.checkpoints)
@@ -141,19 +145,25 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
                   "to start over");
   // Complete, checksummed records only; a torn last record (killed mid-write) ends the scan.
   std::size_t good = sizeof(Header);
-  const unsigned char* p = data.data() + good;
-  const unsigned char* end = data.data() + data.size();
+  std::vector<unsigned char> payload_buf;
   while (true) {
-    std::uint32_t magic, len, crc;
-    const unsigned char* q = p;
-    if (!get(q, end, magic) || (magic != kRecordMagic && magic != kCheckpointMagic) ||
-        !get(q, end, len))
+    std::uint32_t magic = 0, len = 0, crc = 0;
+    unsigned char rh[8];
+    if (!in.read(reinterpret_cast<char*>(rh), 8)) break;
+    std::memcpy(&magic, rh, 4);
+    std::memcpy(&len, rh + 4, 4);
+    if (magic != kRecordMagic && magic != kCheckpointMagic) break;
+    // A length beyond the file's end is a torn (or damaged) record: never allocate for it.
+    if (static_cast<std::uintmax_t>(len) + 4 >
+        file_size - std::min<std::uintmax_t>(file_size, good + 8))
       break;
-    if (static_cast<std::size_t>(end - q) < static_cast<std::size_t>(len) + 4) break;
-    const unsigned char* payload = q;
-    q += len;
-    get(q, end, crc);
+    payload_buf.resize(len);
+    if (!in.read(reinterpret_cast<char*>(payload_buf.data()), len) ||
+        !in.read(reinterpret_cast<char*>(&crc), 4))
+      break;
+    const unsigned char* payload = payload_buf.data();
     if (crc != crc32(0, payload, len)) break;
+    const std::size_t next_good = good + 8 + len + 4;
     const unsigned char* r = payload;
     const unsigned char* rend = payload + len;
     if (magic == kCheckpointMagic) {
@@ -177,8 +187,7 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
         if (slot.state.empty() || slot.position <= c.position) slot = std::move(c);
       }
       ++records;
-      p = q;
-      good = static_cast<std::size_t>(p - data.data());
+      good = next_good;
       continue;
     }
     std::uint32_t n;
@@ -224,8 +233,7 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
       results.tables[c.config * results.replications + c.replication] = std::move(c.tables);
     }
     ++records;
-    p = q;
-    good = static_cast<std::size_t>(p - data.data());
+    good = next_good;
   }
   return good;
 }
