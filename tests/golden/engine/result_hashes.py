@@ -5,6 +5,7 @@ refactors of the engine must reproduce every number bit for bit.
 
   result_hashes.py STAGESIM SRC_DIR WORK_DIR            # print
   result_hashes.py STAGESIM SRC_DIR WORK_DIR --check F  # compare with a stored file, exit 1 on drift
+                                                       # (hashes-<isa>.txt beside F when it exists)
 """
 import hashlib
 import os
@@ -79,7 +80,12 @@ def main():
         for ds, h in run_case(exe, src, work, name, exp, args, dd):
             lines.append(f"{name} {ds} {h}")
     if "--check" in sys.argv:
-        stored = open(sys.argv[sys.argv.index("--check") + 1]).read().split("\n")
+        path = sys.argv[sys.argv.index("--check") + 1]
+        # Hashes for this machine's ISA, when made (hashes-<isa>.txt beside the given file).
+        own = os.path.join(os.path.dirname(path), f"hashes-{isa()}.txt")
+        if os.path.exists(own):
+            path = own
+        stored = open(path).read().split("\n")
         want = [l.split("=", 1)[1] for l in stored if l.startswith("# isa=")]
         if want and want[0] != isa():
             print(f"skipped: hashes were made on isa={want[0]}, this machine is {isa()}")
