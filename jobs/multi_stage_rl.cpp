@@ -67,6 +67,7 @@ struct MultiStageRlOpts {
   int64_t replay = 20000;
   int64_t update_every = 1;
   double temperature = 0.5;
+  double action_l2 = 0.3;
   // CEM.
   int64_t cem_population = 12;
   int64_t cem_elites = 3;
@@ -133,6 +134,10 @@ OptionGroup<MultiStageRlOpts> options() {
       .add("temperature", &O::temperature,
            "unex_cic without SG: temperature of the relaxed selection (× score sd)",
            greater_than<double>(0))
+      .add("action_l2", &O::action_l2,
+           "actor–critic learners: penalty λ·‖a‖² on the actions (keeps tanh out of saturation; "
+           "a fused score depends only on the direction of a)",
+           at_least<double>(0))
       .add("cem_population", &O::cem_population, "cem: candidates per iteration",
            between<int64_t>(1, 1e5))
       .add("cem_elites", &O::cem_elites, "cem: elites per iteration", between<int64_t>(1, 1e5))
@@ -388,6 +393,7 @@ class MultiStageRlJob final : public Job {
         ao.exploration = o_.exploration;
         ao.replay = o_.replay;
         ao.temperature = o_.temperature;
+        ao.action_l2 = o_.action_l2;
         Rng init = key.stream("init");
         ac = std::make_unique<ActorCritic>(sim.shape(), ao, init);
         CategoryQuantile cqr(static_cast<int>(p_.user_groups), static_cast<int>(p_.item_groups));

@@ -297,7 +297,9 @@ double ActorCritic::actor_loss(const ActorBatch& b, std::vector<ParameterSet>* g
   for (int i = 0; i < n_act; ++i) x.middleCols(a0 + i * act[i].cols(), act[i].cols()) = act[i];
   Net& q = critics_[0];
   const RowMatrixXd& qv = q.mlp->forward(q.params, x, q.cache);
-  const double loss = -qv.mean();
+  double loss = -qv.mean();
+  for (int i = 0; i < n_act; ++i)
+    loss += o_.action_l2 * act[i].squaredNorm() / static_cast<double>(B);
   if (!grads) return loss;
   RowMatrixXd dq = RowMatrixXd::Constant(B, 1, -1.0 / static_cast<double>(B)), dx;
   q.mlp->backward(q.params, x, q.cache, dq, q.grads, &dx);  // critic grads: scratch only
@@ -305,6 +307,7 @@ double ActorCritic::actor_loss(const ActorBatch& b, std::vector<ParameterSet>* g
   for (int i = n_act - 1; i >= 0; --i) {
     const Eigen::Index w = act[i].cols();
     RowMatrixXd da = dx.middleCols(a0 + i * w, w);
+    da += (2.0 * o_.action_l2 / static_cast<double>(B)) * act[i];
     if (relax && i + 1 < n_act)
       for (Eigen::Index r = 0; r < B; ++r)
         da.row(r) += dtau_next.row(r).segment(C, J) * b.jacobian[r][i];

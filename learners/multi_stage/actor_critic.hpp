@@ -47,6 +47,9 @@ struct ActorCriticOptions {
   double exploration = 0.2;   // behaviour noise sd
   std::int64_t replay = 50000;
   double temperature = 0.5;   // relaxed selection (without SG)
+  // λ of the actors' penalty λ·mean‖a‖²: a fused score ranks by the direction of a only, so the
+  // critic's extrapolation along ‖a‖ would otherwise drive the tanh outputs into saturation.
+  double action_l2 = 0.0;
 };
 
 // Where a stored request's stage-1 inputs come from (the job regenerates them from the world).
@@ -106,7 +109,7 @@ class ActorCritic {
     std::vector<std::vector<RowMatrixXd>> jacobian;
   };
   ActorBatch actor_batch(const std::vector<std::size_t>& idx, const RequestSource& source);
-  // −mean Q_0(τ̂, μ(τ̂)) where τ̂^{i+1} = τ^{i+1} + J_i (μ^i(τ̂^i) − a_ref^i) on its mean part
+  // −mean Q_0(τ̂, μ(τ̂)) + action_l2 · mean Σ_i ‖μ^i(τ̂^i)‖², where τ̂^{i+1} = τ^{i+1} + J_i (μ^i(τ̂^i) − a_ref^i) on its mean part
   // (equal to τ at the current actors, so its gradient is the chain rule through downstream
   // observations); with SG the τ̂ are the stored τ. grads: one ParameterSet per actor.
   double actor_loss(const ActorBatch& b, std::vector<models::ParameterSet>* grads);

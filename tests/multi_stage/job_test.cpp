@@ -100,3 +100,61 @@ TEST(MultiStageRlJob, EveryLearnerRunsAndThreadsDoNotChangeResults) {
     }
   }
 }
+
+// The issue's statistical check: on a small world UNEX-RL-CIC (CQR, gradient through the
+// downstream observations) beats a fixed-weight policy — fusion weights a = 0, which leaves every
+// stage's candidates in pool order, i.e. uninformed fusion — on play time per session by more
+// than 3 standard errors. SE: per replication the standard error over its test sessions
+// (play_time_se), combined over the R replications as √(Σ se²)/R for each learner; every
+// replication's difference must be positive too. Both learners face the same worlds and users.
+// A learner whose actors collapse (saturated weights against play time) scores below a = 0
+// here: the check fails for it.
+TEST(MultiStageRlJob, UnexCicBeatsFixedWeightsOnPlayTimeByThreeSe) {
+  const auto d = scratch_dir("msrl_stat");
+  write_file(d / "stat.toml", R"([experiment]
+name = "msrl_stat"
+seed = 15
+replications = 3
+[world]
+type = "kuairand_session"
+users = 60
+items = 300
+[job]
+type = "multi_stage_rl"
+pool = 60
+keep = [20, 10, 6]
+episodes = 4
+episode_users = 10
+eval_users = 5
+test_users = 80
+batch = 16
+hidden = [16]
+cqr = true
+stop_gradient = false
+[[variant]]
+name = "fixed"
+job.learner = "fixed"
+job.weights = [0, 0, 0, 0, 0, 0, 0, 0]
+[[variant]]
+name = "UNEX-RL-CIC"
+job.learner = "unex_cic"
+)");
+  const std::string out = (d / "stat.h5").string();
+  const auto r = run_command(stagesim_binary() + " run " + (d / "stat.toml").string() +
+                             " --quiet --threads 2 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Dataset play = read_dataset(out, "metrics/play_time");
+  const Dataset se = read_dataset(out, "metrics/play_time_se");
+  ASSERT_EQ(play.values.size(), 6u);  // [variant, replication]
+  const int R = 3;
+  double m[2] = {0, 0}, v[2] = {0, 0};
+  for (int t = 0; t < 2; ++t)
+    for (int k = 0; k < R; ++k) {
+      m[t] += play.values[t * R + k] / R;
+      v[t] += se.values[t * R + k] * se.values[t * R + k] / (R * R);
+    }
+  for (int k = 0; k < R; ++k) EXPECT_GT(play.values[R + k], play.values[k]) << "replication " << k;
+  const double se_diff = std::sqrt(v[0] + v[1]);
+  EXPECT_GT(m[1] - m[0], 3 * se_diff) << "fixed " << m[0] << " UNEX-RL-CIC " << m[1] << " SE "
+                                      << se_diff;
+}
