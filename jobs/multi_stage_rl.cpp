@@ -35,12 +35,10 @@ namespace {
 using namespace multistage;
 
 enum class LearnerKind { fixed, cem, ddpg, td3, unex_ctde, unex_cic };
-const EnumTable<LearnerKind> kLearners{{"fixed", LearnerKind::fixed},
-                                       {"cem", LearnerKind::cem},
-                                       {"ddpg", LearnerKind::ddpg},
-                                       {"td3", LearnerKind::td3},
-                                       {"unex_ctde", LearnerKind::unex_ctde},
-                                       {"unex_cic", LearnerKind::unex_cic}};
+const EnumTable<LearnerKind> kLearners{
+    {"fixed", LearnerKind::fixed},         {"cem", LearnerKind::cem},
+    {"ddpg", LearnerKind::ddpg},           {"td3", LearnerKind::td3},
+    {"unex_ctde", LearnerKind::unex_ctde}, {"unex_cic", LearnerKind::unex_cic}};
 
 struct MultiStageRlOpts {
   LearnerKind learner = LearnerKind::unex_cic;
@@ -126,8 +124,7 @@ OptionGroup<MultiStageRlOpts> options() {
            at_least<double>(0))
       .add("noise_clip", &O::noise_clip, "td3/unex: clip of the smoothing noise",
            at_least<double>(0))
-      .add("exploration", &O::exploration, "behaviour noise sd on the actions",
-           at_least<double>(0))
+      .add("exploration", &O::exploration, "behaviour noise sd on the actions", at_least<double>(0))
       .add("replay", &O::replay, "replay capacity (transitions)", between<int64_t>(1, 1e8))
       .add("update_every", &O::update_every, "requests per gradient update",
            between<int64_t>(1, 1e6))
@@ -170,8 +167,8 @@ class Simulation {
 
   // Runs every session of user u; `policy` acts, `on_step` sees each request (may be empty).
   void run_user(const SessionUser& u, std::int64_t index, const Eigen::VectorXd& aff,
-                const Tables* tabs, const PolicyFn& policy, const std::function<void(const Step&)>& on_step,
-                SessionSummary& summary) {
+                const Tables* tabs, const PolicyFn& policy,
+                const std::function<void(const Step&)>& on_step, SessionSummary& summary) {
     std::int64_t request = 0;
     const std::int64_t S = p_.max_sessions;
     if (!tabs) {
@@ -412,47 +409,47 @@ class MultiStageRlJob final : public Job {
             Transition pending;
             bool has_pending = false;
             SessionSummary s;
-            sim.run_user(u, k, train_aff[static_cast<std::size_t>(k)],
-                         &train_tab[static_cast<std::size_t>(k)], behaviour,
-                         [&](const Simulation::Step& st) {
-                           const CascadeTrace& tr = *st.trace;
-                           if (has_pending) {
-                             pending.next_key = st.key;
-                             pending.next_obs = tr.obs;
-                             ac->store(std::move(pending));
-                           }
-                           Transition t;
-                           t.key = st.key;
-                           t.obs = tr.obs;
-                           t.action.resize(N * J);
-                           for (int i = 0; i < N; ++i) t.action.segment(i * J, J) = tr.action[i];
-                           t.noise = noise;
-                           double r = st.reward;
-                           if (o_.cqr) {
-                             // Replace the slate's raw item rewards by their quantiles.
-                             for (Eigen::Index l = 0; l < st.responses->rows(); ++l) {
-                               const double raw = sim.item_reward(l);
-                               r += cqr.add_and_rescale(u.group, world.item_group(tr.served()[l]),
-                                                        raw) -
-                                    raw;
-                             }
-                           }
-                           t.reward = r;
-                           t.done = st.last;
-                           if (st.last) {
-                             ac->store(std::move(t));
-                             has_pending = false;
-                           } else {
-                             pending = std::move(t);
-                             has_pending = true;
-                           }
-                           requests += 1;
-                           if (++since_update >= o_.update_every) {
-                             since_update = 0;
-                             ac->update(source, rng);
-                           }
-                         },
-                         s);
+            sim.run_user(
+                u, k, train_aff[static_cast<std::size_t>(k)],
+                &train_tab[static_cast<std::size_t>(k)], behaviour,
+                [&](const Simulation::Step& st) {
+                  const CascadeTrace& tr = *st.trace;
+                  if (has_pending) {
+                    pending.next_key = st.key;
+                    pending.next_obs = tr.obs;
+                    ac->store(std::move(pending));
+                  }
+                  Transition t;
+                  t.key = st.key;
+                  t.obs = tr.obs;
+                  t.action.resize(N * J);
+                  for (int i = 0; i < N; ++i) t.action.segment(i * J, J) = tr.action[i];
+                  t.noise = noise;
+                  double r = st.reward;
+                  if (o_.cqr) {
+                    // Replace the slate's raw item rewards by their quantiles.
+                    for (Eigen::Index l = 0; l < st.responses->rows(); ++l) {
+                      const double raw = sim.item_reward(l);
+                      r +=
+                          cqr.add_and_rescale(u.group, world.item_group(tr.served()[l]), raw) - raw;
+                    }
+                  }
+                  t.reward = r;
+                  t.done = st.last;
+                  if (st.last) {
+                    ac->store(std::move(t));
+                    has_pending = false;
+                  } else {
+                    pending = std::move(t);
+                    has_pending = true;
+                  }
+                  requests += 1;
+                  if (++since_update >= o_.update_every) {
+                    since_update = 0;
+                    ac->update(source, rng);
+                  }
+                },
+                s);
           }
           record_eval(e, ac->policy(nullptr, nullptr));
           ctx.advance(1);
@@ -479,7 +476,8 @@ class MultiStageRlJob final : public Job {
     ctx.output(kReturnDay)[0] = s.return_day();
     ctx.output(kRetention)[0] = s.retention();
     for (int j = 0; j < N * J; ++j)
-      ctx.output(kMeanAction)[static_cast<std::size_t>(j)] = count > 0 ? action_sum[j] / count : NAN;
+      ctx.output(kMeanAction)[static_cast<std::size_t>(j)] =
+          count > 0 ? action_sum[j] / count : NAN;
     ctx.output(kTrainRequests)[0] = requests;
     ctx.output(kUpdates)[0] = ac ? static_cast<double>(ac->updates()) : 0.0;
   }
@@ -497,7 +495,8 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
   const toml::node* type = ctx.world_table->get("type");
   if (!type || type->value_or(std::string()) != "kuairand_session")
     throw KeyError("learner", "needs [world] type = \"kuairand_session\" (the session world)");
-  const SessionWorldParams p = session_world_params_from_table(*ctx.world_table, "world", ctx.data_dir);
+  const SessionWorldParams p =
+      session_world_params_from_table(*ctx.world_table, "world", ctx.data_dir);
   const std::size_t N = o.keep.size();
   if (N < 1) throw KeyError("keep", "is empty; give one count per stage, e.g. [30, 12, 6]");
   for (std::size_t i = 0; i < N; ++i) {
@@ -516,7 +515,8 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
                                " candidates (pool / items)");
   if (o.prediction_noise.size() != N)
     throw KeyError("prediction_noise", "has " + std::to_string(o.prediction_noise.size()) +
-                                           " values; give one per stage (" + std::to_string(N) + ")");
+                                           " values; give one per stage (" + std::to_string(N) +
+                                           ")");
   for (double v : o.prediction_noise)
     if (!(v >= 0)) throw KeyError("prediction_noise", "values must be >= 0");
   if (o.reward_weights.size() != J)
@@ -558,21 +558,28 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
       {"play_time_se", "s", "standard error of play time per session over test sessions", {}},
       {"return_day", "days", "mean gap before the next session", {}},
       {"retention", "share", "share of returns within retention_days", {}},
-      {"eval_play_time", "s", "play time per session of fresh users after each episode", {"episode"}},
-      {"eval_depth", "requests", "requests per session of fresh users after each episode", {"episode"}},
+      {"eval_play_time",
+       "s",
+       "play time per session of fresh users after each episode",
+       {"episode"}},
+      {"eval_depth",
+       "requests",
+       "requests per session of fresh users after each episode",
+       {"episode"}},
       {"mean_action", "weight", "mean fusion weight at test (stage-major)", {"weight"}},
       {"train_requests", "requests", "requests served in training", {}},
       {"updates", "updates", "critic updates", {}}};
   const double depth_guess = 10.0 * static_cast<double>(p.max_sessions);
   const double cascade = static_cast<double>(pool) * (p.dim + 20.0 * J);
-  const double users = static_cast<double>(o.episodes) *
-                           (o.learner == LearnerKind::cem
-                                ? static_cast<double>(o.cem_population * o.cem_users)
-                                : static_cast<double>(o.episode_users)) +
-                       static_cast<double>(o.episodes * o.eval_users + o.test_users);
+  const double users =
+      static_cast<double>(o.episodes) * (o.learner == LearnerKind::cem
+                                             ? static_cast<double>(o.cem_population * o.cem_users)
+                                             : static_cast<double>(o.episode_users)) +
+      static_cast<double>(o.episodes * o.eval_users + o.test_users);
   const bool ac = o.learner != LearnerKind::fixed && o.learner != LearnerKind::cem;
-  b.cost = users * depth_guess * cascade *
-           (ac ? 1.0 + 3.0 * static_cast<double>(o.batch) / static_cast<double>(o.update_every) : 1.0);
+  b.cost =
+      users * depth_guess * cascade *
+      (ac ? 1.0 + 3.0 * static_cast<double>(o.batch) / static_cast<double>(o.update_every) : 1.0);
   b.bytes = static_cast<double>(p.users * p.items) * 8.0 * (1.0 + J * static_cast<double>(N)) +
             static_cast<double>(o.replay) * 2000.0;
   b.work = o.episodes;

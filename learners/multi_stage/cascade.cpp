@@ -95,8 +95,8 @@ void stage_observe(const Eigen::RowVectorXd& context, const std::vector<int>& ca
 // Stage i of one request after its action: the selection (and the relaxed Jacobian).
 void stage_select(const CascadeShape& shape, int i, const RowMatrixXd& preds,
                   const PredictFn& predict, std::vector<int>& cand, CascadeTrace& trace,
-                  const CascadeOptions& options, std::vector<double>& scores,
-                  std::vector<int>& pos, RowMatrixXd& next_preds) {
+                  const CascadeOptions& options, std::vector<double>& scores, std::vector<int>& pos,
+                  RowMatrixXd& next_preds) {
   const Eigen::RowVectorXd& a = trace.action[i];
   scores.resize(cand.size());
   Eigen::Map<Eigen::VectorXd>(scores.data(), static_cast<Eigen::Index>(scores.size())) =

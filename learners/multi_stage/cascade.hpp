@@ -48,8 +48,8 @@ struct CascadeTrace {
 };
 
 struct CascadeOptions {
-  bool scores = false;             // fill Decision::scores
-  bool relaxed_jacobian = false;   // fill CascadeTrace::jacobian (costs one extra prediction)
+  bool scores = false;            // fill Decision::scores
+  bool relaxed_jacobian = false;  // fill CascadeTrace::jacobian (costs one extra prediction)
   double temperature = 0.5;
 };
 

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "sim/output.hpp"
 #include "../test_util.hpp"
+#include "sim/output.hpp"
 
 using namespace stagesim;
 using namespace stagesim::test;
@@ -39,9 +39,9 @@ std::string run_small(const std::filesystem::path& d, const std::string& name,
                       const std::string& sets, int threads = 1) {
   write_file(d / "small.toml", kSmall);
   const std::string out = (d / (name + ".h5")).string();
-  const auto r = run_command(stagesim_binary() + " run " + (d / "small.toml").string() +
-                             " --quiet --threads " + std::to_string(threads) + " --out " + out +
-                             " " + sets);
+  const auto r =
+      run_command(stagesim_binary() + " run " + (d / "small.toml").string() +
+                  " --quiet --threads " + std::to_string(threads) + " --out " + out + " " + sets);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   return out;
 }
@@ -77,9 +77,9 @@ TEST(MultiStageRlJob, CheckListsKuaiSimMetricsAndRejectsMisfits) {
 TEST(MultiStageRlJob, EveryLearnerRunsAndThreadsDoNotChangeResults) {
   const auto d = scratch_dir("msrl_run");
   for (const char* l : {"fixed", "cem", "ddpg", "td3", "unex_ctde", "unex_cic"}) {
-    const std::string sets =
-        std::string("--set 'job.learner=\"") + l + "\"' --set job.cem_population=3 "
-        "--set job.cem_elites=1 --set job.cem_users=3";
+    const std::string sets = std::string("--set 'job.learner=\"") + l +
+                             "\"' --set job.cem_population=3 "
+                             "--set job.cem_elites=1 --set job.cem_users=3";
     const std::string a = run_small(d, std::string(l) + "_1", sets, 1);
     const Dataset depth = read_dataset(a, "metrics/depth");
     const Dataset hist = read_dataset(a, "metrics/depth_histogram");
@@ -88,8 +88,8 @@ TEST(MultiStageRlJob, EveryLearnerRunsAndThreadsDoNotChangeResults) {
     for (std::size_t r = 0; r < 2; ++r) {
       EXPECT_GT(depth.values[r], 1.0) << l;
       EXPECT_GT(play.values[r], 0.0) << l;
-      const double s = std::accumulate(hist.values.begin() + 40 * r,
-                                       hist.values.begin() + 40 * (r + 1), 0.0);
+      const double s =
+          std::accumulate(hist.values.begin() + 40 * r, hist.values.begin() + 40 * (r + 1), 0.0);
       EXPECT_NEAR(s, 1.0, 1e-9) << l;
     }
     if (std::string(l) == "unex_cic" || std::string(l) == "cem") {
@@ -155,6 +155,6 @@ job.learner = "unex_cic"
     }
   for (int k = 0; k < R; ++k) EXPECT_GT(play.values[R + k], play.values[k]) << "replication " << k;
   const double se_diff = std::sqrt(v[0] + v[1]);
-  EXPECT_GT(m[1] - m[0], 3 * se_diff) << "fixed " << m[0] << " UNEX-RL-CIC " << m[1] << " SE "
-                                      << se_diff;
+  EXPECT_GT(m[1] - m[0], 3 * se_diff)
+      << "fixed " << m[0] << " UNEX-RL-CIC " << m[1] << " SE " << se_diff;
 }

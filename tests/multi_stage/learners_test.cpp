@@ -322,11 +322,10 @@ TEST(Cem, FindsTheMaximumOfAConcaveFunctionInTheBox) {
   Rng rng(12);
   int calls = 0;
   const CemResult r =
-      run_cem(Eigen::RowVectorXd::Zero(3), o, rng,
-              [&](const Eigen::RowVectorXd& w, int, int) {
-                ++calls;
-                return -(w - target).squaredNorm();
-              });
+      run_cem(Eigen::RowVectorXd::Zero(3), o, rng, [&](const Eigen::RowVectorXd& w, int, int) {
+        ++calls;
+        return -(w - target).squaredNorm();
+      });
   EXPECT_EQ(calls, 600);
   EXPECT_LT((r.mean - target).cwiseAbs().maxCoeff(), 0.08);
   EXPECT_GE(r.best_score.back(), r.best_score.front());
