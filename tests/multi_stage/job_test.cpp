@@ -158,3 +158,37 @@ job.learner = "unex_cic"
   EXPECT_GT(m[1] - m[0], 3 * se_diff)
       << "fixed " << m[0] << " UNEX-RL-CIC " << m[1] << " SE " << se_diff;
 }
+
+// The same world as an engine world: any pipeline through `stagesim run`, with session events
+// for the `sessions` metric; return gaps are whole days of the truncated geometric (≥ 1).
+TEST(KuairandSessionEngineWorld, RunsAPipelineWithSessionsAndReturns) {
+  const auto d = scratch_dir("msrl_engine");
+  write_file(d / "eng.toml", R"([experiment]
+name = "krs_engine"
+seed = 1
+replications = 1
+horizon = 2000
+checkpoints = 2
+[world]
+type = "kuairand_session"
+users = 20
+items = 200
+[stages.rank]
+type = "external"
+keep = 6
+[metrics.reward]
+objective = "all"
+[metrics.sessions]
+)");
+  const std::string out = (d / "eng.h5").string();
+  const auto r = run_command(stagesim_binary() + " run " + (d / "eng.toml").string() +
+                             " --quiet --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Dataset sessions = read_dataset(out, "metrics/sessions");
+  const Dataset gap = read_dataset(out, "metrics/return_gap");
+  const Dataset hate = read_dataset(out, "metrics/reward_hate");
+  const Dataset click = read_dataset(out, "metrics/reward_click");
+  EXPECT_GT(sessions.values.back(), 50);
+  EXPECT_GE(gap.values.back(), 1.0);
+  EXPECT_LT(hate.values.back(), 0.1 * click.values.back());  // rare behaviours stay rare
+}
