@@ -3,7 +3,7 @@
 // with the world's responses and satisfaction update, one thread — and training steps per
 // second of UNEX-RL-CIC, UNEX-RL-CTDE and TD3 (one critic update, every second one with an actor
 // and target update; batch 32) on the job's default small world.
-//   ./build/bench/multi_stage_rl_bench --benchmark_min_time=0.2s
+//   ./build/bench/multi_stage_rl_bench --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
 
 #include "environments/kuairand_session.hpp"

@@ -56,6 +56,7 @@ struct MultiStageRlOpts {
   std::vector<double> weights = {0, 0, 0, 0, 0, 0, 0, 1};
   // Actor–critic.
   bool stop_gradient = true;
+  bool cic_critic_current = true;
   bool cqr = false;
   std::vector<int64_t> hidden = {32, 32};
   double actor_lr = 1e-3, critic_lr = 1e-3, gamma = 0.9, tau = 0.01;
@@ -108,6 +109,9 @@ OptionGroup<MultiStageRlOpts> options() {
            "mean")
       .add("stop_gradient", &O::stop_gradient,
            "unex_cic: SG (actor i's gradient only through its own action input)")
+      .add("cic_critic_current", &O::cic_critic_current,
+           "unex_cic: the critic's inputs re-derive a²…ᴺ under the current actors (true) or keep "
+           "the stored actions (false: CIC then acts on the TD targets and the actor updates)")
       .add("cqr", &O::cqr,
            "actor–critic learners: train on each item reward's quantile within (user activity "
            "group, item first-tag group)")
@@ -378,6 +382,7 @@ class MultiStageRlJob final : public Job {
                                                    : ActorCriticKind::unex;
         ao.cic = o_.learner == LearnerKind::unex_cic;
         ao.stop_gradient = o_.stop_gradient;
+        ao.cic_critic_current = o_.cic_critic_current;
         ao.hidden.assign(o_.hidden.begin(), o_.hidden.end());
         ao.actor_lr = o_.actor_lr;
         ao.critic_lr = o_.critic_lr;

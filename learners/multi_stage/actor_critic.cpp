@@ -170,7 +170,7 @@ ActorCritic::CriticBatch ActorCritic::critic_batch(const std::vector<std::size_t
   b.x.resize(B, critic_inputs());
   b.y.resize(B);
   std::vector<CascadeTrace> traces;
-  if (!single_agent() && o_.cic) {
+  if (!single_agent() && o_.cic && o_.cic_critic_current) {
     rederive_batch(idx, source, traces, {}, true);
     for (Eigen::Index r = 0; r < B; ++r)
       for (int i = 0; i < N; ++i) {

@@ -35,6 +35,10 @@ struct ActorCriticOptions {
   ActorCriticKind kind = ActorCriticKind::unex;
   bool cic = true;            // UNEX-RL: re-derive downstream observations (false: CTDE)
   bool stop_gradient = true;  // UNEX-RL: SG
+  // CIC, critic inputs: re-derive a^{2..N} under the current actors (+ stored noise), or keep the
+  // stored actions (then the chain reproduces the stored observations; CIC acts on the targets
+  // and the actor updates only).
+  bool cic_critic_current = true;
   std::vector<int> hidden = {32, 32};
   double actor_lr = 1e-3;
   double critic_lr = 1e-3;
