@@ -582,9 +582,11 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
                                              : static_cast<double>(o.episode_users)) +
       static_cast<double>(o.episodes * o.eval_users + o.test_users);
   const bool ac = o.learner != LearnerKind::fixed && o.learner != LearnerKind::cem;
-  b.cost =
-      users * depth_guess * cascade *
-      (ac ? 1.0 + 3.0 * static_cast<double>(o.batch) / static_cast<double>(o.update_every) : 1.0);
+  // Per update: 3·batch cascade re-runs (CIC), their actor passes and the critics' backward —
+  // about 8 cascades' worth each (calibrated on main.toml: 550 s at 2 threads).
+  b.cost = users * depth_guess * cascade *
+           (ac ? 1.0 + 24.0 * static_cast<double>(o.batch) / static_cast<double>(o.update_every)
+               : 1.0);
   b.bytes = static_cast<double>(p.users * p.items) * 8.0 * (1.0 + J * static_cast<double>(N)) +
             static_cast<double>(o.replay) * 2000.0;
   b.work = o.episodes;
