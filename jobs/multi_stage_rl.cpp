@@ -57,6 +57,7 @@ struct MultiStageRlOpts {
   // Actor–critic.
   bool stop_gradient = true;
   bool cic_critic_current = true;
+  bool cic_actor = true;
   bool cqr = false;
   std::vector<int64_t> hidden = {32, 32};
   double actor_lr = 1e-3, critic_lr = 1e-3, gamma = 0.9, tau = 0.01;
@@ -112,6 +113,9 @@ OptionGroup<MultiStageRlOpts> options() {
       .add("cic_critic_current", &O::cic_critic_current,
            "unex_cic: the critic's inputs re-derive a²…ᴺ under the current actors (true) or keep "
            "the stored actions (false: CIC then acts on the TD targets and the actor updates)")
+      .add("cic_actor", &O::cic_actor,
+           "unex_cic: actor updates on the chain re-derived under the current actors (true) or "
+           "on the stored observations (false: CIC then acts on the TD targets only)")
       .add("cqr", &O::cqr,
            "actor–critic learners: train on each item reward's quantile within (user activity "
            "group, item first-tag group)")
@@ -383,6 +387,7 @@ class MultiStageRlJob final : public Job {
         ao.cic = o_.learner == LearnerKind::unex_cic;
         ao.stop_gradient = o_.stop_gradient;
         ao.cic_critic_current = o_.cic_critic_current;
+        ao.cic_actor = o_.cic_actor;
         ao.hidden.assign(o_.hidden.begin(), o_.hidden.end());
         ao.actor_lr = o_.actor_lr;
         ao.critic_lr = o_.critic_lr;
@@ -584,9 +589,9 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
   const bool ac = o.learner != LearnerKind::fixed && o.learner != LearnerKind::cem;
   // Per update: 3·batch cascade re-runs (CIC), their actor passes and the critics' backward —
   // about 8 cascades' worth each (calibrated on main.toml: 550 s at 2 threads).
-  b.cost = users * depth_guess * cascade *
-           (ac ? 1.0 + 24.0 * static_cast<double>(o.batch) / static_cast<double>(o.update_every)
-               : 1.0);
+  b.cost =
+      users * depth_guess * cascade *
+      (ac ? 1.0 + 24.0 * static_cast<double>(o.batch) / static_cast<double>(o.update_every) : 1.0);
   b.bytes = static_cast<double>(p.users * p.items) * 8.0 * (1.0 + J * static_cast<double>(N)) +
             static_cast<double>(o.replay) * 2000.0;
   b.work = o.episodes;

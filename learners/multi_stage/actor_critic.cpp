@@ -247,7 +247,7 @@ ActorCritic::ActorBatch ActorCritic::actor_batch(const std::vector<std::size_t>&
   ActorBatch b;
   b.obs.assign(static_cast<std::size_t>(n_obs), RowMatrixXd(B, D));
   b.action_ref.assign(static_cast<std::size_t>(n_obs), RowMatrixXd());
-  const bool chain = !single_agent() && o_.cic;
+  const bool chain = !single_agent() && o_.cic && o_.cic_actor;
   const bool relax = chain && !o_.stop_gradient;
   if (!chain) {
     // Stored observations (single agent: τ¹; CTDE: every τ^i). CTDE has no model of how τ^{i+1}

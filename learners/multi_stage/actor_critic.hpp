@@ -39,6 +39,9 @@ struct ActorCriticOptions {
   // stored actions (then the chain reproduces the stored observations; CIC acts on the targets
   // and the actor updates only).
   bool cic_critic_current = true;
+  // CIC, actor updates: re-derive the chain under the current actors (true) or use the stored
+  // observations (false; CIC then acts on the TD targets only) — for diagnosis.
+  bool cic_actor = true;
   std::vector<int> hidden = {32, 32};
   double actor_lr = 1e-3;
   double critic_lr = 1e-3;
