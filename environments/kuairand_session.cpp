@@ -12,7 +12,9 @@
 namespace stagesim {
 namespace {
 
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double sigmoid(double x) {
+  return 1.0 / (1.0 + std::exp(-x));
+}
 
 // A standard normal from two counter uniforms (Box–Muller): keyed, not sequential.
 double counter_normal(std::uint64_t seed, std::uint64_t a, std::uint64_t b, std::uint64_t c) {
@@ -85,8 +87,8 @@ std::vector<SessionUser> KuairandSessionWorld::make_users(std::uint64_t populati
     for (int j = 0; j < d; ++j) proj(f, j) = n01(proj_rng) / std::sqrt(static_cast<double>(d));
   std::vector<double> cum(static_cast<std::size_t>(G));
   for (int g = 0; g < G; ++g)
-    cum[g] = (g ? cum[g - 1] : 0.0) +
-             (p_.user_group_shares.empty() ? 1.0 / G : p_.user_group_shares[g]);
+    cum[g] =
+        (g ? cum[g - 1] : 0.0) + (p_.user_group_shares.empty() ? 1.0 / G : p_.user_group_shares[g]);
   for (std::int64_t k = 0; k < count; ++k) {
     SessionUser& u = users[static_cast<std::size_t>(k)];
     u.key = hash_combine(population + 1, static_cast<std::uint64_t>(first + k));
@@ -100,8 +102,8 @@ std::vector<SessionUser> KuairandSessionWorld::make_users(std::uint64_t populati
       }
     u.theta.resize(d);
     for (int j = 0; j < d; ++j) u.theta[j] = n01(rng);
-    u.personal = (p_.group_return.empty() ? 0.0 : p_.group_return[u.group]) +
-                 p_.personal_sd * n01(rng);
+    u.personal =
+        (p_.group_return.empty() ? 0.0 : p_.group_return[u.group]) + p_.personal_sd * n01(rng);
     const double sd = p_.satisfaction_sd;
     u.initial_satisfaction = p_.initial_satisfaction * std::exp(sd * n01(rng) - 0.5 * sd * sd);
     u.features = Eigen::RowVectorXd::Zero(G + F);
@@ -135,7 +137,8 @@ void KuairandSessionWorld::predict(const Eigen::VectorXd& affinity, std::span<co
                                    int stage, RowMatrixXd& out) const {
   const int n = static_cast<int>(items.size());
   out.resize(n, kObjectives);
-  const double play_shrink = 1.0 / std::sqrt(1.0 + 0.39269908169872414 * p_.play_noise * p_.play_noise);
+  const double play_shrink =
+      1.0 / std::sqrt(1.0 + 0.39269908169872414 * p_.play_noise * p_.play_noise);
   const bool truth = stage < 0;
   const RowMatrixXd* err = truth ? nullptr : &error_[static_cast<std::size_t>(stage)];
   for (int k = 0; k < n; ++k) {
@@ -198,8 +201,8 @@ bool KuairandSessionWorld::update(const SessionUser& u, std::int64_t request,
   s.satisfaction_sum += s.satisfaction;
   s.last_reward = responses.rows() ? behaviours / static_cast<double>(responses.rows()) : 0.0;
   ++s.depth;
-  const bool leaves = counter_uniform(leave_seed_, u.key, static_cast<std::uint64_t>(request)) <
-                      p_.leave_hazard;
+  const bool leaves =
+      counter_uniform(leave_seed_, u.key, static_cast<std::uint64_t>(request)) < p_.leave_hazard;
   s.ended = s.satisfaction <= 0 || leaves || s.depth >= p_.max_requests;
   return !s.ended;
 }

@@ -26,18 +26,18 @@ constexpr int kPlayTime = kBehaviours;
 struct SessionUser {
   std::uint64_t key = 0;  // stream coordinate: (population, index)
   int group = 0;
-  double personal = 0;               // ρ_u: personal return term
-  double initial_satisfaction = 0;   // S_u
-  Eigen::VectorXd theta;             // latent preference (dim)
-  Eigen::RowVectorXd features;       // observable: one-hot(group) ++ user_features values
+  double personal = 0;              // ρ_u: personal return term
+  double initial_satisfaction = 0;  // S_u
+  Eigen::VectorXd theta;            // latent preference (dim)
+  Eigen::RowVectorXd features;      // observable: one-hot(group) ++ user_features values
 };
 
 struct SessionState {
   double satisfaction = 0;
-  std::int64_t depth = 0;     // requests in this session so far
+  std::int64_t depth = 0;       // requests in this session so far
   double satisfaction_sum = 0;  // Σ satisfaction after each request (for the mean)
-  double last_reward = 0;     // mean per-item behaviour sum of the last request
-  double play = 0;            // play seconds this session
+  double last_reward = 0;       // mean per-item behaviour sum of the last request
+  double play = 0;              // play seconds this session
   bool ended = false;
 };
 
@@ -93,8 +93,8 @@ class KuairandSessionWorld {
   SessionWorldParams p_;
   std::uint64_t seed_;
   std::vector<double> noise_sd_;
-  RowMatrixXd x_;           // items × dim
-  RowMatrixXd effect_;      // items × 7: e_ib
+  RowMatrixXd x_;       // items × dim
+  RowMatrixXd effect_;  // items × 7: e_ib
   std::vector<double> duration_;
   std::vector<int> item_group_;
   std::vector<RowMatrixXd> error_;  // per stage: items × 8 logit errors

@@ -27,7 +27,8 @@ class KuairandEngineWorld final : public World {
     for (std::size_t u = 0; u < users_.size(); ++u) w_.affinity(users_[u], aff_[u]);
     for (int i = 0; i < p.items; ++i) all_[i] = i;
     const std::uint64_t start = key.seed_for("starts");
-    for (std::size_t u = 0; u < users_.size(); ++u) queue_.push({counter_uniform(start, u), static_cast<int>(u)});
+    for (std::size_t u = 0; u < users_.size(); ++u)
+      queue_.push({counter_uniform(start, u), static_cast<int>(u)});
   }
   int num_items() const override { return w_.items(); }
   int dim() const override { return kObjectives; }

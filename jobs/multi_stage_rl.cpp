@@ -35,12 +35,10 @@ namespace {
 using namespace multistage;
 
 enum class LearnerKind { fixed, cem, ddpg, td3, unex_ctde, unex_cic };
-const EnumTable<LearnerKind> kLearners{{"fixed", LearnerKind::fixed},
-                                       {"cem", LearnerKind::cem},
-                                       {"ddpg", LearnerKind::ddpg},
-                                       {"td3", LearnerKind::td3},
-                                       {"unex_ctde", LearnerKind::unex_ctde},
-                                       {"unex_cic", LearnerKind::unex_cic}};
+const EnumTable<LearnerKind> kLearners{
+    {"fixed", LearnerKind::fixed},         {"cem", LearnerKind::cem},
+    {"ddpg", LearnerKind::ddpg},           {"td3", LearnerKind::td3},
+    {"unex_ctde", LearnerKind::unex_ctde}, {"unex_cic", LearnerKind::unex_cic}};
 
 struct MultiStageRlOpts {
   LearnerKind learner = LearnerKind::unex_cic;
@@ -58,6 +56,8 @@ struct MultiStageRlOpts {
   std::vector<double> weights = {0, 0, 0, 0, 0, 0, 0, 1};
   // Actor–critic.
   bool stop_gradient = true;
+  bool cic_critic_current = true;
+  bool cic_actor = true;
   bool cqr = false;
   std::vector<int64_t> hidden = {32, 32};
   double actor_lr = 1e-3, critic_lr = 1e-3, gamma = 0.9, tau = 0.01;
@@ -67,6 +67,7 @@ struct MultiStageRlOpts {
   int64_t replay = 20000;
   int64_t update_every = 1;
   double temperature = 0.5;
+  double action_l2 = 0.3;
   // CEM.
   int64_t cem_population = 12;
   int64_t cem_elites = 3;
@@ -109,6 +110,12 @@ OptionGroup<MultiStageRlOpts> options() {
            "mean")
       .add("stop_gradient", &O::stop_gradient,
            "unex_cic: SG (actor i's gradient only through its own action input)")
+      .add("cic_critic_current", &O::cic_critic_current,
+           "unex_cic: the critic's inputs re-derive a²…ᴺ under the current actors (true) or keep "
+           "the stored actions (false: CIC then acts on the TD targets and the actor updates)")
+      .add("cic_actor", &O::cic_actor,
+           "unex_cic: actor updates on the chain re-derived under the current actors (true) or "
+           "on the stored observations (false: CIC then acts on the TD targets only)")
       .add("cqr", &O::cqr,
            "actor–critic learners: train on each item reward's quantile within (user activity "
            "group, item first-tag group)")
@@ -125,14 +132,17 @@ OptionGroup<MultiStageRlOpts> options() {
            at_least<double>(0))
       .add("noise_clip", &O::noise_clip, "td3/unex: clip of the smoothing noise",
            at_least<double>(0))
-      .add("exploration", &O::exploration, "behaviour noise sd on the actions",
-           at_least<double>(0))
+      .add("exploration", &O::exploration, "behaviour noise sd on the actions", at_least<double>(0))
       .add("replay", &O::replay, "replay capacity (transitions)", between<int64_t>(1, 1e8))
       .add("update_every", &O::update_every, "requests per gradient update",
            between<int64_t>(1, 1e6))
       .add("temperature", &O::temperature,
            "unex_cic without SG: temperature of the relaxed selection (× score sd)",
            greater_than<double>(0))
+      .add("action_l2", &O::action_l2,
+           "actor–critic learners: penalty λ·‖a‖² on the actions (keeps tanh out of saturation; "
+           "a fused score depends only on the direction of a)",
+           at_least<double>(0))
       .add("cem_population", &O::cem_population, "cem: candidates per iteration",
            between<int64_t>(1, 1e5))
       .add("cem_elites", &O::cem_elites, "cem: elites per iteration", between<int64_t>(1, 1e5))
@@ -165,8 +175,8 @@ class Simulation {
 
   // Runs every session of user u; `policy` acts, `on_step` sees each request (may be empty).
   void run_user(const SessionUser& u, std::int64_t index, const Eigen::VectorXd& aff,
-                const Tables* tabs, const PolicyFn& policy, const std::function<void(const Step&)>& on_step,
-                SessionSummary& summary) {
+                const Tables* tabs, const PolicyFn& policy,
+                const std::function<void(const Step&)>& on_step, SessionSummary& summary) {
     std::int64_t request = 0;
     const std::int64_t S = p_.max_sessions;
     if (!tabs) {
@@ -376,6 +386,8 @@ class MultiStageRlJob final : public Job {
                                                    : ActorCriticKind::unex;
         ao.cic = o_.learner == LearnerKind::unex_cic;
         ao.stop_gradient = o_.stop_gradient;
+        ao.cic_critic_current = o_.cic_critic_current;
+        ao.cic_actor = o_.cic_actor;
         ao.hidden.assign(o_.hidden.begin(), o_.hidden.end());
         ao.actor_lr = o_.actor_lr;
         ao.critic_lr = o_.critic_lr;
@@ -388,6 +400,7 @@ class MultiStageRlJob final : public Job {
         ao.exploration = o_.exploration;
         ao.replay = o_.replay;
         ao.temperature = o_.temperature;
+        ao.action_l2 = o_.action_l2;
         Rng init = key.stream("init");
         ac = std::make_unique<ActorCritic>(sim.shape(), ao, init);
         CategoryQuantile cqr(static_cast<int>(p_.user_groups), static_cast<int>(p_.item_groups));
@@ -406,47 +419,47 @@ class MultiStageRlJob final : public Job {
             Transition pending;
             bool has_pending = false;
             SessionSummary s;
-            sim.run_user(u, k, train_aff[static_cast<std::size_t>(k)],
-                         &train_tab[static_cast<std::size_t>(k)], behaviour,
-                         [&](const Simulation::Step& st) {
-                           const CascadeTrace& tr = *st.trace;
-                           if (has_pending) {
-                             pending.next_key = st.key;
-                             pending.next_obs = tr.obs;
-                             ac->store(std::move(pending));
-                           }
-                           Transition t;
-                           t.key = st.key;
-                           t.obs = tr.obs;
-                           t.action.resize(N * J);
-                           for (int i = 0; i < N; ++i) t.action.segment(i * J, J) = tr.action[i];
-                           t.noise = noise;
-                           double r = st.reward;
-                           if (o_.cqr) {
-                             // Replace the slate's raw item rewards by their quantiles.
-                             for (Eigen::Index l = 0; l < st.responses->rows(); ++l) {
-                               const double raw = sim.item_reward(l);
-                               r += cqr.add_and_rescale(u.group, world.item_group(tr.served()[l]),
-                                                        raw) -
-                                    raw;
-                             }
-                           }
-                           t.reward = r;
-                           t.done = st.last;
-                           if (st.last) {
-                             ac->store(std::move(t));
-                             has_pending = false;
-                           } else {
-                             pending = std::move(t);
-                             has_pending = true;
-                           }
-                           requests += 1;
-                           if (++since_update >= o_.update_every) {
-                             since_update = 0;
-                             ac->update(source, rng);
-                           }
-                         },
-                         s);
+            sim.run_user(
+                u, k, train_aff[static_cast<std::size_t>(k)],
+                &train_tab[static_cast<std::size_t>(k)], behaviour,
+                [&](const Simulation::Step& st) {
+                  const CascadeTrace& tr = *st.trace;
+                  if (has_pending) {
+                    pending.next_key = st.key;
+                    pending.next_obs = tr.obs;
+                    ac->store(std::move(pending));
+                  }
+                  Transition t;
+                  t.key = st.key;
+                  t.obs = tr.obs;
+                  t.action.resize(N * J);
+                  for (int i = 0; i < N; ++i) t.action.segment(i * J, J) = tr.action[i];
+                  t.noise = noise;
+                  double r = st.reward;
+                  if (o_.cqr) {
+                    // Replace the slate's raw item rewards by their quantiles.
+                    for (Eigen::Index l = 0; l < st.responses->rows(); ++l) {
+                      const double raw = sim.item_reward(l);
+                      r +=
+                          cqr.add_and_rescale(u.group, world.item_group(tr.served()[l]), raw) - raw;
+                    }
+                  }
+                  t.reward = r;
+                  t.done = st.last;
+                  if (st.last) {
+                    ac->store(std::move(t));
+                    has_pending = false;
+                  } else {
+                    pending = std::move(t);
+                    has_pending = true;
+                  }
+                  requests += 1;
+                  if (++since_update >= o_.update_every) {
+                    since_update = 0;
+                    ac->update(source, rng);
+                  }
+                },
+                s);
           }
           record_eval(e, ac->policy(nullptr, nullptr));
           ctx.advance(1);
@@ -473,7 +486,8 @@ class MultiStageRlJob final : public Job {
     ctx.output(kReturnDay)[0] = s.return_day();
     ctx.output(kRetention)[0] = s.retention();
     for (int j = 0; j < N * J; ++j)
-      ctx.output(kMeanAction)[static_cast<std::size_t>(j)] = count > 0 ? action_sum[j] / count : NAN;
+      ctx.output(kMeanAction)[static_cast<std::size_t>(j)] =
+          count > 0 ? action_sum[j] / count : NAN;
     ctx.output(kTrainRequests)[0] = requests;
     ctx.output(kUpdates)[0] = ac ? static_cast<double>(ac->updates()) : 0.0;
   }
@@ -491,7 +505,8 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
   const toml::node* type = ctx.world_table->get("type");
   if (!type || type->value_or(std::string()) != "kuairand_session")
     throw KeyError("learner", "needs [world] type = \"kuairand_session\" (the session world)");
-  const SessionWorldParams p = session_world_params_from_table(*ctx.world_table, "world", ctx.data_dir);
+  const SessionWorldParams p =
+      session_world_params_from_table(*ctx.world_table, "world", ctx.data_dir);
   const std::size_t N = o.keep.size();
   if (N < 1) throw KeyError("keep", "is empty; give one count per stage, e.g. [30, 12, 6]");
   for (std::size_t i = 0; i < N; ++i) {
@@ -510,7 +525,8 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
                                " candidates (pool / items)");
   if (o.prediction_noise.size() != N)
     throw KeyError("prediction_noise", "has " + std::to_string(o.prediction_noise.size()) +
-                                           " values; give one per stage (" + std::to_string(N) + ")");
+                                           " values; give one per stage (" + std::to_string(N) +
+                                           ")");
   for (double v : o.prediction_noise)
     if (!(v >= 0)) throw KeyError("prediction_noise", "values must be >= 0");
   if (o.reward_weights.size() != J)
@@ -552,21 +568,30 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
       {"play_time_se", "s", "standard error of play time per session over test sessions", {}},
       {"return_day", "days", "mean gap before the next session", {}},
       {"retention", "share", "share of returns within retention_days", {}},
-      {"eval_play_time", "s", "play time per session of fresh users after each episode", {"episode"}},
-      {"eval_depth", "requests", "requests per session of fresh users after each episode", {"episode"}},
+      {"eval_play_time",
+       "s",
+       "play time per session of fresh users after each episode",
+       {"episode"}},
+      {"eval_depth",
+       "requests",
+       "requests per session of fresh users after each episode",
+       {"episode"}},
       {"mean_action", "weight", "mean fusion weight at test (stage-major)", {"weight"}},
       {"train_requests", "requests", "requests served in training", {}},
       {"updates", "updates", "critic updates", {}}};
   const double depth_guess = 10.0 * static_cast<double>(p.max_sessions);
   const double cascade = static_cast<double>(pool) * (p.dim + 20.0 * J);
-  const double users = static_cast<double>(o.episodes) *
-                           (o.learner == LearnerKind::cem
-                                ? static_cast<double>(o.cem_population * o.cem_users)
-                                : static_cast<double>(o.episode_users)) +
-                       static_cast<double>(o.episodes * o.eval_users + o.test_users);
+  const double users =
+      static_cast<double>(o.episodes) * (o.learner == LearnerKind::cem
+                                             ? static_cast<double>(o.cem_population * o.cem_users)
+                                             : static_cast<double>(o.episode_users)) +
+      static_cast<double>(o.episodes * o.eval_users + o.test_users);
   const bool ac = o.learner != LearnerKind::fixed && o.learner != LearnerKind::cem;
-  b.cost = users * depth_guess * cascade *
-           (ac ? 1.0 + 3.0 * static_cast<double>(o.batch) / static_cast<double>(o.update_every) : 1.0);
+  // Per update: 3·batch cascade re-runs (CIC), their actor passes and the critics' backward —
+  // about 8 cascades' worth each (calibrated on main.toml: 550 s at 2 threads).
+  b.cost =
+      users * depth_guess * cascade *
+      (ac ? 1.0 + 24.0 * static_cast<double>(o.batch) / static_cast<double>(o.update_every) : 1.0);
   b.bytes = static_cast<double>(p.users * p.items) * 8.0 * (1.0 + J * static_cast<double>(N)) +
             static_cast<double>(o.replay) * 2000.0;
   b.work = o.episodes;

@@ -22,8 +22,8 @@ ActorCritic::ActorCritic(const CascadeShape& shape, const ActorCriticOptions& op
   const int n_actors = single_agent() ? 1 : N;
   actors_.resize(static_cast<std::size_t>(n_actors));
   for (int i = 0; i < n_actors; ++i)
-    build(actors_[i], "actor" + std::to_string(i), D, single_agent() ? N * J : J,
-          Activation::kTanh, o_.actor_lr, init);
+    build(actors_[i], "actor" + std::to_string(i), D, single_agent() ? N * J : J, Activation::kTanh,
+          o_.actor_lr, init);
   critics_.resize(o_.kind == ActorCriticKind::ddpg ? 1 : 2);
   for (std::size_t c = 0; c < critics_.size(); ++c)
     build(critics_[c], "critic" + std::to_string(c), critic_inputs(), 1, Activation::kIdentity,
@@ -170,7 +170,7 @@ ActorCritic::CriticBatch ActorCritic::critic_batch(const std::vector<std::size_t
   b.x.resize(B, critic_inputs());
   b.y.resize(B);
   std::vector<CascadeTrace> traces;
-  if (!single_agent() && o_.cic) {
+  if (!single_agent() && o_.cic && o_.cic_critic_current) {
     rederive_batch(idx, source, traces, {}, true);
     for (Eigen::Index r = 0; r < B; ++r)
       for (int i = 0; i < N; ++i) {
@@ -247,7 +247,7 @@ ActorCritic::ActorBatch ActorCritic::actor_batch(const std::vector<std::size_t>&
   ActorBatch b;
   b.obs.assign(static_cast<std::size_t>(n_obs), RowMatrixXd(B, D));
   b.action_ref.assign(static_cast<std::size_t>(n_obs), RowMatrixXd());
-  const bool chain = !single_agent() && o_.cic;
+  const bool chain = !single_agent() && o_.cic && o_.cic_actor;
   const bool relax = chain && !o_.stop_gradient;
   if (!chain) {
     // Stored observations (single agent: τ¹; CTDE: every τ^i). CTDE has no model of how τ^{i+1}
@@ -279,15 +279,15 @@ double ActorCritic::actor_loss(const ActorBatch& b, std::vector<ParameterSet>* g
   const int n_act = actors();
   const Eigen::Index B = b.obs[0].rows();
   const bool relax = !b.jacobian.empty();
-  std::vector<RowMatrixXd> tau(static_cast<std::size_t>(n_act)), act(static_cast<std::size_t>(n_act));
+  std::vector<RowMatrixXd> tau(static_cast<std::size_t>(n_act)),
+      act(static_cast<std::size_t>(n_act));
   for (int i = 0; i < n_act; ++i) {
     tau[i] = b.obs[i];
     if (relax && i > 0) {
       // τ̂^i = τ^i + J_{i−1} (a^{i−1} − a_ref^{i−1}) on its mean block.
       for (Eigen::Index r = 0; r < B; ++r)
         tau[i].row(r).segment(C, J) +=
-            ((act[i - 1].row(r) - b.action_ref[i - 1].row(r)) *
-             b.jacobian[r][i - 1].transpose());
+            ((act[i - 1].row(r) - b.action_ref[i - 1].row(r)) * b.jacobian[r][i - 1].transpose());
     }
     act[i] = actors_[i].mlp->forward(actors_[i].params, tau[i], actors_[i].cache);
   }
@@ -297,14 +297,17 @@ double ActorCritic::actor_loss(const ActorBatch& b, std::vector<ParameterSet>* g
   for (int i = 0; i < n_act; ++i) x.middleCols(a0 + i * act[i].cols(), act[i].cols()) = act[i];
   Net& q = critics_[0];
   const RowMatrixXd& qv = q.mlp->forward(q.params, x, q.cache);
-  const double loss = -qv.mean();
+  double loss = -qv.mean();
+  for (int i = 0; i < n_act; ++i)
+    loss += o_.action_l2 * act[i].squaredNorm() / static_cast<double>(B);
   if (!grads) return loss;
   RowMatrixXd dq = RowMatrixXd::Constant(B, 1, -1.0 / static_cast<double>(B)), dx;
   q.mlp->backward(q.params, x, q.cache, dq, q.grads, &dx);  // critic grads: scratch only
-  RowMatrixXd dtau_next;  // total ∂L/∂τ̂^{i+1}
+  RowMatrixXd dtau_next;                                    // total ∂L/∂τ̂^{i+1}
   for (int i = n_act - 1; i >= 0; --i) {
     const Eigen::Index w = act[i].cols();
     RowMatrixXd da = dx.middleCols(a0 + i * w, w);
+    da += (2.0 * o_.action_l2 / static_cast<double>(B)) * act[i];
     if (relax && i + 1 < n_act)
       for (Eigen::Index r = 0; r < B; ++r)
         da.row(r) += dtau_next.row(r).segment(C, J) * b.jacobian[r][i];
@@ -324,7 +327,8 @@ void ActorCritic::update(const RequestSource& source, Rng& rng) {
   const CriticBatch cb = critic_batch(idx, source, rng);
   for (std::size_t c = 0; c < critics_.size(); ++c) {
     critic_loss(cb, static_cast<int>(c), &critics_[c].grads);
-    if (critics_[c].grads.all_finite()) critics_[c].opt->step(critics_[c].params, critics_[c].grads);
+    if (critics_[c].grads.all_finite())
+      critics_[c].opt->step(critics_[c].params, critics_[c].grads);
   }
   ++updates_;
   if (updates_ % o_.policy_delay != 0) return;

@@ -35,18 +35,28 @@ struct ActorCriticOptions {
   ActorCriticKind kind = ActorCriticKind::unex;
   bool cic = true;            // UNEX-RL: re-derive downstream observations (false: CTDE)
   bool stop_gradient = true;  // UNEX-RL: SG
+  // CIC, critic inputs: re-derive a^{2..N} under the current actors (+ stored noise), or keep the
+  // stored actions (then the chain reproduces the stored observations; CIC acts on the targets
+  // and the actor updates only).
+  bool cic_critic_current = true;
+  // CIC, actor updates: re-derive the chain under the current actors (true) or use the stored
+  // observations (false; CIC then acts on the TD targets only) — for diagnosis.
+  bool cic_actor = true;
   std::vector<int> hidden = {32, 32};
   double actor_lr = 1e-3;
   double critic_lr = 1e-3;
   double gamma = 0.9;
-  double tau = 0.01;          // Polyak rate of the targets
+  double tau = 0.01;  // Polyak rate of the targets
   int batch = 64;
   int policy_delay = 2;       // TD3 / UNEX-RL (DDPG: 1)
   double target_noise = 0.2;  // σ̃ (TD3 / UNEX-RL)
   double noise_clip = 0.5;    // c
   double exploration = 0.2;   // behaviour noise sd
   std::int64_t replay = 50000;
-  double temperature = 0.5;   // relaxed selection (without SG)
+  double temperature = 0.5;  // relaxed selection (without SG)
+  // λ of the actors' penalty λ·mean‖a‖²: a fused score ranks by the direction of a only, so the
+  // critic's extrapolation along ‖a‖ would otherwise drive the tanh outputs into saturation.
+  double action_l2 = 0.0;
 };
 
 // Where a stored request's stage-1 inputs come from (the job regenerates them from the world).
@@ -63,8 +73,9 @@ using RequestSource = std::function<void(const RequestKey&, RequestInputs&)>;
 
 struct Transition {
   RequestKey key, next_key;
-  std::vector<Eigen::RowVectorXd> obs, next_obs;  // τ^{1..N} as recorded (next: at the next request)
-  Eigen::RowVectorXd action, noise;               // N·J, as applied / the exploration noise
+  std::vector<Eigen::RowVectorXd> obs,
+      next_obs;                      // τ^{1..N} as recorded (next: at the next request)
+  Eigen::RowVectorXd action, noise;  // N·J, as applied / the exploration noise
   double reward = 0;
   bool done = false;
 };
@@ -106,9 +117,10 @@ class ActorCritic {
     std::vector<std::vector<RowMatrixXd>> jacobian;
   };
   ActorBatch actor_batch(const std::vector<std::size_t>& idx, const RequestSource& source);
-  // −mean Q_0(τ̂, μ(τ̂)) where τ̂^{i+1} = τ^{i+1} + J_i (μ^i(τ̂^i) − a_ref^i) on its mean part
-  // (equal to τ at the current actors, so its gradient is the chain rule through downstream
-  // observations); with SG the τ̂ are the stored τ. grads: one ParameterSet per actor.
+  // −mean Q_0(τ̂, μ(τ̂)) + action_l2 · mean Σ_i ‖μ^i(τ̂^i)‖², where τ̂^{i+1} = τ^{i+1} + J_i (μ^i(τ̂^i)
+  // − a_ref^i) on its mean part (equal to τ at the current actors, so its gradient is the chain
+  // rule through downstream observations); with SG the τ̂ are the stored τ. grads: one ParameterSet
+  // per actor.
   double actor_loss(const ActorBatch& b, std::vector<models::ParameterSet>* grads);
 
   models::ParameterSet& actor_params(int i) { return actors_[i].params; }

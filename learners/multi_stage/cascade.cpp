@@ -24,8 +24,13 @@ void observe(const Eigen::RowVectorXd& context, const RowMatrixXd& preds, double
       max[j] = std::max(max[j], p[j]);
     }
   }
-  if (n > 0)
-    for (Eigen::Index j = 0; j < J; ++j) mean[j] /= static_cast<double>(n);
+  // log1p: predictions on the catalogue's scale have means near 1 but maxima of rare behaviours
+  // far above it; compressed, the actors' inputs stay O(1) (a tanh actor fed raw maxima starts
+  // saturated).
+  for (Eigen::Index j = 0; j < J; ++j) {
+    mean[j] = n > 0 ? std::log1p(std::max(mean[j] / static_cast<double>(n), 0.0)) : 0.0;
+    max[j] = n > 0 ? std::log1p(std::max(max[j], 0.0)) : 0.0;
+  }
   obs[c + 2 * J] = pool > 0 ? static_cast<double>(n) / pool : 0.0;
 }
 
@@ -71,6 +76,8 @@ void relaxed_jacobian(const RowMatrixXd& P, const RowMatrixXd& Q, std::span<cons
   for (Eigen::Index k = 0; k < n; ++k) w[k] = m[k] * (1 - m[k]) / (T * total);
   // jac[j, l] = Σ_k w_k (q_kj − q̄_j) p_kl
   jac.noalias() = (Q.rowwise() - qbar).transpose() * w.asDiagonal() * P;
+  // The observation holds log1p of the mean.
+  for (Eigen::Index j = 0; j < Jq; ++j) jac.row(j) /= 1.0 + std::max(qbar[j], 0.0);
 }
 
 }  // namespace
@@ -88,8 +95,8 @@ void stage_observe(const Eigen::RowVectorXd& context, const std::vector<int>& ca
 // Stage i of one request after its action: the selection (and the relaxed Jacobian).
 void stage_select(const CascadeShape& shape, int i, const RowMatrixXd& preds,
                   const PredictFn& predict, std::vector<int>& cand, CascadeTrace& trace,
-                  const CascadeOptions& options, std::vector<double>& scores,
-                  std::vector<int>& pos, RowMatrixXd& next_preds) {
+                  const CascadeOptions& options, std::vector<double>& scores, std::vector<int>& pos,
+                  RowMatrixXd& next_preds) {
   const Eigen::RowVectorXd& a = trace.action[i];
   scores.resize(cand.size());
   Eigen::Map<Eigen::VectorXd>(scores.data(), static_cast<Eigen::Index>(scores.size())) =

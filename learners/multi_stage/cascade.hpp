@@ -1,6 +1,7 @@
 #pragma once
 // A cascade of fused-score stages (stages as agents, spec §2): stage i observes
-//   τ^i = (user context, mean and max of each predicted objective over its candidates,
+//   τ^i = (user context, log(1 + mean) and log(1 + max) of each predicted objective over its
+//          candidates,
 //          its candidate count / the pool size),
 // takes an action a^i ∈ [−1, 1]^J (fusion weights) and keeps its top c_i candidates by
 // Σ_j a^i_j · pred^i_j (its own predictor's objectives). The selection is deterministic (ties go
@@ -10,7 +11,8 @@
 // For the gradient through downstream observations (UNEX-RL without stop-gradient) a stage can
 // also report ∂(mean part of τ^{i+1})/∂a^i of a relaxed selection: soft membership
 // m_k = σ((s_k − θ)/T) around the hard threshold θ (midpoint of the c_i-th and (c_i+1)-th
-// scores), T = temperature · sd(s); max and count entries are taken as locally constant.
+// scores), T = temperature · sd(s), through the log1p of the soft mean; max and count entries
+// are taken as locally constant.
 #include <functional>
 #include <span>
 #include <vector>
@@ -46,12 +48,13 @@ struct CascadeTrace {
 };
 
 struct CascadeOptions {
-  bool scores = false;             // fill Decision::scores
-  bool relaxed_jacobian = false;   // fill CascadeTrace::jacobian (costs one extra prediction)
+  bool scores = false;            // fill Decision::scores
+  bool relaxed_jacobian = false;  // fill CascadeTrace::jacobian (costs one extra prediction)
   double temperature = 0.5;
 };
 
-// τ for candidates with predictions `preds` (rows × J): context ++ means ++ maxes ++ count/pool.
+// τ for candidates with predictions `preds` (rows × J): context ++ log1p(means) ++ log1p(maxes)
+// ++ count/pool.
 void observe(const Eigen::RowVectorXd& context, const RowMatrixXd& preds, double pool,
              Eigen::RowVectorXd& obs);
 

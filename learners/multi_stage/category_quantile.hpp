@@ -18,7 +18,9 @@ class CategoryQuantile {
   std::int64_t count(int user_group, int item_group) const;
 
  private:
-  std::vector<double>& cell(int u, int i) { return cells_[static_cast<std::size_t>(u) * items_ + i]; }
+  std::vector<double>& cell(int u, int i) {
+    return cells_[static_cast<std::size_t>(u) * items_ + i];
+  }
   const std::vector<double>& cell(int u, int i) const {
     return cells_[static_cast<std::size_t>(u) * items_ + i];
   }

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "sim/output.hpp"
 #include "../test_util.hpp"
+#include "sim/output.hpp"
 
 using namespace stagesim;
 using namespace stagesim::test;
@@ -39,9 +39,9 @@ std::string run_small(const std::filesystem::path& d, const std::string& name,
                       const std::string& sets, int threads = 1) {
   write_file(d / "small.toml", kSmall);
   const std::string out = (d / (name + ".h5")).string();
-  const auto r = run_command(stagesim_binary() + " run " + (d / "small.toml").string() +
-                             " --quiet --threads " + std::to_string(threads) + " --out " + out +
-                             " " + sets);
+  const auto r =
+      run_command(stagesim_binary() + " run " + (d / "small.toml").string() +
+                  " --quiet --threads " + std::to_string(threads) + " --out " + out + " " + sets);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   return out;
 }
@@ -77,9 +77,9 @@ TEST(MultiStageRlJob, CheckListsKuaiSimMetricsAndRejectsMisfits) {
 TEST(MultiStageRlJob, EveryLearnerRunsAndThreadsDoNotChangeResults) {
   const auto d = scratch_dir("msrl_run");
   for (const char* l : {"fixed", "cem", "ddpg", "td3", "unex_ctde", "unex_cic"}) {
-    const std::string sets =
-        std::string("--set 'job.learner=\"") + l + "\"' --set job.cem_population=3 "
-        "--set job.cem_elites=1 --set job.cem_users=3";
+    const std::string sets = std::string("--set 'job.learner=\"") + l +
+                             "\"' --set job.cem_population=3 "
+                             "--set job.cem_elites=1 --set job.cem_users=3";
     const std::string a = run_small(d, std::string(l) + "_1", sets, 1);
     const Dataset depth = read_dataset(a, "metrics/depth");
     const Dataset hist = read_dataset(a, "metrics/depth_histogram");
@@ -88,8 +88,8 @@ TEST(MultiStageRlJob, EveryLearnerRunsAndThreadsDoNotChangeResults) {
     for (std::size_t r = 0; r < 2; ++r) {
       EXPECT_GT(depth.values[r], 1.0) << l;
       EXPECT_GT(play.values[r], 0.0) << l;
-      const double s = std::accumulate(hist.values.begin() + 40 * r,
-                                       hist.values.begin() + 40 * (r + 1), 0.0);
+      const double s =
+          std::accumulate(hist.values.begin() + 40 * r, hist.values.begin() + 40 * (r + 1), 0.0);
       EXPECT_NEAR(s, 1.0, 1e-9) << l;
     }
     if (std::string(l) == "unex_cic" || std::string(l) == "cem") {
@@ -99,4 +99,96 @@ TEST(MultiStageRlJob, EveryLearnerRunsAndThreadsDoNotChangeResults) {
             << l << " " << n;
     }
   }
+}
+
+// The issue's statistical check: on a small world UNEX-RL-CIC (CQR, gradient through the
+// downstream observations) beats a fixed-weight policy — fusion weights a = 0, which leaves every
+// stage's candidates in pool order, i.e. uninformed fusion — on play time per session by more
+// than 3 standard errors. SE: per replication the standard error over its test sessions
+// (play_time_se), combined over the R replications as √(Σ se²)/R for each learner; every
+// replication's difference must be positive too. Both learners face the same worlds and users.
+// A learner whose actors collapse (saturated weights against play time) scores below a = 0
+// here: the check fails for it.
+TEST(MultiStageRlJob, UnexCicBeatsFixedWeightsOnPlayTimeByThreeSe) {
+  const auto d = scratch_dir("msrl_stat");
+  write_file(d / "stat.toml", R"([experiment]
+name = "msrl_stat"
+seed = 15
+replications = 3
+[world]
+type = "kuairand_session"
+users = 60
+items = 300
+[job]
+type = "multi_stage_rl"
+pool = 60
+keep = [20, 10, 6]
+episodes = 4
+episode_users = 10
+eval_users = 5
+test_users = 80
+batch = 16
+hidden = [16]
+cqr = true
+stop_gradient = false
+[[variant]]
+name = "fixed"
+job.learner = "fixed"
+job.weights = [0, 0, 0, 0, 0, 0, 0, 0]
+[[variant]]
+name = "UNEX-RL-CIC"
+job.learner = "unex_cic"
+)");
+  const std::string out = (d / "stat.h5").string();
+  const auto r = run_command(stagesim_binary() + " run " + (d / "stat.toml").string() +
+                             " --quiet --threads 2 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Dataset play = read_dataset(out, "metrics/play_time");
+  const Dataset se = read_dataset(out, "metrics/play_time_se");
+  ASSERT_EQ(play.values.size(), 6u);  // [variant, replication]
+  const int R = 3;
+  double m[2] = {0, 0}, v[2] = {0, 0};
+  for (int t = 0; t < 2; ++t)
+    for (int k = 0; k < R; ++k) {
+      m[t] += play.values[t * R + k] / R;
+      v[t] += se.values[t * R + k] * se.values[t * R + k] / (R * R);
+    }
+  for (int k = 0; k < R; ++k) EXPECT_GT(play.values[R + k], play.values[k]) << "replication " << k;
+  const double se_diff = std::sqrt(v[0] + v[1]);
+  EXPECT_GT(m[1] - m[0], 3 * se_diff)
+      << "fixed " << m[0] << " UNEX-RL-CIC " << m[1] << " SE " << se_diff;
+}
+
+// The same world as an engine world: any pipeline through `stagesim run`, with session events
+// for the `sessions` metric; return gaps are whole days of the truncated geometric (≥ 1).
+TEST(KuairandSessionEngineWorld, RunsAPipelineWithSessionsAndReturns) {
+  const auto d = scratch_dir("msrl_engine");
+  write_file(d / "eng.toml", R"([experiment]
+name = "krs_engine"
+seed = 1
+replications = 1
+horizon = 2000
+checkpoints = 2
+[world]
+type = "kuairand_session"
+users = 20
+items = 200
+[stages.rank]
+type = "external"
+keep = 6
+[metrics.reward]
+objective = "all"
+[metrics.sessions]
+)");
+  const std::string out = (d / "eng.h5").string();
+  const auto r = run_command(stagesim_binary() + " run " + (d / "eng.toml").string() +
+                             " --quiet --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Dataset sessions = read_dataset(out, "metrics/sessions");
+  const Dataset gap = read_dataset(out, "metrics/return_gap");
+  const Dataset hate = read_dataset(out, "metrics/reward_hate");
+  const Dataset click = read_dataset(out, "metrics/reward_click");
+  EXPECT_GT(sessions.values.back(), 50);
+  EXPECT_GE(gap.values.back(), 1.0);
+  EXPECT_LT(hate.values.back(), 0.1 * click.values.back());  // rare behaviours stay rare
 }

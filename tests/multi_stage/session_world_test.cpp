@@ -71,8 +71,9 @@ TEST(SessionWorldParams, BadFilesAreOneLineErrorsWithTheirPlace) {
   const std::string syntax = write("d.toml", "[session_world\n");
   EXPECT_NE(error_of([&] { read_session_world_params(syntax); }).find("d.toml:1"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { read_session_world_params((d / "missing.toml").string()); })
-                .find("cannot open"),
+  EXPECT_NE(error_of([&] {
+              read_session_world_params((d / "missing.toml").string());
+            }).find("cannot open"),
             std::string::npos);
   const std::string bad_range = write("e.toml", "[session_world]\nfatigue = -1\n");
   EXPECT_NE(error_of([&] { read_session_world_params(bad_range); }).find("out of range"),
@@ -82,7 +83,8 @@ TEST(SessionWorldParams, BadFilesAreOneLineErrorsWithTheirPlace) {
 TEST(SessionWorldParams, ExperimentKeysOverrideTheFile) {
   const auto d = scratch("override");
   std::ofstream(d / "fit.toml") << "[session_world]\nfatigue = 0.5\nkappa = 0.3\n";
-  toml::table world = toml::parse("type = \"kuairand_session\"\nparams_file = \"fit.toml\"\nkappa = 0.7\n");
+  toml::table world =
+      toml::parse("type = \"kuairand_session\"\nparams_file = \"fit.toml\"\nkappa = 0.7\n");
   const SessionWorldParams p = session_world_params_from_table(world, "world", d.string());
   EXPECT_EQ(p.fatigue, 0.5);
   EXPECT_EQ(p.kappa, 0.7);
