@@ -27,6 +27,7 @@ MetricEntry session_metric_entry();
 MetricEntry stage_log_metric_entry();
 JobEntry pool_learning_job_entry();
 JobEntry strategic_rounds_job_entry();
+JobEntry full_stage_ltr_job_entry();
 
 Registry builtin_registry() {
   Registry r;
@@ -54,6 +55,7 @@ Registry builtin_registry() {
   r.metrics.push_back(stage_log_metric_entry());
   r.jobs.push_back(pool_learning_job_entry());
   r.jobs.push_back(strategic_rounds_job_entry());
+  r.jobs.push_back(full_stage_ltr_job_entry());
   return r;
 }
 
