@@ -46,8 +46,9 @@ struct FsLtrOpts {
   WorldSource world = WorldSource::synthetic;
   std::string data_dir;
   // synthetic world
-  int64_t users = 2000, items = 6000, latent_dim = 16, data_seed = 1;
-  double label_rate = 0.3, pool_share = 0.3, popularity_exponent = 0.8;
+  int64_t users = 2000, items = 6000, latent_dim = 32, data_seed = 1;
+  double label_rate = 0.3, pool_share = 0.3, popularity_exponent = 0.8, popularity_effect = 0.2,
+         noise_share = 0.5;
   // pipeline
   std::vector<int64_t> tower_widths = {64, 32}, rank_widths = {128, 64};
   int64_t pipeline_epochs = 2, pipeline_batch = 512, pipeline_examples = 300000;
@@ -92,6 +93,13 @@ OptionGroup<FsLtrOpts> options() {
            between<double>(0.001, 1))
       .add("popularity_exponent", &O::popularity_exponent,
            "synthetic: item weight ∝ (rank + 10)^−exponent in the pools", at_least<double>(0))
+      .add("popularity_effect", &O::popularity_effect,
+           "synthetic: share of the label score's variance from item popularity",
+           between<double>(0, 0.99))
+      .add("noise_share", &O::noise_share,
+           "synthetic: share of the label score's variance that is noise (the rest is the "
+           "user-item affinity)",
+           between<double>(0, 0.99))
       .add("tower_widths", &O::tower_widths,
            "pipeline pre-rank two-tower: layer widths of each tower (paper [256, 128])")
       .add("rank_widths", &O::rank_widths,
@@ -151,7 +159,8 @@ std::string world_scope(const FsLtrOpts& o, const std::string& root) {
   return "synthetic\n" + std::to_string(o.users) + " " + std::to_string(o.items) + " " +
          std::to_string(o.latent_dim) + " " + std::to_string(o.data_seed) + " " +
          format_number(o.label_rate) + " " + format_number(o.pool_share) + " " +
-         format_number(o.popularity_exponent) + "\n";
+         format_number(o.popularity_exponent) + " " + format_number(o.popularity_effect) + " " +
+         format_number(o.noise_share) + "\n";
 }
 
 // The options the pipeline and the requests depend on (not the learner's).
@@ -384,6 +393,8 @@ JobBuild build(FsLtrOpts& o, const ParseContext& ctx) {
     so.label_rate = o.label_rate;
     so.pool_share = o.pool_share;
     so.popularity_exponent = o.popularity_exponent;
+    so.popularity_effect = o.popularity_effect;
+    so.noise_share = o.noise_share;
     if (std::string bad = check_synthetic_fully_observed(so); !bad.empty())
       throw KeyError("users", bad);
     auto load = [&] {
