@@ -20,6 +20,12 @@ double FullyObservedWorld::label_rate() const {
   return static_cast<double>(pos) / static_cast<double>(pool_labels.size());
 }
 
+int FullyObservedWorld::label(int u, int v) const {
+  const auto p = pool(u);
+  const auto it = std::lower_bound(p.begin(), p.end(), v);
+  return it != p.end() && *it == v ? labels(u)[it - p.begin()] : 0;
+}
+
 namespace {
 
 std::string describe(const FullyObservedWorld& w, const std::string& what) {
@@ -147,6 +153,8 @@ FullyObservedWorld load_kuairec_fully_observed(const std::filesystem::path& root
   FullyObservedWorld w;
   w.users = static_cast<int>(big.users.size());
   w.items = static_cast<int>(big.items.size());
+  for (int u = 0; u < w.users; ++u) w.user_ids.push_back(big.users.Id(u));
+  for (int v = 0; v < w.items; ++v) w.item_ids.push_back(big.items.Id(v));
   // Pairs (user index, item index) → label, big first, then small (ids mapped through big's
   // maps; a small id unknown to big is skipped and counted).
   std::vector<std::unordered_map<int, std::uint8_t>> pairs(w.users);

@@ -30,6 +30,8 @@ struct FullyObservedWorld {
   std::vector<int> pool_items;
   std::vector<std::uint8_t> pool_labels;
   std::string summary;  // one line: sizes, pool sizes, label rate
+  // Original ids by index (KuaiRec user_id / video_id; empty for the synthetic world).
+  std::vector<std::int64_t> user_ids, item_ids;
 
   std::span<const int> pool(int u) const {
     return {pool_items.data() + pool_offsets[u],
@@ -39,6 +41,8 @@ struct FullyObservedWorld {
     return {pool_labels.data() + pool_offsets[u],
             static_cast<std::size_t>(pool_offsets[u + 1] - pool_offsets[u])};
   }
+  // The label of (u, v): the pool entry's, 0 outside the pool.
+  int label(int u, int v) const;
   // Share of positive pool entries.
   double label_rate() const;
 };

@@ -66,7 +66,7 @@ struct FsLtrOpts {
   LabelSchemeKind labels = LabelSchemeKind::kFsLtr;
   std::vector<double> z = {0, 1, 2, 3, 4, 5};
   int64_t distill_samples = 4;
-  double distill_weight = 1.0;
+  double distill_weight = 1.0, rankflow_alpha = 1.0;
   std::vector<int64_t> ks = {20, 50};
 };
 
@@ -150,6 +150,10 @@ OptionGroup<FsLtrOpts> options() {
            "RankFlow: items per side of the top-k distillation", at_least<int64_t>(1))
       .add("distill_weight", &O::distill_weight, "RankFlow: weight of the distillation loss",
            at_least<double>(0))
+      .add("rankflow_alpha", &O::rankflow_alpha,
+           "RankFlow: α of α·TopK + (1 − α)·MSE to the next stage's scores (1 = no MSE, FS-LTR's "
+           "baseline; RankFlow's own configs use 0.2 for recall, 0.5 for pre-rank)",
+           between<double>(0, 1))
       .add("ks", &O::ks, "the K of the top-K metrics");
   return g;
 }
@@ -266,7 +270,8 @@ class FsLtrJob final : public Job {
 
     LtrOptions lo = learner();
     Rng rng = key.stream("learner");
-    const LtrResult r = train_and_evaluate(w, prep->split, lo, rng, [&] { ctx.advance(1); });
+    const LtrResult r = train_and_evaluate(
+        w, prep->split, lo, rng, [&] { ctx.advance(1); }, &*prep->models);
     for (std::size_t j = 0; j < r.test.size(); ++j) {
       ctx.output(kHr)[j] = r.test[j].hr;
       ctx.output(kNdcg)[j] = r.test[j].ndcg;
@@ -321,6 +326,7 @@ class FsLtrJob final : public Job {
     for (std::size_t i = 0; i < 6; ++i) l.labels.z[i] = o_.z[i];
     l.distill_samples = static_cast<int>(o_.distill_samples);
     l.distill_weight = o_.distill_weight;
+    l.rankflow_alpha = o_.rankflow_alpha;
     l.ks = to_int(o_.ks);
     return l;
   }

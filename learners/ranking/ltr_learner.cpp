@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <numeric>
+#include <stdexcept>
 
 #include "learners/ranking/mf_scorer.hpp"
 #include "models/optimizers.hpp"
@@ -18,6 +19,7 @@ std::string LtrOptions::check() const {
   if (rank_negatives < 0 || prerank_negatives < 0 || global_negatives < 0 || exposed_negatives < 0)
     return "negative counts must be at least 0";
   if (distill_samples < 1) return "distill_samples must be at least 1";
+  if (!(rankflow_alpha >= 0 && rankflow_alpha <= 1)) return "rankflow_alpha must be in [0, 1]";
   if (ks.empty()) return "ks: give at least one K";
   for (int k : ks)
     if (k < 1) return "ks: every K must be at least 1";
@@ -48,7 +50,10 @@ bool is_fs(LtrMethod m) {
 }  // namespace
 
 LtrGroups make_groups(const FullyObservedWorld& world, const LtrSplit& split, const LtrOptions& o,
-                      Rng& rng) {
+                      Rng& rng, const PipelineModels* teacher) {
+  const bool mse = o.method == LtrMethod::kRankFlow && o.rankflow_alpha < 1;
+  if (mse && !teacher)
+    throw std::invalid_argument("RankFlow with rankflow_alpha < 1 needs the pipeline as teacher");
   LtrGroups g;
   const RequestLog& log = split.train;
   const bool retrieval = o.stage == LtrStage::kRetrieval;
@@ -79,6 +84,18 @@ LtrGroups make_groups(const FullyObservedWorld& world, const LtrSplit& split, co
     g.labels.push_back(valid ? label : 0.0);
     g.mask.push_back(valid);
     g.top.push_back(top);
+    if (mse) g.teacher.push_back(0.0);
+  };
+  // The next stage's score of the last pushed entry (RankFlow's MSE target).
+  auto teach = [&](int u) {
+    if (!mse || !g.mask.back()) return;
+    const int item = g.items.back();
+    double t = 0;
+    if (retrieval)
+      teacher->prerank_scores(u, std::span<const int>(&item, 1), std::span<double>(&t, 1));
+    else
+      teacher->rank_scores(u, std::span<const int>(&item, 1), std::span<double>(&t, 1));
+    g.teacher.back() = t;
   };
   auto pad_to = [&](std::size_t end) {
     while (g.items.size() < end) push(0, 0, false);
@@ -145,11 +162,11 @@ LtrGroups make_groups(const FullyObservedWorld& world, const LtrSplit& split, co
           const std::size_t seg = g.items.size() + o.distill_samples;
           picked.clear();
           draw_distinct(top, o.distill_samples, rng, picked);
-          for (std::int64_t i : picked) push(log.item[i], 1.0, true, true);
+          for (std::int64_t i : picked) push(log.item[i], 1.0, true, true), teach(u);
           pad_to(seg);
           picked.clear();
           draw_distinct(rest, o.distill_samples, rng, picked);
-          for (std::int64_t i : picked) push(log.item[i], 0.0, true, false);
+          for (std::int64_t i : picked) push(log.item[i], 0.0, true, false), teach(u);
           ++g.pairs;
         }
         pad_to(end);
@@ -185,7 +202,7 @@ LtrGroups make_groups(const FullyObservedWorld& world, const LtrSplit& split, co
 
 double group_loss(const LtrOptions& o, int self, std::span<const double> s,
                   std::span<const double> l, Mask m, std::span<const std::uint8_t> top,
-                  std::span<double> grad) {
+                  std::span<double> grad, std::span<const double> teacher) {
   switch (o.method) {
     case LtrMethod::kBpr:
       return bpr_loss(s, m, grad);
@@ -209,12 +226,10 @@ double group_loss(const LtrOptions& o, int self, std::span<const double> s,
   return 0.0;
 }
 
-namespace {
-
-// Ranks each user's stage pool by the scorer; users without positives are skipped.
-TopKAccumulator evaluate(MfScorer& mf, const FullyObservedWorld& world, const LtrSplit& split,
-                         const LtrOptions& o, const std::vector<std::vector<int>>& positives,
-                         bool exclude_validation) {
+TopKAccumulator evaluate_ranking(MfScorer& mf, const FullyObservedWorld& world,
+                                 const LtrSplit& split, const LtrOptions& o,
+                                 const std::vector<std::vector<int>>& positives,
+                                 bool exclude_validation) {
   TopKAccumulator acc(o.ks);
   std::vector<int> users;
   for (int u = 0; u < world.users; ++u) {
@@ -259,62 +274,68 @@ TopKAccumulator evaluate(MfScorer& mf, const FullyObservedWorld& world, const Lt
   return acc;
 }
 
-}  // namespace
+double train_epoch(MfScorer& mf, models::Optimizer& opt, const LtrGroups& g, const LtrOptions& o,
+                   Rng& rng) {
+  std::vector<int> order(g.count()), fu, fi;
+  std::iota(order.begin(), order.end(), 0);
+  for (std::size_t i = order.size(); i > 1; --i)
+    std::swap(order[i - 1], order[uniform_int(rng, 0, static_cast<int>(i) - 1)]);
+  const int G = g.size;
+  models::ParameterSet grads = mf.params().zeros_like();
+  Eigen::VectorXd s, d;
+  std::vector<double> gbuf(G);
+  const bool teacher = !g.teacher.empty();
+  double total = 0;
+  for (std::size_t start = 0; start < order.size(); start += o.batch) {
+    const std::size_t b = std::min<std::size_t>(o.batch, order.size() - start);
+    fu.resize(b * G), fi.resize(b * G);
+    for (std::size_t j = 0; j < b; ++j) {
+      const std::size_t grp = order[start + j];
+      for (int e = 0; e < G; ++e) {
+        fu[j * G + e] = g.users[grp];
+        fi[j * G + e] = g.items[grp * G + e];
+      }
+    }
+    mf.pair_scores(fu, fi, s);
+    d.resize(s.size());
+    for (std::size_t j = 0; j < b; ++j) {
+      const std::size_t off = static_cast<std::size_t>(order[start + j]) * G;
+      total += group_loss(
+          o, g.self, std::span<const double>(s.data() + j * G, G),
+          std::span<const double>(g.labels).subspan(off, G), Mask(g.mask).subspan(off, G),
+          std::span<const std::uint8_t>(g.top).subspan(off, G), gbuf,
+          teacher ? std::span<const double>(g.teacher).subspan(off, G) : std::span<const double>());
+      for (int e = 0; e < G; ++e) d[static_cast<Eigen::Index>(j * G + e)] = gbuf[e] / b;
+    }
+    mf.pair_backward(fu, fi, d, grads);
+    opt.step(mf.params(), grads);
+  }
+  return g.count() ? total / static_cast<double>(g.count()) : 0.0;
+}
 
 LtrResult train_and_evaluate(const FullyObservedWorld& world, const LtrSplit& split,
-                             const LtrOptions& o, Rng& rng, const std::function<void()>& on_epoch) {
+                             const LtrOptions& o, Rng& rng, const std::function<void()>& on_epoch,
+                             const PipelineModels* teacher) {
   MfScorer mf({world.users, world.items, o.dim, o.temperature, o.init_sd});
   mf.init(rng);
   models::AdamOptions ao;
   ao.learning_rate = o.learning_rate;
   models::Adam opt(ao);
-  models::ParameterSet grads = mf.params().zeros_like();
   models::ParameterSet best = mf.params();
   LtrResult res;
   double best_val = -1;
   int bad = 0;
-  std::vector<int> fu, fi, order;
-  Eigen::VectorXd s, d;
-  std::vector<double> gbuf;
+  // Early stopping on validation HR at the largest K.
+  const std::size_t kmax =
+      static_cast<std::size_t>(std::max_element(o.ks.begin(), o.ks.end()) - o.ks.begin());
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-    const LtrGroups g = make_groups(world, split, o, rng);
+    const LtrGroups g = make_groups(world, split, o, rng, teacher);
     res.groups_per_epoch = static_cast<std::int64_t>(g.count());
     res.pairs_per_epoch = g.pairs;
-    order.resize(g.count());
-    std::iota(order.begin(), order.end(), 0);
-    for (std::size_t i = order.size(); i > 1; --i)
-      std::swap(order[i - 1], order[uniform_int(rng, 0, static_cast<int>(i) - 1)]);
-    const int G = g.size;
-    double total = 0;
-    for (std::size_t start = 0; start < order.size(); start += o.batch) {
-      const std::size_t b = std::min<std::size_t>(o.batch, order.size() - start);
-      fu.resize(b * G), fi.resize(b * G);
-      for (std::size_t j = 0; j < b; ++j) {
-        const std::size_t grp = order[start + j];
-        for (int e = 0; e < G; ++e) {
-          fu[j * G + e] = g.users[grp];
-          fi[j * G + e] = g.items[grp * G + e];
-        }
-      }
-      mf.pair_scores(fu, fi, s);
-      d.resize(s.size());
-      gbuf.resize(G);
-      for (std::size_t j = 0; j < b; ++j) {
-        const std::size_t grp = order[start + j];
-        const std::size_t off = grp * G;
-        total += group_loss(o, g.self, std::span<const double>(s.data() + j * G, G),
-                            std::span<const double>(g.labels).subspan(off, G),
-                            Mask(g.mask).subspan(off, G),
-                            std::span<const std::uint8_t>(g.top).subspan(off, G), gbuf);
-        for (int e = 0; e < G; ++e) d[static_cast<Eigen::Index>(j * G + e)] = gbuf[e] / b;
-      }
-      mf.pair_backward(fu, fi, d, grads);
-      opt.step(mf.params(), grads);
-    }
-    res.final_train_loss = g.count() ? total / static_cast<double>(g.count()) : 0.0;
+    res.final_train_loss = train_epoch(mf, opt, g, o, rng);
     res.epochs_run = epoch;
-    const TopKAccumulator val = evaluate(mf, world, split, o, split.validation, false);
-    const double v = val.values().back().hr;
+    const TopKAccumulator val = evaluate_ranking(mf, world, split, o, split.validation, false);
+    const double v = val.values()[kmax].hr;
     if (on_epoch) on_epoch();
     if (v > best_val) {
       best_val = v;
@@ -327,7 +348,7 @@ LtrResult train_and_evaluate(const FullyObservedWorld& world, const LtrSplit& sp
     }
   }
   models::copy_values(mf.params(), best);
-  const TopKAccumulator test = evaluate(mf, world, split, o, split.test, true);
+  const TopKAccumulator test = evaluate_ranking(mf, world, split, o, split.test, true);
   res.test = test.values();
   res.test_users = test.users();
   res.skipped_users = test.skipped_users();

@@ -23,9 +23,11 @@
 #include "base/rng.hpp"
 #include "environments/fully_observed.hpp"
 #include "learners/ranking/losses.hpp"
+#include "learners/ranking/mf_scorer.hpp"
 #include "learners/ranking/pipeline.hpp"
 #include "learners/ranking/stage_labels.hpp"
 #include "learners/ranking/topk_metrics.hpp"
+#include "models/optimizers.hpp"
 
 namespace stagesim::ranking {
 
@@ -50,6 +52,9 @@ struct LtrOptions {
   LabelScheme labels;
   int distill_samples = 4;  // RankFlow: per side
   double distill_weight = 1.0;
+  // RankFlow's student loss α·TopK + (1 − α)·MSE(student, teacher scores); α = 1 (FS-LTR's
+  // baseline, no MSE) by default. α < 1 needs the pipeline models as teachers.
+  double rankflow_alpha = 1.0;
   std::vector<int> ks = {20, 50};
   std::string check() const;
 };
@@ -63,10 +68,12 @@ struct LtrResult {
   double final_train_loss = 0;
 };
 
-// on_epoch (optional) is called after every epoch (progress).
+// on_epoch (optional) is called after every epoch (progress). teacher: the pipeline whose next
+// stage teaches RankFlow's MSE term (needed only when rankflow_alpha < 1).
 LtrResult train_and_evaluate(const FullyObservedWorld& world, const LtrSplit& split,
                              const LtrOptions& options, Rng& rng,
-                             const std::function<void()>& on_epoch = {});
+                             const std::function<void()>& on_epoch = {},
+                             const PipelineModels* teacher = nullptr);
 
 // The groups of one epoch, flattened: group g has users[g] and entries [g·size, (g+1)·size).
 struct LtrGroups {
@@ -75,15 +82,29 @@ struct LtrGroups {
   std::vector<int> users, items;
   std::vector<double> labels;
   std::vector<std::uint8_t> mask, top;
+  std::vector<double> teacher;  // RankFlow with α < 1: the next stage's score per entry
   std::int64_t pairs = 0;
   std::size_t count() const { return users.size(); }
 };
 LtrGroups make_groups(const FullyObservedWorld& world, const LtrSplit& split,
-                      const LtrOptions& options, Rng& rng);
+                      const LtrOptions& options, Rng& rng, const PipelineModels* teacher = nullptr);
 
-// The group's loss and ∂loss/∂scores (same layout as one group of LtrGroups).
+// The group's loss and ∂loss/∂scores (same layout as one group of LtrGroups); teacher may be
+// empty unless RankFlow's α < 1.
 double group_loss(const LtrOptions& options, int self, std::span<const double> scores,
                   std::span<const double> labels, Mask mask, std::span<const std::uint8_t> top,
-                  std::span<double> grad);
+                  std::span<double> grad, std::span<const double> teacher = {});
+
+// One epoch of Adam steps over the groups in a random order; returns the mean group loss.
+double train_epoch(MfScorer& mf, models::Optimizer& optimizer, const LtrGroups& groups,
+                   const LtrOptions& options, Rng& rng);
+
+// Ranks each user's stage pool (every item for retrieval, the user's pre-rank pool for pre-rank)
+// by the scorer and scores it against `positives` (users without any are skipped), excluding the
+// user's training exposed positives and, when exclude_validation, the validation positives.
+TopKAccumulator evaluate_ranking(MfScorer& mf, const FullyObservedWorld& world,
+                                 const LtrSplit& split, const LtrOptions& options,
+                                 const std::vector<std::vector<int>>& positives,
+                                 bool exclude_validation);
 
 }  // namespace stagesim::ranking
