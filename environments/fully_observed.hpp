@@ -48,16 +48,16 @@ struct FullyObservedWorld {
 };
 
 struct SyntheticFullyObservedOptions {
-  int users = 2000;
-  int items = 6000;
-  int latent_dim = 16;
+  int users = 1000;
+  int items = 5000;
+  int latent_dim = 32;
   int noise_features = 8;            // extra pure-noise feature columns per side
   double feature_noise = 0.5;        // std of the noise added to the latents in the features
-  double pool_share = 0.3;           // mean pre-rank pool size / items (KuaiRec ≈ 3500 / 10728)
+  double pool_share = 0.35;          // mean pre-rank pool size / items (KuaiRec ≈ 3500 / 10728)
   double activity_spread = 0.3;      // log-normal σ of users' pool sizes around the mean
-  double popularity_exponent = 0.8;  // item weight ∝ (rank + 10)^−exponent: pool membership skew
-  double popularity_effect = 0.2;    // share of label-score variance from item popularity
-  double noise_share = 0.3;          // share of label-score variance that is pure noise
+  double popularity_exponent = 0.5;  // item weight ∝ (rank + 10)^−exponent: pool membership skew
+  double popularity_effect = 0.05;   // share of label-score variance from item popularity
+  double noise_share = 0.9;          // share of label-score variance that is pure noise
   double label_rate = 0.3;           // share of positive pool entries
 };
 

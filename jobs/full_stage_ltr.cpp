@@ -46,9 +46,9 @@ struct FsLtrOpts {
   WorldSource world = WorldSource::synthetic;
   std::string data_dir;
   // synthetic world
-  int64_t users = 2000, items = 6000, latent_dim = 32, data_seed = 1;
-  double label_rate = 0.3, pool_share = 0.3, popularity_exponent = 0.8, popularity_effect = 0.2,
-         noise_share = 0.5;
+  int64_t users = 1000, items = 5000, latent_dim = 32, data_seed = 1;
+  double label_rate = 0.3, pool_share = 0.35, popularity_exponent = 0.5, popularity_effect = 0.05,
+         noise_share = 0.9;
   // pipeline
   std::vector<int64_t> tower_widths = {64, 32}, rank_widths = {128, 64};
   int64_t pipeline_epochs = 2, pipeline_batch = 512, pipeline_examples = 300000;
@@ -60,7 +60,7 @@ struct FsLtrOpts {
   LtrStage stage = LtrStage::kRetrieval;
   int64_t dim = 64;
   double temperature = 0.1, learning_rate = 1e-3;
-  int64_t batch = 128, epochs = 10, patience = 3, sampled_negatives = 5;
+  int64_t batch = 128, epochs = 20, patience = 3, sampled_negatives = 5;
   std::vector<int64_t> negatives = {1, 1, 2};
   int64_t exposed_negatives = 1;
   LabelSchemeKind labels = LabelSchemeKind::kFsLtr;
@@ -135,7 +135,7 @@ OptionGroup<FsLtrOpts> options() {
       .add("learning_rate", &O::learning_rate, "Adam learning rate", greater_than<double>(0))
       .add("batch", &O::batch, "training groups per Adam step", at_least<int64_t>(1))
       .add("epochs", &O::epochs, "epochs at most", at_least<int64_t>(1))
-      .add("patience", &O::patience, "early stopping: epochs without validation HR progress",
+      .add("patience", &O::patience, "early stopping: epochs without validation NDCG progress",
            at_least<int64_t>(1))
       .add("sampled_negatives", &O::sampled_negatives,
            "BPR / SSM / RankFlow: sampled negatives per positive", at_least<int64_t>(1))
@@ -444,7 +444,10 @@ JobBuild build(FsLtrOpts& o, const ParseContext& ctx) {
        "users",
        "users with at least one test positive (the metrics' denominator)",
        {}},
-      {"epochs", "epochs", "epochs trained (early stopping on validation HR at the last K)", {}},
+      {"epochs",
+       "epochs",
+       "epochs trained (early stopping on validation NDCG at the largest K)",
+       {}},
       {"best_epoch", "epochs", "the epoch whose model was tested", {}},
       {"groups_per_epoch", "groups", "training groups per epoch", {}},
       {"pairs_per_epoch", "pairs", "scored (higher, lower) pairs per epoch", {}},

@@ -325,7 +325,7 @@ LtrResult train_and_evaluate(const FullyObservedWorld& world, const LtrSplit& sp
   LtrResult res;
   double best_val = -1;
   int bad = 0;
-  // Early stopping on validation HR at the largest K.
+  // Early stopping on validation NDCG at the largest K (HR saturates on easy worlds).
   const std::size_t kmax =
       static_cast<std::size_t>(std::max_element(o.ks.begin(), o.ks.end()) - o.ks.begin());
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
@@ -335,7 +335,7 @@ LtrResult train_and_evaluate(const FullyObservedWorld& world, const LtrSplit& sp
     res.final_train_loss = train_epoch(mf, opt, g, o, rng);
     res.epochs_run = epoch;
     const TopKAccumulator val = evaluate_ranking(mf, world, split, o, split.validation, false);
-    const double v = val.values()[kmax].hr;
+    const double v = val.values()[kmax].ndcg;
     if (on_epoch) on_epoch();
     if (v > best_val) {
       best_val = v;

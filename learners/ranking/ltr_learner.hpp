@@ -14,7 +14,7 @@
 // The stage's pool: retrieval = every item, pre-rank = the user's pre-rank pool (for training:
 // without the test and validation positives). Evaluation ranks that pool (the full pool) for every
 // user with a test positive, excluding the user's training exposed positives and (for the test)
-// validation positives; early stopping on the validation HR at the largest K.
+// validation positives; early stopping on the validation NDCG at the largest K.
 #include <cstdint>
 #include <functional>
 #include <string>

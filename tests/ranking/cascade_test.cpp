@@ -70,6 +70,11 @@ struct Small {
     SyntheticFullyObservedOptions o;
     o.users = 200;
     o.items = 600;
+    o.latent_dim = 16;
+    o.pool_share = 0.3;
+    o.noise_share = 0.3;
+    o.popularity_effect = 0.2;
+    o.popularity_exponent = 0.8;
     Rng rng(5);
     world = make_synthetic_fully_observed(o, rng);
     PipelineOptions po;
@@ -89,6 +94,7 @@ TEST(FullyObservedWorld, SyntheticShape) {
   SyntheticFullyObservedOptions o;
   o.users = 300;
   o.items = 1000;
+  o.popularity_exponent = 0.8;
   Rng rng(1);
   const FullyObservedWorld w = make_synthetic_fully_observed(o, rng);
   EXPECT_NEAR(w.label_rate(), o.label_rate, 1e-3);

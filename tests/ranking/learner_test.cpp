@@ -21,6 +21,9 @@ TEST(FsLtrLearner, FsLrBeatsBprOnHr50) {
   wo.items = 3000;
   wo.latent_dim = 32;
   wo.noise_share = 0.5;
+  wo.pool_share = 0.3;
+  wo.popularity_effect = 0.2;
+  wo.popularity_exponent = 0.8;
   Rng rng(2024);
   const FullyObservedWorld w = make_synthetic_fully_observed(wo, rng);
   PipelineOptions po;
