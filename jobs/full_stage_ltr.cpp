@@ -60,7 +60,7 @@ struct FsLtrOpts {
   LtrStage stage = LtrStage::kRetrieval;
   int64_t dim = 64;
   double temperature = 0.1, learning_rate = 1e-3;
-  int64_t batch = 128, epochs = 20, patience = 3, sampled_negatives = 5;
+  int64_t batch = 128, epochs = 20, patience = 3, min_epochs = 10, sampled_negatives = 5;
   std::vector<int64_t> negatives = {1, 1, 2};
   int64_t exposed_negatives = 1;
   LabelSchemeKind labels = LabelSchemeKind::kFsLtr;
@@ -136,6 +136,10 @@ OptionGroup<FsLtrOpts> options() {
       .add("batch", &O::batch, "training groups per Adam step", at_least<int64_t>(1))
       .add("epochs", &O::epochs, "epochs at most", at_least<int64_t>(1))
       .add("patience", &O::patience, "early stopping: epochs without validation NDCG progress",
+           at_least<int64_t>(1))
+      .add("min_epochs", &O::min_epochs,
+           "early stopping only after this many epochs (the validation metric of a fresh cosine "
+           "MF can sit on a plateau first)",
            at_least<int64_t>(1))
       .add("sampled_negatives", &O::sampled_negatives,
            "BPR / SSM / RankFlow: sampled negatives per positive", at_least<int64_t>(1))
@@ -317,6 +321,7 @@ class FsLtrJob final : public Job {
     l.batch = static_cast<int>(o_.batch);
     l.epochs = static_cast<int>(o_.epochs);
     l.patience = static_cast<int>(o_.patience);
+    l.min_epochs = static_cast<int>(o_.min_epochs);
     l.sampled_negatives = static_cast<int>(o_.sampled_negatives);
     l.rank_negatives = static_cast<int>(o_.negatives[0]);
     l.prerank_negatives = static_cast<int>(o_.negatives[1]);

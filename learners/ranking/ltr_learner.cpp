@@ -14,7 +14,8 @@ std::string LtrOptions::check() const {
   if (dim < 1) return "dim must be at least 1";
   if (!(temperature > 0)) return "temperature must be positive";
   if (!(learning_rate > 0)) return "learning_rate must be positive";
-  if (batch < 1 || epochs < 1 || patience < 1) return "batch, epochs and patience must be >= 1";
+  if (batch < 1 || epochs < 1 || patience < 1 || min_epochs < 1)
+    return "batch, epochs, patience and min_epochs must be >= 1";
   if (sampled_negatives < 1) return "sampled_negatives must be at least 1";
   if (rank_negatives < 0 || prerank_negatives < 0 || global_negatives < 0 || exposed_negatives < 0)
     return "negative counts must be at least 0";
@@ -343,7 +344,7 @@ LtrResult train_and_evaluate(const FullyObservedWorld& world, const LtrSplit& sp
       res.best_epoch = epoch;
       res.validation = val.values();
       bad = 0;
-    } else if (++bad >= o.patience) {
+    } else if (++bad >= o.patience && epoch >= o.min_epochs) {
       break;
     }
   }

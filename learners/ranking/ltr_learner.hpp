@@ -44,6 +44,9 @@ struct LtrOptions {
   int batch = 128;
   int epochs = 10;
   int patience = 3;
+  // Early stopping only after this many epochs: the validation metric of a freshly initialised
+  // cosine MF can sit on a plateau for a few epochs before it rises.
+  int min_epochs = 10;
   int sampled_negatives = 5;  // BPR, SSM, RankFlow's self-learning
   int rank_negatives = 1;     // x
   int prerank_negatives = 1;  // y
