@@ -13,7 +13,7 @@
 
 #include "environments/multilabel_data.hpp"
 #include "environments/synthetic_multilabel.hpp"
-#include "policies/moe/pool_learning.hpp"
+#include "learners/moe/pool_learning.hpp"
 
 namespace {
 
@@ -32,7 +32,7 @@ const LabeledProducts& products() {
     o.dim = 400;
     stagesim::MultilabelData d = stagesim::PrepareMultilabel(
         stagesim::generate_synthetic_multilabel(o), stagesim::data::CategorySelection{3, 100});
-    return FromMultilabel(d.features, d.categories.labels,
+    return from_multilabel(d.features, d.categories.labels,
                           static_cast<int>(d.categories.original.size()));
   }();
   return data;
@@ -50,7 +50,7 @@ void MoeTrain(benchmark::State& state) {
   c.threads = static_cast<int>(state.range(3));
   std::vector<std::int64_t> users(static_cast<std::size_t>(data.products()));
   for (std::size_t i = 0; i < users.size(); ++i) users[i] = static_cast<std::int64_t>(i);
-  const Examples train = SampleExamples(data, users, 100, rng);  // 10 000 examples, 40 batches
+  const Examples train = sample_examples(data, users, 100, rng);  // 10 000 examples, 40 batches
   MoeModel model(c, rng);
   TrainOptions o;
   o.max_epochs = 1;

@@ -6,8 +6,8 @@
 #include <Eigen/Core>
 #include <memory>
 
-#include "policies/pg/embedding_world.hpp"
-#include "policies/pg/trainer.hpp"
+#include "environments/generators/embedding_world.hpp"
+#include "learners/pg/trainer.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 // N(0, σ(u, a)²) with σ = sigmoid(x_uᵀ W_σ e_a + 1). The q, σ and f tables are computed once per
 // world seed (by default fixed across replications, as in the paper) and served as a tabular world;
 // late-stage rankers rank by f.
-#include "policies/pg/embedding_world.hpp"
+#include "environments/generators/embedding_world.hpp"
 #include "environments/tabular.hpp"
 #include "sim/memory.hpp"
 #include "sim/registry.hpp"

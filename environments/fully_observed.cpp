@@ -143,17 +143,17 @@ FullyObservedWorld load_kuairec_fully_observed(const std::filesystem::path& root
   data::InteractionOptions io;
   io.keep_details = true;
   const data::Interactions big =
-      data::LoadKuaiRecInteractions(data::KuaiRecFile(root, "big_matrix.csv"), io);
+      data::load_kuairec_interactions(data::kuairec_file(root, "big_matrix.csv"), io);
   const data::Interactions small =
-      data::LoadKuaiRecInteractions(data::KuaiRecFile(root, "small_matrix.csv"), io);
+      data::load_kuairec_interactions(data::kuairec_file(root, "small_matrix.csv"), io);
   if (big.size() == 0)
-    throw data::DataError(data::KuaiRecFile(root, "big_matrix.csv").string(), "no interactions",
+    throw data::DataError(data::kuairec_file(root, "big_matrix.csv").string(), "no interactions",
                           "point data_dir at the KuaiRec data");
   FullyObservedWorld w;
   w.users = static_cast<int>(big.users.size());
   w.items = static_cast<int>(big.items.size());
-  for (int u = 0; u < w.users; ++u) w.user_ids.push_back(big.users.Id(u));
-  for (int v = 0; v < w.items; ++v) w.item_ids.push_back(big.items.Id(v));
+  for (int u = 0; u < w.users; ++u) w.user_ids.push_back(big.users.id(u));
+  for (int v = 0; v < w.items; ++v) w.item_ids.push_back(big.items.id(v));
   // (user, item, label) packed into one word per row, big then small (ids mapped through big's
   // maps; a small id unknown to big is skipped and counted), sorted, then repeated pairs merged
   // (positive when any row is). 8 bytes per row: KuaiRec's 17 M rows take 140 MB.
@@ -171,8 +171,8 @@ FullyObservedWorld load_kuairec_fully_observed(const std::filesystem::path& root
         pack(big.user[r], big.item[r], label(big.play_duration[r], big.video_duration[r])));
   std::int64_t unknown = 0;
   for (std::int64_t r = 0; r < small.size(); ++r) {
-    const auto u = big.users.Find(small.users.Id(small.user[r]));
-    const auto v = big.items.Find(small.items.Id(small.item[r]));
+    const auto u = big.users.find(small.users.id(small.user[r]));
+    const auto v = big.items.find(small.items.id(small.item[r]));
     if (!u || !v) {
       ++unknown;
       continue;
@@ -201,7 +201,7 @@ FullyObservedWorld load_kuairec_fully_observed(const std::filesystem::path& root
 
   // User features: numeric columns (log1p of non-negative values, missing 0) + active degree.
   const data::UserFeatures uf =
-      data::LoadKuaiRecUserFeatures(data::KuaiRecFile(root, "user_features.csv"));
+      data::load_kuairec_user_features(data::kuairec_file(root, "user_features.csv"));
   std::vector<std::string> degrees;
   for (const std::string& s : uf.active_degree)
     if (std::find(degrees.begin(), degrees.end(), s) == degrees.end()) degrees.push_back(s);
@@ -209,7 +209,7 @@ FullyObservedWorld load_kuairec_fully_observed(const std::filesystem::path& root
   const int numeric = static_cast<int>(uf.numeric.cols);
   w.user_features = RowMatrixXd::Zero(w.users, numeric + static_cast<int>(degrees.size()));
   for (std::size_t r = 0; r < uf.user_id.size(); ++r) {
-    const auto u = big.users.Find(uf.user_id[r]);
+    const auto u = big.users.find(uf.user_id[r]);
     if (!u) continue;
     for (int c = 0; c < numeric; ++c) {
       const double x = uf.numeric(static_cast<std::int64_t>(r), c);
@@ -220,10 +220,10 @@ FullyObservedWorld load_kuairec_fully_observed(const std::filesystem::path& root
   }
   // Item features: multi-hot tags 0..30.
   const data::ItemCategories ic =
-      data::LoadKuaiRecItemCategories(data::KuaiRecFile(root, "item_categories.csv"));
+      data::load_kuairec_item_categories(data::kuairec_file(root, "item_categories.csv"));
   w.item_features = RowMatrixXd::Zero(w.items, 31);
   for (std::size_t r = 0; r < ic.video_id.size(); ++r) {
-    const auto v = big.items.Find(ic.video_id[r]);
+    const auto v = big.items.find(ic.video_id[r]);
     if (!v) continue;
     for (std::int32_t t : ic.tags[static_cast<std::int64_t>(r)])
       if (t >= 0 && t < 31) w.item_features(*v, t) = 1.0;

@@ -70,14 +70,14 @@ WorldEntry kuairec_world_entry() {
     const std::string where = key_location(t, path, "data_dir");
     auto load = [&] {
       return load_data(where, [&] {
-        const auto csv = data::KuaiRecFile(root, o.matrix);
+        const auto csv = data::kuairec_file(root, o.matrix);
         data::DenseOptions d;
         if (o.clip > 0) d.clip = o.clip;
         d.duplicates = o.duplicates;
         d.max_bytes = available_memory_bytes() / 2;  // the table is copied once into q
-        const data::DenseTable<double> dense = data::LoadKuaiRecDense<double>(csv, d);
+        const data::DenseTable<double> dense = data::load_kuairec_dense<double>(csv, d);
         // Printed once per process: the cache runs this loader once.
-        std::fprintf(stderr, "stagesim: %s\n", dense.summary.Report().c_str());
+        std::fprintf(stderr, "stagesim: %s\n", dense.summary.report().c_str());
         if (dense.values.rows == 0 || dense.values.cols == 0)
           throw data::DataError(csv.string(), "no interactions with a watch ratio",
                                 "point data_dir at the KuaiRec data");

@@ -322,7 +322,7 @@ LoadedMultilabel load_multilabel(const OptionGroup<MultilabelOpts>& g, const tom
       // Printed once per process: the cache runs this loader once.
       std::fprintf(stderr, "stagesim: %s: %lld products x %lld features. %s\n", what.c_str(),
                    static_cast<long long>(d.features.rows), static_cast<long long>(d.features.cols),
-                   d.stats.Report().c_str());
+                   d.stats.report().c_str());
       return d;
     });
   };

@@ -24,13 +24,13 @@ data::DenseMatrix<float> read_features(const MultilabelFiles& f) {
   data::DenseMatrix<float> m;
   std::int64_t available = 0;
   if (ext == ".npy") {
-    m = data::ReadNpyMatrixColumns<float>(f.features, f.feature_dims);
+    m = data::read_npy_matrix_columns<float>(f.features, f.feature_dims);
     available = m.cols;
   } else if (ext == ".npz") {
     data::NpzFile npz(f.features);
     std::string member = f.features_dataset;
     if (member.empty()) {
-      const auto names = npz.Names();
+      const auto names = npz.names();
       if (names.size() != 1) {
         std::string have;
         for (const auto& n : names) have += (have.empty() ? "" : ", ") + n;
@@ -40,11 +40,11 @@ data::DenseMatrix<float> read_features(const MultilabelFiles& f) {
       }
       member = names.front();
     }
-    m = data::NpyToMatrix<float>(npz.Read(member));
+    m = data::npy_to_matrix<float>(npz.read(member));
     available = m.cols;
     m = LeadingColumns(std::move(m), f.feature_dims);
   } else {
-    m = data::ReadHdf5MatrixColumns<float>(
+    m = data::read_hdf5_matrix_columns<float>(
         f.features, f.features_dataset.empty() ? "features" : f.features_dataset, f.feature_dims);
     available = m.cols;
   }
@@ -65,7 +65,7 @@ data::DenseMatrix<float> read_features(const MultilabelFiles& f) {
 
 void read_labels(const MultilabelFiles& f, RawMultilabel& raw) {
   if (extension_of(f.labels) == ".npz") {
-    const data::CsrMatrix csr = data::ReadScipyCsr(f.labels);
+    const data::CsrMatrix csr = data::read_scipy_csr(f.labels);
     raw.num_labels = csr.cols;
     std::vector<std::int32_t> row;
     for (std::int64_t i = 0; i < csr.rows; ++i) {
@@ -77,7 +77,7 @@ void read_labels(const MultilabelFiles& f, RawMultilabel& raw) {
       raw.labels.push_back(row);
     }
   } else {
-    data::XcDataset xc = data::ReadXcText(f.labels, /*keep_features=*/false);
+    data::XcDataset xc = data::read_xc_text(f.labels, /*keep_features=*/false);
     raw.num_labels = xc.num_labels;
     raw.labels = std::move(xc.labels);
   }
@@ -107,8 +107,8 @@ RawMultilabel ReadMultilabelFiles(const MultilabelFiles& files) {
 
 MultilabelData PrepareMultilabel(RawMultilabel raw, const data::CategorySelection& selection) {
   MultilabelData d;
-  d.categories = data::SelectCategories(raw.labels, raw.num_labels, selection);
-  d.stats = data::ComputeLabelStats(d.categories);
+  d.categories = data::select_categories(raw.labels, raw.num_labels, selection);
+  d.stats = data::compute_label_stats(d.categories);
   d.features = std::move(raw.features);
   return d;
 }
@@ -117,11 +117,11 @@ void WriteMultilabelFiles(const RawMultilabel& raw, const std::string& features_
                           const std::string& labels_path) {
   const std::string fext = extension_of(features_path);
   if (fext == ".npy") {
-    data::WriteNpy<float>(features_path, raw.features);
+    data::write_npy<float>(features_path, raw.features);
   } else if (is_hdf5_name(fext)) {
     std::error_code ec;
     std::filesystem::remove(features_path, ec);  // a fresh file, not a dataset added to an old one
-    data::WriteHdf5Matrix<float>(features_path, "features", raw.features);
+    data::write_hdf5_matrix<float>(features_path, "features", raw.features);
   } else {
     throw data::DataError(features_path, "unsupported feature file extension '" + fext + "'",
                           "use .npy, .h5 or .hdf5");
@@ -133,7 +133,7 @@ void WriteMultilabelFiles(const RawMultilabel& raw, const std::string& features_
     m.indptr.assign(raw.labels.offsets.begin(), raw.labels.offsets.end());
     m.indices.assign(raw.labels.ids.begin(), raw.labels.ids.end());
     m.data.assign(m.indices.size(), 1.0);
-    data::WriteScipyCsr(labels_path, m);
+    data::write_scipy_csr(labels_path, m);
     return;
   }
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(labels_path.c_str(), "w"),

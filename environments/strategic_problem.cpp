@@ -138,13 +138,13 @@ MetricTable read_csv_table(const std::filesystem::path& path,
     throw data::DataError(path.string(), 1, "no metric columns",
                           "add one column per metric (primary first) besides 'parameter'");
   std::vector<std::size_t> cols;
-  for (const std::string& c : t.metrics) cols.push_back(r.Column(c));
+  for (const std::string& c : t.metrics) cols.push_back(r.column(c));
   std::vector<double> values;  // row-major K × m
-  while (r.Next())
+  while (r.next())
     for (std::size_t j = 0; j < cols.size(); ++j) {
-      const double v = r.RequiredDouble(cols[j]);
+      const double v = r.required_double(cols[j]);
       if (!std::isfinite(v))
-        throw r.Error("column '" + t.metrics[j] + "' is not finite",
+        throw r.error("column '" + t.metrics[j] + "' is not finite",
                       "every expected metric must be a finite number");
       values.push_back(v);
     }
@@ -160,7 +160,7 @@ MetricTable read_csv_table(const std::filesystem::path& path,
 
 MetricTable read_npy_table(const std::filesystem::path& path,
                            const std::vector<std::string>& columns) {
-  const data::DenseMatrix<double> a = data::ReadNpyMatrix<double>(path);
+  const data::DenseMatrix<double> a = data::read_npy_matrix<double>(path);
   if (a.rows < 1 || a.cols < 1)
     throw data::DataError(path.string(), "empty array",
                           "store U transposed: shape (K, m), one row per parameter vector");

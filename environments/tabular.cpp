@@ -197,11 +197,11 @@ RowMatrix read_table(const std::string& file, const std::string& dataset) {
   const std::string ext = extension_of(file);
   RowMatrix m;
   if (ext == ".npy") {
-    m = to_row_matrix(data::ReadNpyMatrix<double>(file));
+    m = to_row_matrix(data::read_npy_matrix<double>(file));
   } else if (ext == ".npz") {
-    m = to_row_matrix(data::NpyToMatrix<double>(data::NpzFile(file).Read(dataset)));
+    m = to_row_matrix(data::npy_to_matrix<double>(data::NpzFile(file).read(dataset)));
   } else {
-    m = to_row_matrix(data::ReadHdf5Matrix<double>(file, dataset));
+    m = to_row_matrix(data::read_hdf5_matrix<double>(file, dataset));
   }
   if (m.rows() == 0 || m.cols() == 0)
     throw data::DataError(file,
@@ -214,8 +214,8 @@ RowMatrix read_table(const std::string& file, const std::string& dataset) {
 bool file_has(const std::string& file, const std::string& dataset) {
   const std::string ext = extension_of(file);
   if (dataset.empty() || ext == ".npy") return false;
-  if (ext == ".npz") return data::NpzFile(file).Contains(dataset);
-  return data::Hdf5HasDataset(file, dataset);
+  if (ext == ".npz") return data::NpzFile(file).contains(dataset);
+  return data::hdf5_has_dataset(file, dataset);
 }
 
 }  // namespace

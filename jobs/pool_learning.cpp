@@ -13,8 +13,8 @@
 #include <limits>
 
 #include "environments/multilabel_bandit.hpp"
-#include "policies/moe/labeled_products.hpp"
-#include "policies/moe/pool_learning.hpp"
+#include "environments/generators/labeled_products.hpp"
+#include "learners/moe/pool_learning.hpp"
 #include "sim/errors.hpp"
 #include "sim/registry.hpp"
 
@@ -145,7 +145,7 @@ JobBuild build(const PoolLearningOpts& o, const ParseContext& ctx) {
                             " items (kept categories); lower it");
   // The float features are large (products × d): one converted copy per process, shared by every
   // configuration on the same products.
-  auto load = [&] { return moe::FromMultilabel(d->features, d->categories.labels, items); };
+  auto load = [&] { return moe::from_multilabel(d->features, d->categories.labels, items); };
   const std::string key =
       "labeled_products\n" + std::to_string(reinterpret_cast<std::uintptr_t>(d.get()));
   std::shared_ptr<const moe::LabeledProducts> data =

@@ -44,6 +44,11 @@ class PolicyValueMetric final : public Metric {
     out[1] = last_.sum_over_positions;
     out[2] = overflowed ? std::numeric_limits<double>::quiet_NaN() : last_.mean_over_positions;
   }
+  bool save(StateWriter& w) const override {  // the value kept for after an overflow
+    w.put(last_);
+    return true;
+  }
+  void restore(StateReader& r) override { r.get(last_); }
 
  private:
   int n_;

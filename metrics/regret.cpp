@@ -62,6 +62,17 @@ class RegretMetric final : public Metric {
       for (double v : per_level_) out[i++] = v;
     if (opts_.random_baseline) out[i++] = random_;
   }
+  bool save(StateWriter& w) const override {
+    w.put(total_);
+    w.put(random_);
+    w.put(per_level_);
+    return true;
+  }
+  void restore(StateReader& r) override {
+    r.get(total_);
+    r.get(random_);
+    r.get(per_level_);
+  }
 
  private:
   RegretOpts opts_;

@@ -48,6 +48,11 @@ class RewardMetric final : public Metric {
   void record(std::span<double> out, Checkpoint&) override {
     std::copy(totals_.begin(), totals_.end(), out.begin());
   }
+  bool save(StateWriter& w) const override {
+    w.put(totals_);
+    return true;
+  }
+  void restore(StateReader& r) override { r.get(totals_); }
 
  private:
   std::size_t m_;

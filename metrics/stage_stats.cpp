@@ -28,6 +28,7 @@ class StageStatsMetric final : public Metric {
     for (std::size_t i = 0; i < which_.size(); ++i)
       out[i] = at.stage_stat(which_[i].first, which_[i].second);
   }
+  bool save(StateWriter&) const override { return true; }  // reads the stages, keeps nothing
 
  private:
   std::vector<std::string> names_;

@@ -39,6 +39,16 @@ Sgd::Sgd(SgdOptions options) : options_(options) {
     throw std::invalid_argument("Sgd: learning_rate > 0 and momentum in [0, 1)");
 }
 
+void Optimizer::save(StateWriter& w) const {
+  w.put(steps_);
+  for (const std::vector<RowMatrixXd>* s : const_cast<Optimizer&>(*this).state()) w.put(*s);
+}
+
+void Optimizer::restore(StateReader& r) {
+  r.get(steps_);
+  for (std::vector<RowMatrixXd>* s : state()) r.get(*s);
+}
+
 void Sgd::step(std::span<RowMatrixXd* const> params, std::span<const RowMatrixXd* const> grads) {
   if (options_.momentum == 0.0) {
     prepare(params, grads, nullptr, "Sgd");

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/state.hpp"
 #include "models/parameters.hpp"
 
 namespace stagesim::models {
@@ -31,6 +32,10 @@ class Optimizer {
 
   virtual double learning_rate() const = 0;
   std::int64_t steps() const { return steps_; }
+  // The step count and the per-parameter state (moments, accumulators), bit for bit, for task
+  // checkpoints; the options are rebuilt by the owner's constructor.
+  void save(StateWriter& w) const;
+  void restore(StateReader& r);
 
  protected:
   // Checks counts and shapes (against `state` too, created zero on the first call, unless null)
@@ -38,6 +43,10 @@ class Optimizer {
   void prepare(std::span<RowMatrixXd* const> params, std::span<const RowMatrixXd* const> grads,
                std::vector<RowMatrixXd>* state, const char* who);
   std::int64_t steps_ = 0;
+
+ private:
+  // The per-parameter state tensors, in a fixed order (save only reads them).
+  virtual std::vector<std::vector<RowMatrixXd>*> state() = 0;
 };
 
 struct SgdOptions {
@@ -55,6 +64,7 @@ class Sgd final : public Optimizer {
   const std::vector<RowMatrixXd>& velocity() const { return velocity_; }
 
  private:
+  std::vector<std::vector<RowMatrixXd>*> state() override { return {&velocity_}; }
   SgdOptions options_;
   std::vector<RowMatrixXd> velocity_;
 };
@@ -77,6 +87,7 @@ class Adam final : public Optimizer {
   const std::vector<RowMatrixXd>& second_moments() const { return v_; }
 
  private:
+  std::vector<std::vector<RowMatrixXd>*> state() override { return {&m_, &v_}; }
   AdamOptions options_;
   std::vector<RowMatrixXd> m_, v_;
 };
@@ -93,6 +104,7 @@ class Adagrad final : public Optimizer {
   const std::vector<RowMatrixXd>& accumulators() const { return sum_sq_; }
 
  private:
+  std::vector<std::vector<RowMatrixXd>*> state() override { return {&sum_sq_}; }
   double learning_rate_, eps_;
   std::vector<RowMatrixXd> sum_sq_;
 };

@@ -3,7 +3,7 @@
 // logits f). optimal: top by score; anti: bottom; noisy: top of score/τ + Gumbel noise while
 // serving, optimal at evaluation; uniform: uniformly with replacement (duplicates collapse in the
 // served slate). It does not learn. (early-stage-pg spec §4)
-#include "policies/pg/lsr.hpp"
+#include "learners/pg/lsr.hpp"
 #include "sim/enum_table.hpp"
 #include "sim/errors.hpp"
 #include "sim/registry.hpp"
@@ -36,6 +36,7 @@ class LateRanker final : public Stage {
     pick(req, candidates, keep, rng, out, false);
   }
   void learn(std::span<const Feedback>) override {}
+  bool save(StateWriter&) const override { return true; }  // a fixed ranker: nothing learned
 
  private:
   void pick(const Request& req, std::span<const int> candidates, int keep, Rng& rng, Decision& out,

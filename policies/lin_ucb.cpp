@@ -39,6 +39,11 @@ class LinUcb final : public Stage {
         if (f.weights[l] != 0)
           ridge_.update(view_.row(*f.request, f.served[l]), f.rewards[l], f.weights[l]);
   }
+  bool save(StateWriter& w) const override {
+    ridge_.save(w);
+    return true;
+  }
+  void restore(StateReader& r) override { ridge_.restore(r); }
 
  private:
   FeatureView view_;

@@ -14,11 +14,11 @@
 
 #include "models/optimizers.hpp"
 #include "models/parameters.hpp"
-#include "policies/pg/adaptive_lr.hpp"
-#include "policies/pg/estimators.hpp"
-#include "policies/pg/grpo.hpp"
-#include "policies/pg/pl_mixture.hpp"
-#include "policies/pg/row_softmax.hpp"
+#include "learners/pg/adaptive_lr.hpp"
+#include "learners/pg/estimators.hpp"
+#include "learners/pg/grpo.hpp"
+#include "learners/pg/pl_mixture.hpp"
+#include "learners/pg/row_softmax.hpp"
 #include "sim/enum_table.hpp"
 #include "sim/errors.hpp"
 #include "sim/registry.hpp"
@@ -222,8 +222,8 @@ class PlRanker final : public Stage {
       const Feedback& f = batch[i];
       // The softmax this request was sampled from (select); the parameters have not changed.
       // Feedback made by hand (no decision) gets it recomputed.
-      const auto* sm = f.decision ? static_cast<const pg::RowSoftmax*>(f.decision->state.get())
-                                  : nullptr;
+      const auto* sm =
+          f.decision ? static_cast<const pg::RowSoftmax*>(f.decision->state.get()) : nullptr;
       if (!sm) {
         user_logits(*f.request, {}, K);
         softmax_.compute(logits_, 0);
@@ -252,6 +252,38 @@ class PlRanker final : public Stage {
   std::vector<double> stats() const override {
     return {loss_, static_cast<double>(steps_), overflow_step_, adagrad_.learning_rate(),
             mean_inclusion()};
+  }
+
+  // The tables, Adagrad's state, the step count and the last batch (the inclusion statistic reads
+  // it). The learning rate and p̄ are rebuilt identically by the constructor; the softmaxes of
+  // outstanding decisions need not be saved (the system saves only with no feedback pending).
+  bool save(StateWriter& w) const override {
+    for (int m = 0; m < policy_.n_models(); ++m) {
+      w.put(policy_.user_table(m));
+      w.put(policy_.item_table(m));
+    }
+    adagrad_.save(w);
+    w.put(steps_);
+    w.put(loss_);
+    w.put(overflow_step_);
+    w.put(blocks_);
+    w.put(batch_users_);
+    w.put(targets_);
+    return true;
+  }
+  void restore(StateReader& r) override {
+    for (int m = 0; m < policy_.n_models(); ++m) {
+      r.get_same_shape(policy_.user_table(m));
+      r.get_same_shape(policy_.item_table(m));
+    }
+    adagrad_.restore(r);
+    r.get(steps_);
+    r.get(loss_);
+    r.get(overflow_step_);
+    r.get(blocks_);
+    r.get(batch_users_);
+    r.get(targets_);
+    vt_stale_ = true;
   }
 
  private:
@@ -294,8 +326,7 @@ class PlRanker final : public Stage {
   void clamp_non_finite(double* out, int n) {
     if (overflow_step_ < 0) overflow_step_ = static_cast<double>(steps_);
     constexpr double big = std::numeric_limits<double>::max();
-    for (int a = 0; a < n; ++a)
-      out[a] = std::isnan(out[a]) ? -big : std::clamp(out[a], -big, big);
+    for (int a = 0; a < n; ++a) out[a] = std::isnan(out[a]) ? -big : std::clamp(out[a], -big, big);
   }
   // Mean over the last batch's LSR picks of their (arg-top-K approximate, spec §5) probability of
   // being among the ESR's K candidates under the current policy. Computed only when a checkpoint
@@ -380,13 +411,15 @@ void validate(const PlRankerOpts& o, const StageContext& c) {
            "(its tables have one row per item)");
   const int K = c.keep;
   if (o.estimator == EstimatorChoice::ca_pg && c.world->items < K + 1)
-    c.fail("keep", "= " + std::to_string(K) + " but CA-PG needs at least keep + 1 items (the world has " +
+    c.fail("keep", "= " + std::to_string(K) +
+                       " but CA-PG needs at least keep + 1 items (the world has " +
                        std::to_string(c.world->items) +
                        "): its inclusion probability of a pick needs K other items; lower keep or "
                        "use estimator = \"ca-pg-swr\"");
   if (o.adaptive_lr != AdaptiveLr::off && !c.world->has_tables)
-    c.fail("adaptive_lr", "needs a world with a users × items reward table (tabular, kuairec, "
-                          "embedding) to estimate p̄; set adaptive_lr = \"off\"");
+    c.fail("adaptive_lr",
+           "needs a world with a users × items reward table (tabular, kuairec, "
+           "embedding) to estimate p̄; set adaptive_lr = \"off\"");
   if (o.grpo_group > 0) {
     const int64_t g = o.grpo_group;
     const std::string gs = std::to_string(g);
@@ -396,10 +429,10 @@ void validate(const PlRankerOpts& o, const StageContext& c) {
                                "world's repeat_user = " +
                                gs + " (it is " + std::to_string(c.world->repeat_user) + ")");
     if (c.update_interval > 0 || c.update_every % g != 0)
-      c.fail("grpo_group", "= " + gs +
-                               " needs batches of whole groups: set update_every to a multiple of " +
-                               gs + " and no update_interval (update_every is " +
-                               std::to_string(c.update_every) + ")");
+      c.fail("grpo_group",
+             "= " + gs + " needs batches of whole groups: set update_every to a multiple of " + gs +
+                 " and no update_interval (update_every is " + std::to_string(c.update_every) +
+                 ")");
     if (!c.feedback_in_order)
       c.fail("grpo_group", "= " + gs +
                                " needs feedback in request order; use feedback.delay = \"none\" "
@@ -421,18 +454,19 @@ void validate(const PlRankerOpts& o, const StageContext& c) {
   if (!(start <= kLimit))
     c.fail("temperature", "= " + format_number(o.temperature) +
                               " makes the logits <U[u], V[a]> / temperature overflow (up to " +
-                              rough(start) + " at the start, the limit is 1e150); use "
-                              "temperature >= " + rough(1.1 * norm0 * norm0 / kLimit));
+                              rough(start) +
+                              " at the start, the limit is 1e150); use "
+                              "temperature >= " +
+                              rough(1.1 * norm0 * norm0 / kLimit));
   const double grow = steps * o.learning_rate * boost * root;
   const double end = (norm0 + grow) * (norm0 + grow) / o.temperature;
   if (!(end <= kLimit)) {
-    const double lr_max =
-        (std::sqrt(kLimit * o.temperature) - norm0) / (steps * boost * root);
-    c.fail("learning_rate", "= " + format_number(o.learning_rate) + " lets the logits grow to " +
-                                (std::isinf(end) ? std::string("overflow") : rough(end)) +
-                                " within the run's " + rough(steps) +
-                                " updates (the limit is 1e150); use learning_rate <= " +
-                                rough(0.9 * lr_max));
+    const double lr_max = (std::sqrt(kLimit * o.temperature) - norm0) / (steps * boost * root);
+    c.fail("learning_rate",
+           "= " + format_number(o.learning_rate) + " lets the logits grow to " +
+               (std::isinf(end) ? std::string("overflow") : rough(end)) + " within the run's " +
+               rough(steps) +
+               " updates (the limit is 1e150); use learning_rate <= " + rough(0.9 * lr_max));
   }
 }
 
@@ -447,9 +481,10 @@ StageEntry pl_ranker_entry() {
            between<int64_t>(1, 1 << 20))
       .add("temperature", &PlRankerOpts::temperature, "logits are <U[u], V[a]> / temperature",
            greater_than<double>(0))
-      .add("estimator", &PlRankerOpts::estimator,
-           "policy gradient: v-pg, v-pg-swr, ca-pg, ca-pg-swr (top1-pg = ca-pg-swr with models = 1)",
-           kEstimators)
+      .add(
+          "estimator", &PlRankerOpts::estimator,
+          "policy gradient: v-pg, v-pg-swr, ca-pg, ca-pg-swr (top1-pg = ca-pg-swr with models = 1)",
+          kEstimators)
       .add("precision", &PlRankerOpts::precision,
            "double (stable) or float32_reference (the reference code's float32 log1p forms, "
            "which overflow on large logit gaps; V-PG and CA-PG only)",
@@ -468,8 +503,7 @@ StageEntry pl_ranker_entry() {
            "resolved configuration records the value used)",
            at_least<double>(0))
       .add("adaptive_lr", &PlRankerOpts::adaptive_lr,
-           "scale the learning rate by 1/p̄ (Eq. 9) for this late-stage ranker, or off",
-           kAdaptiveLr)
+           "scale the learning rate by 1/p̄ (Eq. 9) for this late-stage ranker, or off", kAdaptiveLr)
       .add("adaptive_lr_temperature", &PlRankerOpts::adaptive_lr_temperature,
            "τ of the noisy late-stage ranker assumed by adaptive_lr", greater_than<double>(0))
       .add("adaptive_lr_samples", &PlRankerOpts::adaptive_lr_samples, "Monte-Carlo samples for p̄",

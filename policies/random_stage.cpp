@@ -15,6 +15,7 @@ class RandomStage final : public Stage {
     for (int p : pos_) out.ids.push_back(candidates[p]);
   }
   void learn(std::span<const Feedback>) override {}
+  bool save(StateWriter&) const override { return true; }  // nothing learned
 
  private:
   std::vector<int> pos_, scratch_;

@@ -121,4 +121,16 @@ void Ridge::score(const double* rows, int n, double alpha, double* scores) const
   }
 }
 
+void Ridge::save(StateWriter& w) const {
+  w.put(sigma_);
+  w.put(b_);
+  w.put(theta_);
+}
+
+void Ridge::restore(StateReader& r) {
+  r.get_same_shape(sigma_);
+  r.get_same_shape(b_);
+  r.get_same_shape(theta_);
+}
+
 }  // namespace stagesim

@@ -11,6 +11,8 @@
 
 #include <Eigen/Core>
 
+#include "base/state.hpp"
+
 namespace stagesim {
 
 class Ridge {
@@ -24,6 +26,9 @@ class Ridge {
   const Eigen::MatrixXd& sigma() const { return sigma_; }  // (λI + Σ w z zᵀ)⁻¹, column-major
   const Eigen::VectorXd& theta() const { return theta_; }
   const Eigen::VectorXd& response() const { return b_; }
+  // Σ, b and θ bit for bit (task checkpoints); restore checks the dimension.
+  void save(StateWriter& w) const;
+  void restore(StateReader& r);
 
  private:
   // Eight doubles: the rows of one scoring block, one per lane (a GCC/Clang vector extension).

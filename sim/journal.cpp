@@ -19,7 +19,8 @@ namespace stagesim {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'S', 'J', 'O', 'U', 'R', 'N', '1'};
-constexpr std::uint32_t kRecordMagic = 0x52434A53;  // "SJCR"
+constexpr std::uint32_t kRecordMagic = 0x52434A53;      // "SJCR": finished cells
+constexpr std::uint32_t kCheckpointMagic = 0x4B434A53;  // "SJCK": an unfinished task's state
 
 struct Header {
   char magic[8];
@@ -72,7 +73,7 @@ Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& r
                   ": an interrupted run left this journal; continue it with --resume, or "
                   "delete it to start over");
   if (exists) {
-    const std::size_t good = load(path_, ex, results, records_read_);
+    const std::size_t good = load(path_, ex, results, records_read_, nullptr);
     if (good == 0) {
       // No complete header (the disk filled while it was created): nothing was recorded.
       if (::unlink(path_.c_str()) != 0) throw IoError("cannot replace " + errno_text(errno, path_));
@@ -112,7 +113,7 @@ Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& r
 }
 
 std::size_t Journal::load(const std::string& path, const Experiment& ex, Results& results,
-                          std::size_t& records) {
+                          std::size_t& records, Checkpoints* checkpoints) {
   const Header h = make_header(ex);
   const std::size_t per_cell = ex.cell_size;  // series × checkpoints, or a job's arrays
   std::error_code ec;
@@ -145,7 +146,9 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
   while (true) {
     std::uint32_t magic, len, crc;
     const unsigned char* q = p;
-    if (!get(q, end, magic) || magic != kRecordMagic || !get(q, end, len)) break;
+    if (!get(q, end, magic) || (magic != kRecordMagic && magic != kCheckpointMagic) ||
+        !get(q, end, len))
+      break;
     if (static_cast<std::size_t>(end - q) < static_cast<std::size_t>(len) + 4) break;
     const unsigned char* payload = q;
     q += len;
@@ -153,6 +156,31 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
     if (crc != crc32(0, payload, len)) break;
     const unsigned char* r = payload;
     const unsigned char* rend = payload + len;
+    if (magic == kCheckpointMagic) {
+      TaskCheckpoint c;
+      std::uint64_t cfg, rep, state_len;
+      const std::size_t bytes = per_cell * sizeof(double);
+      if (!get(r, rend, cfg) || !get(r, rend, rep) || !get(r, rend, c.position) ||
+          cfg >= h.configs || rep >= h.replications ||
+          static_cast<std::size_t>(rend - r) < bytes + sizeof(std::uint64_t))
+        break;
+      c.config = cfg;
+      c.replication = rep;
+      c.values.resize(per_cell);
+      std::memcpy(c.values.data(), r, bytes);
+      r += bytes;
+      get(r, rend, state_len);
+      if (static_cast<std::size_t>(rend - r) != state_len) break;
+      c.state.assign(r, rend);
+      if (checkpoints) {
+        auto& slot = (*checkpoints)[cfg * h.replications + rep];
+        if (slot.state.empty() || slot.position <= c.position) slot = std::move(c);
+      }
+      ++records;
+      p = q;
+      good = static_cast<std::size_t>(p - data.data());
+      continue;
+    }
     std::uint32_t n;
     bool ok = get(r, rend, n);
     std::vector<CellResult> cells;
@@ -202,9 +230,10 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
   return good;
 }
 
-std::size_t Journal::read_into(const std::string& path, const Experiment& ex, Results& results) {
+std::size_t Journal::read_into(const std::string& path, const Experiment& ex, Results& results,
+                               Checkpoints* checkpoints) {
   std::size_t records = 0;
-  load(path, ex, results, records);
+  load(path, ex, results, records, checkpoints);
   return records;
 }
 
@@ -272,8 +301,26 @@ void Journal::append(const std::vector<CellResult>& cells) {
     throw IoError(path_ +
                   ": one unit's results exceed 4 GiB (a large stage log?); log fewer requests "
                   "(metrics.stage_log.every) or split the run");
+  append_record(kRecordMagic, payload);
+}
+
+void Journal::append(const TaskCheckpoint& c) {
+  std::vector<unsigned char> payload;
+  put(payload, static_cast<std::uint64_t>(c.config));
+  put(payload, static_cast<std::uint64_t>(c.replication));
+  put(payload, c.position);
+  const auto* v = reinterpret_cast<const unsigned char*>(c.values.data());
+  payload.insert(payload.end(), v, v + c.values.size() * sizeof(double));
+  put(payload, static_cast<std::uint64_t>(c.state.size()));
+  payload.insert(payload.end(), c.state.begin(), c.state.end());
+  // Too large for a record: not journaled, so this task restarts from its last smaller one.
+  if (payload.size() > 0xffffffffu) return;
+  append_record(kCheckpointMagic, payload);
+}
+
+void Journal::append_record(std::uint32_t magic, const std::vector<unsigned char>& payload) {
   std::vector<unsigned char> rec;
-  put(rec, kRecordMagic);
+  put(rec, magic);
   put(rec, static_cast<std::uint32_t>(payload.size()));
   rec.insert(rec.end(), payload.begin(), payload.end());
   put(rec, static_cast<std::uint32_t>(crc32(0, payload.data(), payload.size())));

@@ -2,7 +2,10 @@
 // Append-only journal of finished tasks. Each record is written and synced to disk before the
 // worker takes its next unit, so an interrupted run loses at most the units in flight; --resume
 // reads the journal back, drops a torn final record, and continues. The final HDF5 file is built
-// from these records, so it is identical whether or not the run was interrupted.
+// from these records, so it is identical whether or not the run was interrupted. Long tasks also
+// journal checkpoint records (TaskCheckpoint); --resume continues an unfinished task from its
+// latest one.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,11 +25,18 @@ class Journal {
 
   // Appends one unit's cells and syncs; throws IoError (results already written stay intact).
   void append(const std::vector<CellResult>& cells);
+  // Appends an unfinished task's checkpoint and syncs; throws IoError like append.
+  void append(const TaskCheckpoint& checkpoint);
+  // Latest checkpoint per task, key config * replications + replication.
+  using Checkpoints = std::map<std::size_t, TaskCheckpoint>;
   // Deletes the journal file (after the final output was written).
   void remove();
   // Reads the complete records of a journal (e.g. another rank's) into `results` without
   // modifying it; throws like the constructor on a foreign or corrupt header.
-  static std::size_t read_into(const std::string& path, const Experiment& ex, Results& results);
+  // With `checkpoints`, also keeps the latest checkpoint of every task found (a later one of the
+  // same task replaces it).
+  static std::size_t read_into(const std::string& path, const Experiment& ex, Results& results,
+                               Checkpoints* checkpoints = nullptr);
   // The journals of a run writing `base`: base itself and base.<rank> for MPI ranks > 0.
   static std::vector<std::string> list(const std::string& base);
   const std::string& path() const { return path_; }
@@ -36,7 +46,8 @@ class Journal {
   void write_all(const void* data, std::size_t n);
   // Returns the byte offset after the last complete record.
   static std::size_t load(const std::string& path, const Experiment& ex, Results& results,
-                          std::size_t& records);
+                          std::size_t& records, Checkpoints* checkpoints);
+  void append_record(std::uint32_t magic, const std::vector<unsigned char>& payload);
   std::string path_;
   int fd_ = -1;
   std::size_t series_, checkpoints_, tables_;

@@ -1,6 +1,7 @@
 // The stagesim command line: run, check, list, merge, slurm, export-world (and the `moe` alias).
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -17,7 +18,7 @@
 #include <mpi.h>
 #endif
 
-#include "environments/world_export.hpp"
+#include "sim/world_export.hpp"
 #include "sim/cluster.hpp"
 #include "sim/errors.hpp"
 #include "sim/estimate.hpp"
@@ -183,9 +184,11 @@ int cmd_check(const std::vector<std::string>& args) {
   // Counting units is cheap; the per-unit plan is built only when asked about a cluster.
   if (vm.count("array") || vm.count("time")) {
     const PlanSummary plan = plan_summary(ex, mode);
-    std::printf("work units: %zu, %s; the longest about %s on one thread (%s)\n", plan.units,
-                plan.unit_rule.c_str(), human_duration(plan.longest_seconds).c_str(),
-                plan.longest_task.c_str());
+    std::printf(
+        "work units: %zu, %s; the longest about %s on one thread (%s)%s\n", plan.units,
+        plan.unit_rule.c_str(), human_duration(plan.longest_seconds).c_str(),
+        plan.longest_task.c_str(),
+        plan.longest_checkpoints ? ", checkpointed: a resumed run continues it midway" : "");
     const std::string time_text = vm.count("time") ? vm["time"].as<std::string>() : "";
     for (const std::string& w :
          plan_warnings(plan, vm.count("array") ? vm["array"].as<int>() : 0, limit, time_text))
@@ -214,7 +217,10 @@ int cmd_run(const std::vector<std::string>& args) {
       "shard", po::value<std::string>(),
       "i/n: run only shard i of n (0-based) and write a partial file for `stagesim merge`")(
       "journal", po::value<std::string>(), "journal path (default: OUT.journal)")(
-      "units", po::value<std::string>(), kUnitsHelp)("quiet,q", "no progress lines");
+      "units", po::value<std::string>(), kUnitsHelp)(
+      "checkpoint-interval", po::value<double>()->default_value(300),
+      "seconds between two journaled checkpoints of a long task, so that --resume continues it "
+      "midway (0 = at every metric checkpoint, -1 = never)")("quiet,q", "no progress lines");
   d.add(experiment_opts());
   auto vm = parse(args, d, "run");
   if (vm.count("help")) {
@@ -239,6 +245,10 @@ int cmd_run(const std::vector<std::string>& args) {
   if (vm.count("journal")) ro.journal = vm["journal"].as<std::string>();
   ro.progress = vm.count("quiet") == 0;
   ro.units = unit_mode(vm);
+  ro.checkpoint_interval = vm["checkpoint-interval"].as<double>();
+  if (!std::isfinite(ro.checkpoint_interval) ||
+      (ro.checkpoint_interval < 0 && ro.checkpoint_interval != -1))
+    throw ConfigError("--checkpoint-interval must be >= 0 seconds, or -1 for no checkpoints");
   ro.cluster = g_cluster;
   if (vm.count("shard")) {
     const std::string sh = vm["shard"].as<std::string>();
@@ -266,8 +276,12 @@ int cmd_run(const std::vector<std::string>& args) {
                 ex.task_count(), ro.out.c_str());
   RunSummary s = run_experiment(ex, ro);
   if (ro.progress) {
-    std::printf("wrote %s (%zu tasks, %zu resumed from the journal) in %.2f s\n", ro.out.c_str(),
-                s.tasks, s.skipped, s.seconds);
+    std::printf("wrote %s (%zu tasks, %zu resumed from the journal", ro.out.c_str(), s.tasks,
+                s.skipped);
+    if (s.from_checkpoint > 0)
+      std::printf(", %zu continued from checkpoints at %.0f%% on average", s.from_checkpoint,
+                  100 * s.checkpoint_share);
+    std::printf(") in %.2f s\n", s.seconds);
     // The estimate `check` gives, for the tasks this run computed, next to the measured time.
     const double share = s.tasks > 0 ? static_cast<double>(s.tasks - s.skipped) /
                                            static_cast<double>(ex.task_count())

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/state.hpp"
 #include "sim/decision.hpp"
 #include "sim/random.hpp"
 #include "sim/request.hpp"
@@ -108,6 +109,9 @@ class Metric {
   virtual std::vector<TableInfo> tables() const { return {}; }
   // Moves the rows gathered over the replication out, one TableData per tables() entry.
   virtual void take_tables(std::vector<TableData>& out) {}
+  // Task checkpoints, as Stage::save/restore: the metric's running totals; false = cannot save.
+  virtual bool save(StateWriter&) const { return false; }
+  virtual void restore(StateReader&) {}
 };
 
 }  // namespace stagesim

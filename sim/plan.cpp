@@ -65,6 +65,11 @@ PlanSummary plan_summary(const Experiment& ex, UnitMode mode) {
   if (longest) {
     p.longest_seconds = estimate_seconds(longest->cost, 1);
     p.longest_task = task_name(ex, longest->configs.front(), longest->replication);
+    try {  // builds its world and system once (cheap next to the run it plans)
+      p.longest_checkpoints = unit_checkpoints(ex, *longest);
+    } catch (const std::exception&) {
+      p.longest_checkpoints = false;
+    }
   }
   return p;
 }
@@ -79,7 +84,14 @@ std::vector<std::string> plan_warnings(const PlanSummary& plan, int array,
                 " array tasks would have nothing to do; use --array " + std::to_string(plan.units) +
                 " or fewer" +
                 (plan.largest_unit > 1 ? " (or --units task for one unit per task)" : ""));
-  if (time_limit && plan.longest_seconds > *time_limit)
+  if (time_limit && plan.longest_seconds > *time_limit && plan.longest_checkpoints)
+    w.push_back("the longest work unit (" + plan.longest_task + ") is estimated at " +
+                human_duration(plan.longest_seconds) + " on one thread, longer than --time " +
+                time_text +
+                "; it journals checkpoints, so a requeued array task continues it from the last "
+                "one (lower --checkpoint-interval to lose less), but raise --time to avoid the "
+                "requeues");
+  else if (time_limit && plan.longest_seconds > *time_limit)
     w.push_back("the longest work unit (" + plan.longest_task + ") is estimated at " +
                 human_duration(plan.longest_seconds) + " on one thread, longer than --time " +
                 time_text +

@@ -20,10 +20,11 @@ std::string human_duration(double seconds);
 
 struct PlanSummary {
   std::size_t units = 0;
-  std::size_t largest_unit = 0;  // configurations in the largest unit
-  std::string unit_rule;         // how tasks were grouped, for the report
-  double longest_seconds = 0;    // the most expensive unit on one thread (check's cost model)
-  std::string longest_task;      // its first task
+  std::size_t largest_unit = 0;      // configurations in the largest unit
+  std::string unit_rule;             // how tasks were grouped, for the report
+  double longest_seconds = 0;        // the most expensive unit on one thread (check's cost model)
+  std::string longest_task;          // its first task
+  bool longest_checkpoints = false;  // it journals checkpoints, so a requeue continues it midway
 };
 
 PlanSummary plan_summary(const Experiment& ex, UnitMode mode);

@@ -12,6 +12,7 @@ WorldEntry multilabel_bandit_world_entry();
 WorldEntry multi_objective_linear_world_entry();
 WorldEntry satisfaction_session_world_entry();
 WorldEntry multi_metric_feed_world_entry();
+WorldEntry kuairand_session_world_entry();
 StageEntry lin_ucb_entry();
 StageEntry greedy_entry();
 StageEntry random_stage_entry();
@@ -27,6 +28,8 @@ MetricEntry session_metric_entry();
 MetricEntry stage_log_metric_entry();
 JobEntry pool_learning_job_entry();
 JobEntry strategic_rounds_job_entry();
+JobEntry multi_stage_rl_job_entry();
+JobEntry kuairand_calibration_job_entry();
 JobEntry full_stage_ltr_job_entry();
 
 Registry builtin_registry() {
@@ -40,6 +43,7 @@ Registry builtin_registry() {
   r.worlds.push_back(multi_objective_linear_world_entry());
   r.worlds.push_back(satisfaction_session_world_entry());
   r.worlds.push_back(multi_metric_feed_world_entry());
+  r.worlds.push_back(kuairand_session_world_entry());
   r.stages.push_back(lin_ucb_entry());
   r.stages.push_back(greedy_entry());
   r.stages.push_back(random_stage_entry());
@@ -55,6 +59,8 @@ Registry builtin_registry() {
   r.metrics.push_back(stage_log_metric_entry());
   r.jobs.push_back(pool_learning_job_entry());
   r.jobs.push_back(strategic_rounds_job_entry());
+  r.jobs.push_back(multi_stage_rl_job_entry());
+  r.jobs.push_back(kuairand_calibration_job_entry());
   r.jobs.push_back(full_stage_ltr_job_entry());
   return r;
 }

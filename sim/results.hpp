@@ -46,4 +46,14 @@ struct CellResult {
   std::vector<TableData> tables;  // Experiment::tables layout
 };
 
+// An unfinished task's saved state at a metric checkpoint, so that a killed or requeued run
+// resumes there instead of from zero.
+struct TaskCheckpoint {
+  std::size_t config = 0;
+  std::size_t replication = 0;
+  std::int64_t position = 0;         // requests served
+  std::vector<double> values;        // the cell so far, in the experiment's layout
+  std::vector<unsigned char> state;  // what System::save wrote, after the next checkpoint index
+};
+
 }  // namespace stagesim

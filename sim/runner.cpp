@@ -12,6 +12,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <span>
 
 #include "sim/cluster.hpp"
 #include "sim/errors.hpp"
@@ -21,6 +22,7 @@
 #include "sim/progress.hpp"
 #include "sim/request_stream.hpp"
 #include "sim/system.hpp"
+#include "stagesim_version.hpp"
 
 namespace stagesim {
 
@@ -101,109 +103,203 @@ std::size_t count_units(const Experiment& ex, UnitMode mode) {
   return unit_groups(ex, mode).size() * static_cast<std::size_t>(ex.replications);
 }
 
+namespace {
+
+// A checkpoint's state starts with the build that wrote it: another build may lay its stages out
+// differently, so its checkpoints are not used (the task restarts from zero, results unchanged).
+std::string state_tag() {
+  return std::string(kVersion) + "+" + kGitCommit;
+}
+
+bool can_checkpoint(const Experiment& ex, const Unit& unit) {
+  if (ex.jobs || unit.configs.size() != 1) return false;
+  const Config& c = ex.configs[unit.configs.front()];
+  return c.world.replayable && !c.world.stateful && c.horizon > 0;
+}
+
+}  // namespace
+
 std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit,
                                  const std::function<void(std::int64_t)>& progress) {
+  UnitHooks hooks;
+  hooks.progress = progress;
+  return run_unit(ex, unit, hooks);
+}
+
+std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit, const UnitHooks& hooks) {
   std::size_t current = unit.configs.front();  // the configuration at work, for errors
   try {
-  if (ex.jobs) return run_job_unit(ex, unit, progress);
-  // Requests served since the last report (every system's count), reported in batches.
-  std::int64_t unreported = 0;
-  auto served = [&] {
-    if (progress && ++unreported == 8192) {
-      progress(unreported);
-      unreported = 0;
-    }
-  };
-  const Config& c0 = ex.configs[unit.configs.front()];
-  const StreamKey wkey{ex.seed, c0.world_scope, unit.replication};
-  const std::size_t P = static_cast<std::size_t>(ex.checkpoints);
+    if (ex.jobs) return run_job_unit(ex, unit, hooks.progress);
+    const std::function<void(std::int64_t)>& progress = hooks.progress;
+    // Requests served since the last report (every system's count), reported in batches.
+    std::int64_t unreported = 0;
+    auto served = [&] {
+      if (progress && ++unreported == 8192) {
+        progress(unreported);
+        unreported = 0;
+      }
+    };
+    const Config& c0 = ex.configs[unit.configs.front()];
+    const StreamKey wkey{ex.seed, c0.world_scope, unit.replication};
+    const std::size_t P = static_cast<std::size_t>(ex.checkpoints);
 
-  struct Run {
-    const Config* cfg;
-    std::unique_ptr<World> own_world;  // stateful worlds: one instance per system
-    std::unique_ptr<System> system;
-    std::vector<double> values, snapshot;  // values: [cfg series × checkpoint]
-    std::size_t next = 0;
-  };
-  // A stateless world is built once and its requests are shared by every system (common random
-  // numbers by sharing); a stateful one is built per system from the same streams and keys its
-  // randomness by user, so systems still see the same responses to the same items.
-  const bool stateful = c0.world.stateful;
-  std::unique_ptr<World> shared_world = stateful ? nullptr : c0.world.make(wkey);
-  std::vector<Run> runs;
-  for (std::size_t ci : unit.configs) {
-    const Config& c = ex.configs[ci];
-    current = ci;
-    Run r;
-    r.cfg = &c;
-    if (stateful) r.own_world = c.world.make(wkey);
-    World& w = stateful ? *r.own_world : *shared_world;
-    r.system = std::make_unique<System>(c, ex.seed, unit.replication, w);
-    r.values.assign(r.system->series_count() * P, 0.0);
-    r.snapshot.resize(r.system->series_count());
-    runs.push_back(std::move(r));
-  }
-  auto record = [&](Run& r, World& w) {
-    current = r.cfg->index;
-    r.system->record(r.snapshot, r.next, w, wkey);
-    for (std::size_t s = 0; s < r.snapshot.size(); ++s) r.values[s * P + r.next] = r.snapshot[s];
-    ++r.next;
-  };
-  // Serves `horizon` requests of `world` to every run of `group`.
-  auto serve_all = [&](World& world, std::span<Run*> group) {
-    std::int64_t horizon = 0;
-    bool delays = false;
-    for (Run* r : group) {
-      horizon = std::max(horizon, r->cfg->horizon);
-      delays = delays || r->cfg->delay == DelayModel::exponential;
-      if (P > 0 && r->cfg->checkpoint_steps[0] == 0) record(*r, world);  // before the first request
+    struct Run {
+      const Config* cfg;
+      std::unique_ptr<World> own_world;  // stateful worlds: one instance per system
+      std::unique_ptr<System> system;
+      std::vector<double> values, snapshot;  // values: [cfg series × checkpoint]
+      std::vector<std::size_t> target;       // cfg series -> experiment series
+      std::size_t next = 0;
+    };
+    // A stateless world is built once and its requests are shared by every system (common random
+    // numbers by sharing); a stateful one is built per system from the same streams and keys its
+    // randomness by user, so systems still see the same responses to the same items.
+    const bool stateful = c0.world.stateful;
+    std::unique_ptr<World> shared_world = stateful ? nullptr : c0.world.make(wkey);
+    std::vector<Run> runs;
+    for (std::size_t ci : unit.configs) {
+      const Config& c = ex.configs[ci];
+      current = ci;
+      Run r;
+      r.cfg = &c;
+      if (stateful) r.own_world = c.world.make(wkey);
+      World& w = stateful ? *r.own_world : *shared_world;
+      r.system = std::make_unique<System>(c, ex.seed, unit.replication, w);
+      r.values.assign(r.system->series_count() * P, 0.0);
+      r.snapshot.resize(r.system->series_count());
+      for (const SeriesInfo& si : c.series) {
+        std::size_t t = 0;
+        while (ex.series[t].name != si.name) ++t;
+        r.target.push_back(t);
+      }
+      runs.push_back(std::move(r));
     }
-    // Arrival times and delay draws come from the world's streams: shared by every system.
-    RequestStream stream(c0, wkey, delays);
-    auto req = std::make_shared<Request>();
-    for (std::int64_t i = 0; i < horizon; ++i) {
-      if (req.use_count() > 1) req = std::make_shared<Request>();  // a system still holds it
-      stream.next(world, *req, i);
-      for (Run* r : group) {
-        if (i >= r->cfg->horizon) continue;
-        current = r->cfg->index;
-        r->system->advance(req->time);
-        r->system->serve(req, world);
-        served();
-        if (r->next < P && i + 1 == r->cfg->checkpoint_steps[r->next]) record(*r, world);
+    // The run's values in the experiment's cell layout (NaN for series it does not have).
+    auto cell_values = [&](const Run& r) {
+      std::vector<double> cell(ex.series.size() * P, std::numeric_limits<double>::quiet_NaN());
+      for (std::size_t s = 0; s < r.target.size(); ++s)
+        std::copy(r.values.begin() + s * P, r.values.begin() + (s + 1) * P,
+                  cell.begin() + r.target[s] * P);
+      return cell;
+    };
+
+    // Checkpoints: a one-task unit on a replayable stateless world. Restoring replays the world's
+    // requests up to the checkpoint (cheap next to the systems) and the system's saved state.
+    const bool checkpoints = can_checkpoint(ex, unit);
+    std::int64_t start = 0;
+    if (hooks.resume && checkpoints) {
+      const TaskCheckpoint& cp = *hooks.resume;
+      Run& r = runs.front();
+      if (cp.config != r.cfg->index || cp.replication != unit.replication)
+        throw std::logic_error("a checkpoint was offered to another task");
+      StateReader in(cp.state);
+      if (in.get_string() == state_tag()) {
+        r.next = static_cast<std::size_t>(in.get<std::uint64_t>());
+        r.system->restore(in);
+        if (!in.at_end() || r.next > P || cp.values.size() != ex.series.size() * P)
+          throw std::runtime_error("checkpoint: state of another shape");
+        for (std::size_t s = 0; s < r.target.size(); ++s)
+          std::copy(cp.values.begin() + static_cast<std::ptrdiff_t>(r.target[s] * P),
+                    cp.values.begin() + static_cast<std::ptrdiff_t>((r.target[s] + 1) * P),
+                    r.values.begin() + static_cast<std::ptrdiff_t>(s * P));
+        start = cp.position;
       }
     }
-  };
-  if (stateful) {
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point last_save = Clock::now();
+    // After the metric checkpoint at `position` requests: journals the task's state when asked to,
+    // the interval has passed and nothing is outstanding.
+    auto offer_checkpoint = [&](Run& r, std::int64_t position) {
+      if (!checkpoints || !hooks.save || hooks.checkpoint_interval < 0 ||
+          position >= r.cfg->horizon)
+        return;
+      const Clock::time_point now = Clock::now();
+      if (std::chrono::duration<double>(now - last_save).count() < hooks.checkpoint_interval)
+        return;
+      StateWriter w;
+      w.put_string(state_tag());
+      w.put<std::uint64_t>(r.next);
+      if (!r.system->save(w)) return;
+      TaskCheckpoint cp;
+      cp.config = r.cfg->index;
+      cp.replication = unit.replication;
+      cp.position = position;
+      cp.values = cell_values(r);
+      cp.state = w.take();
+      hooks.save(std::move(cp));
+      last_save = now;
+    };
+
+    auto record = [&](Run& r, World& w) {
+      current = r.cfg->index;
+      r.system->record(r.snapshot, r.next, w, wkey);
+      for (std::size_t s = 0; s < r.snapshot.size(); ++s) r.values[s * P + r.next] = r.snapshot[s];
+      ++r.next;
+    };
+    // Serves `horizon` requests of `world` to every run of `group`.
+    auto serve_all = [&](World& world, std::span<Run*> group) {
+      std::int64_t horizon = 0;
+      bool delays = false;
+      for (Run* r : group) {
+        horizon = std::max(horizon, r->cfg->horizon);
+        delays = delays || r->cfg->delay == DelayModel::exponential;
+        if (start == 0 && P > 0 && r->cfg->checkpoint_steps[0] == 0)
+          record(*r, world);  // before the first request
+      }
+      // Arrival times and delay draws come from the world's streams: shared by every system.
+      RequestStream stream(c0, wkey, delays);
+      auto req = std::make_shared<Request>();
+      for (std::int64_t i = 0; i < horizon; ++i) {
+        if (req.use_count() > 1) req = std::make_shared<Request>();  // a system still holds it
+        stream.next(world, *req, i);
+        if (i < start) continue;  // a restored task: the world replays its draws up to there
+        for (Run* r : group) {
+          if (i >= r->cfg->horizon) continue;
+          current = r->cfg->index;
+          r->system->advance(req->time);
+          r->system->serve(req, world);
+          served();
+          if (r->next < P && i + 1 == r->cfg->checkpoint_steps[r->next]) {
+            record(*r, world);
+            offer_checkpoint(*r, i + 1);
+          }
+        }
+      }
+    };
+    if (stateful) {
+      for (Run& r : runs) {
+        Run* one = &r;
+        serve_all(*r.own_world, {&one, 1});
+      }
+    } else {
+      std::vector<Run*> all;
+      for (Run& r : runs) all.push_back(&r);
+      serve_all(*shared_world, all);
+    }
+    if (progress && unreported > 0) progress(unreported);
+    std::vector<CellResult> cells;
     for (Run& r : runs) {
-      Run* one = &r;
-      serve_all(*r.own_world, {&one, 1});
+      CellResult cell;
+      cell.config = r.cfg->index;
+      cell.replication = unit.replication;
+      cell.values = cell_values(r);
+      if (!ex.tables.empty()) cell.tables = r.system->take_tables(ex.tables);
+      cells.push_back(std::move(cell));
     }
-  } else {
-    std::vector<Run*> all;
-    for (Run& r : runs) all.push_back(&r);
-    serve_all(*shared_world, all);
-  }
-  if (progress && unreported > 0) progress(unreported);
-  std::vector<CellResult> cells;
-  for (Run& r : runs) {
-    CellResult cell;
-    cell.config = r.cfg->index;
-    cell.replication = unit.replication;
-    cell.values.assign(ex.series.size() * P, std::numeric_limits<double>::quiet_NaN());
-    for (std::size_t s = 0; s < r.cfg->series.size(); ++s) {
-      std::size_t target = 0;
-      while (ex.series[target].name != r.cfg->series[s].name) ++target;
-      std::copy(r.values.begin() + s * P, r.values.begin() + (s + 1) * P,
-                cell.values.begin() + target * P);
-    }
-    if (!ex.tables.empty()) cell.tables = r.system->take_tables(ex.tables);
-    cells.push_back(std::move(cell));
-  }
-  return cells;
+    return cells;
   } catch (const std::exception& e) {
     throw UnitError(current, e.what());
   }
+}
+
+bool unit_checkpoints(const Experiment& ex, const Unit& unit) {
+  if (!can_checkpoint(ex, unit)) return false;
+  const Config& c = ex.configs[unit.configs.front()];
+  // A freshly built system can save exactly when the running one can (between batches).
+  std::unique_ptr<World> world = c.world.make(StreamKey{ex.seed, c.world_scope, unit.replication});
+  System system(c, ex.seed, unit.replication, *world);
+  StateWriter w;
+  return system.save(w);
 }
 
 namespace {
@@ -237,11 +333,36 @@ void check_output_path(const std::string& out) {
                   (std::filesystem::path(out) / "results.h5").string());
 }
 
-// Rank 0 decides (existing journals, resume) and tells everyone; an error there stops all ranks.
-struct Start {
-  std::vector<unsigned char> done;  // [config * R + rep]
-  int error_code = 0;
-};
+// The latest checkpoints of unfinished tasks, as rank 0 broadcasts them (it reads every rank's
+// journal, so a task checkpointed by one rank can be continued by another).
+void encode_checkpoints(const Journal::Checkpoints& cps, std::vector<unsigned char>& out) {
+  StateWriter w;
+  w.put<std::uint64_t>(cps.size());
+  for (const auto& [key, c] : cps) {
+    w.put<std::uint64_t>(key);
+    w.put<std::uint64_t>(c.config);
+    w.put<std::uint64_t>(c.replication);
+    w.put(c.position);
+    w.put(c.values);
+    w.put(c.state);
+  }
+  out.insert(out.end(), w.bytes().begin(), w.bytes().end());
+}
+
+Journal::Checkpoints decode_checkpoints(std::span<const unsigned char> bytes) {
+  Journal::Checkpoints cps;
+  StateReader r(bytes);
+  const auto n = r.get<std::uint64_t>();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    TaskCheckpoint& c = cps[r.get<std::uint64_t>()];
+    c.config = r.get<std::uint64_t>();
+    c.replication = r.get<std::uint64_t>();
+    r.get(c.position);
+    r.get(c.values);
+    r.get(c.state);
+  }
+  return cps;
+}
 
 }  // namespace
 
@@ -265,8 +386,10 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
   const std::string base = opts.journal.empty() ? opts.out + ".journal" : opts.journal;
   const std::string own = rank == 0 ? base : base + "." + std::to_string(rank);
 
-  // Rank 0 reads every journal of the run (other ranks' too) and broadcasts what is done.
+  // Rank 0 reads every journal of the run (other ranks' too) and broadcasts what is done, then
+  // the latest checkpoint of every unfinished task.
   std::vector<unsigned char> start(C * R + 1, 0);
+  Journal::Checkpoints checkpoints;
   std::exception_ptr start_error;
   std::unique_ptr<FileLock> lock;  // one run per output at a time (rank 0 holds it)
   if (rank == 0) {
@@ -280,8 +403,10 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
                       "--resume, or delete it to start over");
       Results seen;
       seen.reset(C, R, ex.series.size(), static_cast<std::size_t>(ex.checkpoints));
-      for (const std::string& j : journals) Journal::read_into(j, ex, seen);
+      for (const std::string& j : journals) Journal::read_into(j, ex, seen, &checkpoints);
       for (std::size_t i = 0; i < C * R; ++i) start[i] = !seen.cells[i].empty();
+      std::erase_if(checkpoints, [&](const auto& kv) { return start[kv.first] != 0; });
+      encode_checkpoints(checkpoints, start);
     } catch (const ConfigError&) {
       start_error = std::current_exception();
       start[C * R] = 2;
@@ -295,6 +420,8 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
     if (start_error) std::rethrow_exception(start_error);
     throw ReportedElsewhere(start[C * R]);
   }
+  if (rank != 0)
+    checkpoints = decode_checkpoints(std::span<const unsigned char>(start).subspan(C * R + 1));
 
   Results scratch;  // the own journal's records are not needed here: rank 0 re-reads at the end
   scratch.reset(C, R, ex.series.size(), static_cast<std::size_t>(ex.checkpoints));
@@ -325,7 +452,8 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
     bool done = true;
     for (std::size_t c : all[i].configs) {
       ++shard_tasks;
-      const bool d = start[c * R + all[i].replication] != 0;
+      const std::size_t key = c * R + all[i].replication;
+      const bool d = start[key] != 0;
       shard_done += d;
       shard_work += ex.configs[c].work();
       if (d) done_work += ex.configs[c].work();
@@ -336,6 +464,22 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
   RunSummary summary;
   summary.tasks = shard_tasks;
   summary.skipped = shard_done;
+  // Checkpoints of this shard's unfinished one-task units: their requests so far count as done.
+  std::vector<const TaskCheckpoint*> resume(todo.size(), nullptr);
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    if (todo[i].configs.size() != 1) continue;
+    const std::size_t c = todo[i].configs.front();
+    auto it = checkpoints.find(c * R + todo[i].replication);
+    if (it == checkpoints.end()) continue;
+    resume[i] = &it->second;
+    done_work += it->second.position;
+    ++summary.from_checkpoint;
+    summary.checkpoint_share +=
+        static_cast<double>(it->second.position) /
+        static_cast<double>(std::max<std::int64_t>(1, ex.configs[c].horizon));
+  }
+  if (summary.from_checkpoint > 0)
+    summary.checkpoint_share /= static_cast<double>(summary.from_checkpoint);
   Progress progress(shard_work, done_work, opts.progress && rank == 0, stdout,
                     ex.jobs ? ex.configs.front().job.work_units : "requests");
 
@@ -359,13 +503,25 @@ RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
       const Unit& u = todo[static_cast<std::size_t>(i)];
       std::vector<CellResult> cells;
       std::exception_ptr local_error;
-      const std::function<void(std::int64_t)> report = [&](std::int64_t w) {
+      UnitHooks hooks;
+      hooks.progress = [&](std::int64_t w) {
         if (many) return;
 #pragma omp critical(stagesim_progress)
         progress.advance(w);
       };
+      hooks.resume = resume[static_cast<std::size_t>(i)];
+      hooks.checkpoint_interval = opts.checkpoint_interval;
+      // A checkpoint that cannot be written (disk full) is not an error: the task goes on, and
+      // only its finished cell must reach the journal.
+      hooks.save = [&](TaskCheckpoint&& c) {
+#pragma omp critical(stagesim_journal)
+        try {
+          journal->append(c);
+        } catch (const IoError&) {
+        }
+      };
       try {
-        cells = run_unit(ex, u, report);
+        cells = run_unit(ex, u, hooks);
       } catch (const UnitError& e) {
         local_error = std::make_exception_ptr(
             TaskError(task_name(ex, e.config, u.replication) + " failed: " + e.what() +

@@ -39,12 +39,29 @@ std::size_t count_units(const Experiment& ex, UnitMode mode = UnitMode::automati
 // "task 3 (variant CA-PG, stages.esr.keep=5) replication 0", for messages.
 std::string task_name(const Experiment& ex, std::size_t config, std::size_t rep);
 
+// What the runner offers a unit while it runs; all optional.
+struct UnitHooks {
+  // Called from the running thread with work done since its last call (requests served, summed
+  // over the unit's systems; a job's steps), every few thousand requests.
+  std::function<void(std::int64_t)> progress;
+  // Continue this one-task unit from its journaled checkpoint (whose cell is not finished).
+  const TaskCheckpoint* resume = nullptr;
+  // Journals a checkpoint of a one-task unit at a metric checkpoint, at most every
+  // `checkpoint_interval` seconds of the task's wall time (0 = at every metric checkpoint).
+  std::function<void(TaskCheckpoint&&)> save;
+  double checkpoint_interval = 300;
+};
+
 // Runs one unit; the returned values use the experiment's series order (NaN for series a
 // configuration does not have).
-// `progress`, when given, is called from the running thread with work done since its last call
-// (requests served, summed over the unit's systems; a job's steps), every few thousand requests.
+std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit, const UnitHooks& hooks);
 std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit,
                                  const std::function<void(std::int64_t)>& progress = {});
+// Whether a unit can journal checkpoints: one configuration on a world that is rebuilt from its
+// streams and keeps no state of its own (so a resumed task replays its requests), with stages and
+// metrics that implement save. Whether a given checkpoint is taken depends on what is outstanding
+// then (System::save).
+bool unit_checkpoints(const Experiment& ex, const Unit& unit);
 // The same for a unit of an offline job (sim/job_runner.cpp); run_unit dispatches to it.
 std::vector<CellResult> run_job_unit(const Experiment& ex, const Unit& unit,
                                      const std::function<void(std::int64_t)>& progress = {});
@@ -61,6 +78,9 @@ struct RunOptions {
   int shard_count = 1;  //   file that `stagesim merge` combines
   Cluster* cluster = nullptr;  // MPI ranks; nullptr = this process alone
   UnitMode units = UnitMode::automatic;
+  // Seconds between two journaled checkpoints of a long task (0 = at every metric checkpoint,
+  // negative = never), so that --resume continues it midway.
+  double checkpoint_interval = 300;
 };
 
 // A failure inside run_unit, naming the configuration whose system failed (a unit runs several).
@@ -87,6 +107,8 @@ class ReportedElsewhere : public std::runtime_error {
 
 struct RunSummary {
   std::size_t tasks = 0, skipped = 0;
+  std::size_t from_checkpoint = 0;  // tasks continued midway from a journaled checkpoint
+  double checkpoint_share = 0;      // their mean completed share when continued
   double seconds = 0;
 };
 

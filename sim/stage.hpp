@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/state.hpp"
 #include "sim/decision.hpp"
 #include "sim/random.hpp"
 #include "sim/request.hpp"
@@ -63,6 +64,12 @@ class Stage {
   // every other stage, and the action for the requests that follow (size action_size()).
   virtual std::size_t action_size() const { return 0; }
   virtual void set_action(std::span<const double>) {}
+  // Task checkpoints (docs/engine.md): writes everything the stage has learned, bit for bit, and
+  // returns true; false (the default) means the stage cannot be checkpointed, and the task then
+  // restarts from zero when resumed. restore reads what save wrote into a freshly built stage of
+  // the same configuration. Only called between requests with no feedback outstanding.
+  virtual bool save(StateWriter&) const { return false; }
+  virtual void restore(StateReader&) {}
 };
 
 }  // namespace stagesim

@@ -493,4 +493,25 @@ void System::record(std::span<double> out, std::size_t index, const World& world
                         at);
 }
 
+bool System::save(StateWriter& out) const {
+  if (!calendar_.empty()) return false;
+  for (const Instance& inst : inst_)
+    if (!inst.buffer.empty()) return false;
+  for (const Instance& inst : inst_) {
+    out.put(inst.rng);
+    if (!inst.stage->save(out)) return false;
+  }
+  for (const auto& m : metrics_)
+    if (!m->save(out)) return false;
+  return true;
+}
+
+void System::restore(StateReader& in) {
+  for (Instance& inst : inst_) {
+    in.get(inst.rng);
+    inst.stage->restore(in);
+  }
+  for (auto& m : metrics_) m->restore(in);
+}
+
 }  // namespace stagesim

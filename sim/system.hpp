@@ -41,6 +41,13 @@ class System {
   // The metrics' tables for the replication, laid out as `layout` (the experiment's union of
   // tables): columns a configuration lacks are empty rows of NaN, narrower ones padded with NaN.
   std::vector<TableData> take_tables(const std::vector<TableInfo>& layout);
+  // Task checkpoints: every stage's random stream and learned state, then every metric's totals.
+  // Returns false (and the bytes written are to be dropped) when something cannot be saved now:
+  // feedback is outstanding (delayed, batched but not yet learned, a clock update scheduled) or a
+  // stage or metric does not implement save. restore reads them into a freshly built system of
+  // the same configuration; throws std::runtime_error when the bytes do not fit.
+  bool save(StateWriter& out) const;
+  void restore(StateReader& in);
 
  private:
   struct Instance;

@@ -72,8 +72,8 @@ class TabularWorldTest : public ::testing::Test {
         sigma_(u, a) = 0.05 + 0.1 * u + 0.02 * a;
       }
     h5_ = dir_ / "world.h5";
-    data::WriteHdf5Matrix<double>(h5_, "q", q_);
-    data::WriteHdf5Matrix<double>(h5_, "sigma", sigma_);
+    data::write_hdf5_matrix<double>(h5_, "q", q_);
+    data::write_hdf5_matrix<double>(h5_, "sigma", sigma_);
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -143,18 +143,18 @@ TEST_F(TabularWorldTest, NoiseModelsHaveTheStatedMeansAndVariances) {
 }
 
 TEST_F(TabularWorldTest, ReadsNpyNpzAndSeparateSigmaFilesAndExposesTables) {
-  data::WriteNpy<double>(dir_ / "q.npy", q_);
-  data::WriteNpy<double>(dir_ / "sigma.npy", sigma_);
+  data::write_npy<double>(dir_ / "q.npy", q_);
+  data::write_npy<double>(dir_ / "sigma.npy", sigma_);
   // float32 HDF5 is accepted too.
   data::DenseMatrix<float> qf(q_.rows, q_.cols);
   for (std::size_t i = 0; i < q_.values.size(); ++i)
     qf.values[i] = static_cast<float>(q_.values[i]);
-  data::WriteHdf5Matrix<float>(dir_ / "qf.h5", "q", qf);
+  data::write_hdf5_matrix<float>(dir_ / "qf.h5", "q", qf);
   {
     std::vector<std::pair<std::string, std::vector<unsigned char>>> members;
     const std::int64_t shape[2] = {3, 4};
-    members.emplace_back("q", data::EncodeNpy<double>(q_.values, shape));
-    data::WriteNpz(dir_ / "q.npz", members);
+    members.emplace_back("q", data::encode_npy<double>(q_.values, shape));
+    data::write_npz(dir_ / "q.npz", members);
   }
   for (const char* world_text :
        {"path = \"q.npy\"\nsigma_path = \"sigma.npy\"", "path = \"world.h5\"",
@@ -197,7 +197,7 @@ TEST_F(TabularWorldTest, OneTableIsLoadedOncePerProcess) {
 TEST_F(TabularWorldTest, RejectsTablesThatDoNotFitTheNoiseModel) {
   data::DenseMatrix<double> big = q_;
   big(1, 2) = 1.5;
-  data::WriteHdf5Matrix<double>(dir_ / "big.h5", "q", big);
+  data::write_hdf5_matrix<double>(dir_ / "big.h5", "q", big);
   try {
     parse_world("[world]\ntype = \"tabular\"\npath = \"big.h5\"\nnoise = \"bernoulli\"",
                 dir_.string());
@@ -207,8 +207,8 @@ TEST_F(TabularWorldTest, RejectsTablesThatDoNotFitTheNoiseModel) {
     EXPECT_NE(m.find("big.h5"), std::string::npos) << m;
     EXPECT_NE(m.find("q[1, 2] = 1.5"), std::string::npos) << m;
   }
-  data::WriteHdf5Matrix<double>(dir_ / "bad_sigma.h5", "q", q_);
-  data::WriteHdf5Matrix<double>(dir_ / "bad_sigma.h5", "sigma", data::DenseMatrix<double>(2, 4));
+  data::write_hdf5_matrix<double>(dir_ / "bad_sigma.h5", "q", q_);
+  data::write_hdf5_matrix<double>(dir_ / "bad_sigma.h5", "sigma", data::DenseMatrix<double>(2, 4));
   EXPECT_THROW(parse_world("[world]\ntype = \"tabular\"\npath = \"bad_sigma.h5\"", dir_.string()),
                IoError);
   EXPECT_THROW(parse_world("[world]\ntype = \"tabular\"\npath = \"world.h5\"\nnoise = "
@@ -382,8 +382,8 @@ TEST(MultilabelWorld, FixtureFilesGiveTheKeptLabelsAndRules) {
   }
   // The same features from an .npz member (float64, converted) and from HDF5.
   const fs::path dir = test::scratch_dir("ml_features");
-  data::WriteHdf5Matrix<float>(dir / "f.h5", "features",
-                               data::ReadNpyMatrix<float>(fixture("amazoncat/embeddings_f4.npy")));
+  data::write_hdf5_matrix<float>(dir / "f.h5", "features",
+                               data::read_npy_matrix<float>(fixture("amazoncat/embeddings_f4.npy")));
   const RawMultilabel want = ReadMultilabelFiles(
       {fixture("amazoncat/embeddings_f4.npy"), "", 2, fixture("amazoncat/train.txt")});
   for (const MultilabelFiles& f :
@@ -578,13 +578,13 @@ TEST(ExportWorld, KuaiRecToTabularRoundTripThroughTheCli) {
   r = run_command(bin + " export-world " + sh(dir / "tabular.toml") + " --data-dir " + sh(dir) +
                   " --out " + sh(dir / "again.h5"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto a = data::ReadHdf5Matrix<double>(dir / "out/kuairec.h5", "q");
-  const auto b = data::ReadHdf5Matrix<double>(dir / "again.h5", "q");
+  const auto a = data::read_hdf5_matrix<double>(dir / "out/kuairec.h5", "q");
+  const auto b = data::read_hdf5_matrix<double>(dir / "again.h5", "q");
   EXPECT_EQ(a.values, b.values);
   ASSERT_EQ(a.rows, 4);
   for (int u = 0; u < 4; ++u)
     for (int i = 0; i < 5; ++i) EXPECT_EQ(a(u, i), kKuaiRecQ[u][i]);
-  EXPECT_FALSE(data::Hdf5HasDataset(dir / "again.h5", "sigma"));
+  EXPECT_FALSE(data::hdf5_has_dataset(dir / "again.h5", "sigma"));
   EXPECT_EQ(read_string_attribute((dir / "again.h5").string(), "world_type"), "tabular");
   EXPECT_FALSE(fs::exists(dir / "again.h5.tmp"));
 
@@ -595,16 +595,16 @@ TEST(ExportWorld, KuaiRecToTabularRoundTripThroughTheCli) {
       q(u, i) = std::sin(u * 7.0 + i) / 3.0;
       s(u, i) = 0.1 + 0.01 * (u + i);
     }
-  data::WriteHdf5Matrix<double>(dir / "qs.h5", "q", q);
-  data::WriteHdf5Matrix<double>(dir / "qs.h5", "sigma", s);
+  data::write_hdf5_matrix<double>(dir / "qs.h5", "q", q);
+  data::write_hdf5_matrix<double>(dir / "qs.h5", "sigma", s);
   test::write_file(dir / "qs.toml",
                    "[experiment]\nreplications = 3\n[world]\ntype = "
                    "\"tabular\"\npath = \"qs.h5\"\n[stages.p]\ntype = \"random\"\n");
   r = run_command(bin + " export-world " + sh(dir / "qs.toml") + " --data-dir " + sh(dir) +
                   " --out " + sh(dir / "qs_out.h5") + " --replication 2");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(data::ReadHdf5Matrix<double>(dir / "qs_out.h5", "q").values, q.values);
-  EXPECT_EQ(data::ReadHdf5Matrix<double>(dir / "qs_out.h5", "sigma").values, s.values);
+  EXPECT_EQ(data::read_hdf5_matrix<double>(dir / "qs_out.h5", "q").values, q.values);
+  EXPECT_EQ(data::read_hdf5_matrix<double>(dir / "qs_out.h5", "sigma").values, s.values);
   Experiment e1 = parse_world("[world]\ntype = \"tabular\"\npath = \"qs.h5\"", dir.string());
   Experiment e2 = parse_world("[world]\ntype = \"tabular\"\npath = \"qs_out.h5\"", dir.string());
   auto w1 = make_world(e1), w2 = make_world(e2);
@@ -657,7 +657,7 @@ TEST(DatasetErrors, MalformedDataGivesOneLineNamingTheFile) {
                           3, f);
   }
   // Row counts that disagree between the feature and label files.
-  data::WriteNpy<float>(dir / "five.npy", data::DenseMatrix<float>(5, 3, 0.5f));
+  data::write_npy<float>(dir / "five.npy", data::DenseMatrix<float>(5, 3, 0.5f));
   r = run_world("rows", "type = \"multilabel_bandit\"\nfeatures = \"" +
                             (dir / "five.npy").string() + "\"\nlabels = \"" +
                             fixture("amazoncat/train.txt") + "\"\nitems = 2");
@@ -665,7 +665,7 @@ TEST(DatasetErrors, MalformedDataGivesOneLineNamingTheFile) {
   EXPECT_NE(r.output.find("five.npy"), std::string::npos);
   // Content that contradicts the configuration: exit code 2, naming the file.
   data::DenseMatrix<double> q(2, 2, 3.0);
-  data::WriteHdf5Matrix<double>(dir / "q3.h5", "q", q);
+  data::write_hdf5_matrix<double>(dir / "q3.h5", "q", q);
   expect_one_line_error(
       run_world("bern", "type = \"tabular\"\npath = \"" + (dir / "q3.h5").string() +
                             "\"\nnoise = \"bernoulli\""),

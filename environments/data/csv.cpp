@@ -11,14 +11,14 @@ namespace {
 
 constexpr std::size_t kMaxBuffer = std::size_t{1} << 30;  // one record may not exceed 1 GiB
 
-std::string_view Trim(std::string_view s) {
+std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
 }
 
-std::string Quote(std::string_view s) {
+std::string quote(std::string_view s) {
   constexpr std::size_t kMax = 40;
   std::string q = "'";
   q += s.size() > kMax ? std::string(s.substr(0, kMax)) + "..." : std::string(s);
@@ -28,15 +28,15 @@ std::string Quote(std::string_view s) {
 
 }  // namespace
 
-bool IsMissingToken(std::string_view s) {
-  s = Trim(s);
+bool is_missing_token(std::string_view s) {
+  s = trim(s);
   return s.empty() || s == "nan" || s == "NaN" || s == "NAN" || s == "<NA>" || s == "None" ||
          s == "null" || s == "NULL";
 }
 
-ParseStatus ParseInt64(std::string_view s, std::int64_t& out) {
-  s = Trim(s);
-  if (IsMissingToken(s)) return ParseStatus::kMissing;
+ParseStatus parse_int64(std::string_view s, std::int64_t& out) {
+  s = trim(s);
+  if (is_missing_token(s)) return ParseStatus::kMissing;
   if (s.front() == '+') s.remove_prefix(1);
   if (s.empty()) return ParseStatus::kBad;
   const char* first = s.data();
@@ -52,9 +52,9 @@ ParseStatus ParseInt64(std::string_view s, std::int64_t& out) {
   return ParseStatus::kOk;
 }
 
-ParseStatus ParseDouble(std::string_view s, double& out) {
-  s = Trim(s);
-  if (IsMissingToken(s)) return ParseStatus::kMissing;
+ParseStatus parse_double(std::string_view s, double& out) {
+  s = trim(s);
+  if (is_missing_token(s)) return ParseStatus::kMissing;
   if (s.front() == '+') s.remove_prefix(1);
   if (s.empty() || s.front() == '+') return ParseStatus::kBad;
   const char* first = s.data();
@@ -75,40 +75,40 @@ CsvReader::CsvReader(const std::filesystem::path& path, std::size_t buffer_size)
     : path_(path.string()), file_(nullptr, &std::fclose) {
   file_.reset(std::fopen(path_.c_str(), "rb"));
   if (!file_) {
-    Fail(0, std::string("cannot open file (") + std::strerror(errno) + ")",
+    fail(0, std::string("cannot open file (") + std::strerror(errno) + ")",
          "check the path and the permissions");
   }
   buf_.resize(std::max<std::size_t>(buffer_size, 16));
-  if (!Fill() || begin_ == end_) Fail(0, "empty file", "expected a header row of column names");
+  if (!fill() || begin_ == end_) fail(0, "empty file", "expected a header row of column names");
   // UTF-8 byte-order mark.
   if (end_ - begin_ >= 3 && std::memcmp(buf_.data() + begin_, "\xEF\xBB\xBF", 3) == 0) begin_ += 3;
-  if (!Next()) Fail(0, "empty file", "expected a header row of column names");
+  if (!next()) fail(0, "empty file", "expected a header row of column names");
   header_.reserve(fields_.size());
-  for (std::size_t i = 0; i < fields_.size(); ++i) header_.emplace_back(Trim(Field(i)));
+  for (std::size_t i = 0; i < fields_.size(); ++i) header_.emplace_back(trim(field(i)));
   records_ = 0;
 }
 
 CsvReader::~CsvReader() = default;
 
-std::optional<std::size_t> CsvReader::FindColumn(std::string_view name) const {
+std::optional<std::size_t> CsvReader::find_column(std::string_view name) const {
   for (std::size_t i = 0; i < header_.size(); ++i) {
     if (header_[i] == name) return i;
   }
   return std::nullopt;
 }
 
-std::size_t CsvReader::Column(std::string_view name) const {
-  if (auto c = FindColumn(name)) return *c;
+std::size_t CsvReader::column(std::string_view name) const {
+  if (auto c = find_column(name)) return *c;
   std::string have;
   for (std::size_t i = 0; i < header_.size() && i < 12; ++i) {
     have += (i ? ", " : "") + header_[i];
   }
   if (header_.size() > 12) have += ", ...";
-  Fail(1, "missing column '" + std::string(name) + "' (header has: " + have + ")",
+  fail(1, "missing column '" + std::string(name) + "' (header has: " + have + ")",
        "use the original file, whose header names this column");
 }
 
-bool CsvReader::Fill() {
+bool CsvReader::fill() {
   if (eof_) return false;
   if (begin_ > 0) {
     std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
@@ -117,7 +117,7 @@ bool CsvReader::Fill() {
   }
   if (end_ == buf_.size()) {
     if (buf_.size() >= kMaxBuffer) {
-      Fail(next_line_, "a single record is longer than 1 GiB",
+      fail(next_line_, "a single record is longer than 1 GiB",
            "the file is probably not a CSV or has an unterminated quote");
     }
     buf_.resize(std::min(buf_.size() * 2, kMaxBuffer));
@@ -125,7 +125,7 @@ bool CsvReader::Fill() {
   std::size_t n = std::fread(buf_.data() + end_, 1, buf_.size() - end_, file_.get());
   if (n == 0) {
     if (std::ferror(file_.get())) {
-      Fail(next_line_, std::string("read error (") + std::strerror(errno) + ")",
+      fail(next_line_, std::string("read error (") + std::strerror(errno) + ")",
            "check the disk and the file");
     }
     eof_ = true;
@@ -137,7 +137,7 @@ bool CsvReader::Fill() {
 
 // Splits the record starting at begin_ into fields_. kNeedMore: the buffer ends inside the record
 // and more input exists. kEnd: no bytes left at all.
-CsvReader::Parse CsvReader::ParseRecord(std::int64_t& newlines, std::size_t& consumed) {
+CsvReader::Parse CsvReader::parse_record(std::int64_t& newlines, std::size_t& consumed) {
   fields_.clear();
   newlines = 0;
   const char* base = buf_.data();
@@ -158,7 +158,7 @@ CsvReader::Parse CsvReader::ParseRecord(std::int64_t& newlines, std::size_t& con
         q = static_cast<const char*>(std::memchr(q, '"', end - q));
         if (q == nullptr) {
           if (!eof_) return Parse::kNeedMore;
-          Fail(next_line_, "unterminated quoted field (the file ends inside quotes)",
+          fail(next_line_, "unterminated quoted field (the file ends inside quotes)",
                "the file is truncated; download or export it again");
         }
         if (q + 1 == end && !eof_) return Parse::kNeedMore;
@@ -195,8 +195,8 @@ CsvReader::Parse CsvReader::ParseRecord(std::int64_t& newlines, std::size_t& con
           break;
         }
       }
-      Fail(next_line_ + newlines,
-           "unexpected character " + Quote(std::string_view(s, 1)) + " after a closing quote",
+      fail(next_line_ + newlines,
+           "unexpected character " + quote(std::string_view(s, 1)) + " after a closing quote",
            "a quoted field must be followed by a comma or the end of the line");
     }
     const char* q = s;
@@ -220,17 +220,17 @@ CsvReader::Parse CsvReader::ParseRecord(std::int64_t& newlines, std::size_t& con
   return Parse::kRecord;
 }
 
-bool CsvReader::Next() {
+bool CsvReader::next() {
   for (;;) {
     std::int64_t newlines = 0;
     std::size_t consumed = 0;
-    Parse r = ParseRecord(newlines, consumed);
+    Parse r = parse_record(newlines, consumed);
     if (r == Parse::kEnd) {
       fields_.clear();
       return false;
     }
     if (r == Parse::kNeedMore) {
-      Fill();  // at EOF Fill() sets eof_ and the record is re-parsed as final
+      fill();  // at EOF fill() sets eof_ and the record is re-parsed as final
       continue;
     }
     const std::int64_t start_line = next_line_;
@@ -252,7 +252,7 @@ bool CsvReader::Next() {
     }
     if (!header_.empty()) {
       if (fields_.size() != header_.size()) {
-        Fail(line_,
+        fail(line_,
              "expected " + std::to_string(header_.size()) + " fields (as in the header), found " +
                  std::to_string(fields_.size()),
              fields_.size() < header_.size()
@@ -265,9 +265,9 @@ bool CsvReader::Next() {
   }
 }
 
-std::optional<std::int64_t> CsvReader::Int(std::size_t col) const {
+std::optional<std::int64_t> CsvReader::as_int(std::size_t col) const {
   std::int64_t v = 0;
-  switch (ParseInt64(Field(col), v)) {
+  switch (parse_int64(field(col), v)) {
     case ParseStatus::kOk:
       return v;
     case ParseStatus::kMissing:
@@ -275,13 +275,13 @@ std::optional<std::int64_t> CsvReader::Int(std::size_t col) const {
     case ParseStatus::kBad:
       break;
   }
-  Fail(line_, "column '" + header_[col] + "': " + Quote(Field(col)) + " is not an integer",
+  fail(line_, "column '" + header_[col] + "': " + quote(field(col)) + " is not an integer",
        "fix or remove this row");
 }
 
-std::optional<double> CsvReader::Double(std::size_t col) const {
+std::optional<double> CsvReader::as_double(std::size_t col) const {
   double v = 0;
-  switch (ParseDouble(Field(col), v)) {
+  switch (parse_double(field(col), v)) {
     case ParseStatus::kOk:
       return v;
     case ParseStatus::kMissing:
@@ -289,27 +289,27 @@ std::optional<double> CsvReader::Double(std::size_t col) const {
     case ParseStatus::kBad:
       break;
   }
-  Fail(line_, "column '" + header_[col] + "': " + Quote(Field(col)) + " is not a number",
+  fail(line_, "column '" + header_[col] + "': " + quote(field(col)) + " is not a number",
        "fix or remove this row");
 }
 
-std::int64_t CsvReader::RequiredInt(std::size_t col) const {
-  if (auto v = Int(col)) return *v;
-  Fail(line_, "column '" + header_[col] + "' is empty (missing value)",
+std::int64_t CsvReader::required_int(std::size_t col) const {
+  if (auto v = as_int(col)) return *v;
+  fail(line_, "column '" + header_[col] + "' is empty (missing value)",
        "this column must be filled in every row");
 }
 
-double CsvReader::RequiredDouble(std::size_t col) const {
-  if (auto v = Double(col)) return *v;
-  Fail(line_, "column '" + header_[col] + "' is empty (missing value)",
+double CsvReader::required_double(std::size_t col) const {
+  if (auto v = as_double(col)) return *v;
+  fail(line_, "column '" + header_[col] + "' is empty (missing value)",
        "this column must be filled in every row");
 }
 
-DataError CsvReader::Error(std::string_view what, std::string_view fix) const {
+DataError CsvReader::error(std::string_view what, std::string_view fix) const {
   return DataError(path_, line_, what, fix);
 }
 
-void CsvReader::Fail(std::int64_t line, std::string_view what, std::string_view fix) const {
+void CsvReader::fail(std::int64_t line, std::string_view what, std::string_view fix) const {
   throw DataError(path_, line, what, fix);
 }
 

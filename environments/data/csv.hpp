@@ -27,14 +27,14 @@ enum class ParseStatus { kOk, kMissing, kBad };
 
 // True for the spellings pandas and friends use for a missing number: "", "nan", "NaN", "NAN",
 // "<NA>", "None", "null", "NULL" (surrounding spaces ignored).
-bool IsMissingToken(std::string_view s);
+bool is_missing_token(std::string_view s);
 
 // Parses a decimal integer. Accepts a leading '+'/'-', surrounding spaces and a zero fraction
 // ("123.0", "20200705.00"); a non-zero fraction, exponent or trailing junk is kBad.
-ParseStatus ParseInt64(std::string_view s, std::int64_t& out);
+ParseStatus parse_int64(std::string_view s, std::int64_t& out);
 
 // Parses a floating-point number (std::from_chars; "inf"/"-inf" accepted, a leading '+' too).
-ParseStatus ParseDouble(std::string_view s, double& out);
+ParseStatus parse_double(std::string_view s, double& out);
 
 class CsvReader {
  public:
@@ -52,13 +52,13 @@ class CsvReader {
   const std::vector<std::string>& header() const { return header_; }
 
   // Index of a column by exact header name, or nullopt.
-  std::optional<std::size_t> FindColumn(std::string_view name) const;
+  std::optional<std::size_t> find_column(std::string_view name) const;
   // Index of a column; DataError "FILE:1: missing column 'NAME' ..." if absent.
-  std::size_t Column(std::string_view name) const;
+  std::size_t column(std::string_view name) const;
 
   // Advances to the next record. Returns false at the end of the file. Throws DataError on a
   // malformed record (unterminated quote, wrong number of fields, junk after a closing quote).
-  bool Next();
+  bool next();
 
   // Line on which the current record starts (1-based; the header is line 1).
   std::int64_t line() const { return line_; }
@@ -66,22 +66,22 @@ class CsvReader {
   std::int64_t records() const { return records_; }
 
   std::size_t size() const { return fields_.size(); }
-  // The unescaped text of field i of the current record; valid until the next call to Next().
-  std::string_view Field(std::size_t i) const {
+  // The unescaped text of field i of the current record; valid until the next call to next().
+  std::string_view field(std::size_t i) const {
     return std::string_view(buf_.data() + fields_[i].begin, fields_[i].size);
   }
-  bool IsMissing(std::size_t i) const { return IsMissingToken(Field(i)); }
+  bool is_missing(std::size_t i) const { return is_missing_token(field(i)); }
 
   // Typed access with error context: nullopt when missing, DataError naming the file, line and
   // column when the text is not a number.
-  std::optional<std::int64_t> Int(std::size_t col) const;
-  std::optional<double> Double(std::size_t col) const;
+  std::optional<std::int64_t> as_int(std::size_t col) const;
+  std::optional<double> as_double(std::size_t col) const;
   // As above, but a missing value is a DataError too.
-  std::int64_t RequiredInt(std::size_t col) const;
-  double RequiredDouble(std::size_t col) const;
+  std::int64_t required_int(std::size_t col) const;
+  double required_double(std::size_t col) const;
 
   // A DataError located at the current record ("FILE:LINE: what; fix").
-  DataError Error(std::string_view what, std::string_view fix) const;
+  DataError error(std::string_view what, std::string_view fix) const;
 
  private:
   struct Span {
@@ -91,9 +91,9 @@ class CsvReader {
   };
   enum class Parse { kRecord, kNeedMore, kEnd };
 
-  bool Fill();
-  Parse ParseRecord(std::int64_t& newlines, std::size_t& consumed);
-  [[noreturn]] void Fail(std::int64_t line, std::string_view what, std::string_view fix) const;
+  bool fill();
+  Parse parse_record(std::int64_t& newlines, std::size_t& consumed);
+  [[noreturn]] void fail(std::int64_t line, std::string_view what, std::string_view fix) const;
 
   std::string path_;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file_;

@@ -14,7 +14,7 @@ class DataError : public std::runtime_error {
  public:
   // line <= 0 means "no line number".
   DataError(std::string_view file, std::int64_t line, std::string_view what, std::string_view fix)
-      : std::runtime_error(Format(file, line, what, fix)), file_(file), line_(line) {}
+      : std::runtime_error(format(file, line, what, fix)), file_(file), line_(line) {}
   DataError(std::string_view file, std::string_view what, std::string_view fix)
       : DataError(file, 0, what, fix) {}
 
@@ -22,7 +22,7 @@ class DataError : public std::runtime_error {
   std::int64_t line() const { return line_; }
 
   // Builds the one-line message; newlines and tabs in the parts become spaces.
-  static std::string Format(std::string_view file, std::int64_t line, std::string_view what,
+  static std::string format(std::string_view file, std::int64_t line, std::string_view what,
                             std::string_view fix) {
     std::string m;
     m.reserve(file.size() + what.size() + fix.size() + 24);

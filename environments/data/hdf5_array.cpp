@@ -12,13 +12,13 @@ namespace stagesim::data {
 namespace {
 
 template <class T>
-hid_t MemType() {
+hid_t mem_type() {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
   return std::is_same_v<T, float> ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
 }
 
 // True if every group on the way to `dataset` exists and the link itself exists.
-bool LinkExists(hid_t file, const std::string& dataset) {
+bool link_exists(hid_t file, const std::string& dataset) {
   std::size_t pos = 0;
   while (true) {
     pos = dataset.find('/', pos + 1);
@@ -32,24 +32,24 @@ bool LinkExists(hid_t file, const std::string& dataset) {
 
 }  // namespace
 
-bool Hdf5HasDataset(const std::filesystem::path& file, const std::string& dataset) {
+bool hdf5_has_dataset(const std::filesystem::path& file, const std::string& dataset) {
   Hdf5QuietErrors quiet;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) return false;
   if (H5Fis_hdf5(file.string().c_str()) <= 0) return false;
   Hdf5Handle f(H5Fopen(file.string().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!f.ok() || !LinkExists(f.get(), dataset)) return false;
+  if (!f.ok() || !link_exists(f.get(), dataset)) return false;
   Hdf5Handle d(H5Dopen2(f.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
   return d.ok();
 }
 
 template <class T>
-DenseMatrix<T> ReadHdf5Matrix(const std::filesystem::path& file, const std::string& dataset) {
-  return ReadHdf5MatrixColumns<T>(file, dataset, 0);
+DenseMatrix<T> read_hdf5_matrix(const std::filesystem::path& file, const std::string& dataset) {
+  return read_hdf5_matrix_columns<T>(file, dataset, 0);
 }
 
 template <class T>
-DenseMatrix<T> ReadHdf5MatrixColumns(const std::filesystem::path& file, const std::string& dataset,
+DenseMatrix<T> read_hdf5_matrix_columns(const std::filesystem::path& file, const std::string& dataset,
                                      std::int64_t max_cols) {
   Hdf5QuietErrors quiet;
   const std::string name = file.string();
@@ -63,7 +63,7 @@ DenseMatrix<T> ReadHdf5MatrixColumns(const std::filesystem::path& file, const st
   }
   Hdf5Handle f(H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!f.ok()) throw DataError(name, "cannot open the HDF5 file", "check the file and permissions");
-  if (!LinkExists(f.get(), dataset)) {
+  if (!link_exists(f.get(), dataset)) {
     throw DataError(name, "no dataset '" + dataset + "'",
                     "list the datasets with `h5ls -r " + name + "` and pass an existing one");
   }
@@ -95,14 +95,14 @@ DenseMatrix<T> ReadHdf5MatrixColumns(const std::filesystem::path& file, const st
                     "the file may be corrupt");
   }
   Hdf5Handle mem(H5Screate_simple(2, dims, nullptr), H5Sclose);
-  if (H5Dread(d.get(), MemType<T>(), mem.get(), space.get(), H5P_DEFAULT, m.values.data()) < 0) {
+  if (H5Dread(d.get(), mem_type<T>(), mem.get(), space.get(), H5P_DEFAULT, m.values.data()) < 0) {
     throw DataError(name, "failed to read dataset '" + dataset + "'", "the file may be corrupt");
   }
   return m;
 }
 
 template <class T>
-void WriteHdf5Matrix(const std::filesystem::path& file, const std::string& dataset,
+void write_hdf5_matrix(const std::filesystem::path& file, const std::string& dataset,
                      const DenseMatrix<T>& m) {
   Hdf5QuietErrors quiet;
   const std::string name = file.string();
@@ -122,33 +122,33 @@ void WriteHdf5Matrix(const std::filesystem::path& file, const std::string& datas
     throw DataError(name, "cannot open the HDF5 file for writing",
                     "check that the directory exists and is writable");
   }
-  if (LinkExists(f.get(), dataset) && H5Ldelete(f.get(), dataset.c_str(), H5P_DEFAULT) < 0) {
+  if (link_exists(f.get(), dataset) && H5Ldelete(f.get(), dataset.c_str(), H5P_DEFAULT) < 0) {
     throw DataError(name, "cannot replace '" + dataset + "'", "remove it or use another name");
   }
   hsize_t dims[2] = {static_cast<hsize_t>(m.rows), static_cast<hsize_t>(m.cols)};
   Hdf5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
   Hdf5Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl.get(), 1);
-  Hdf5Handle d(H5Dcreate2(f.get(), dataset.c_str(), MemType<T>(), space.get(), lcpl.get(),
+  Hdf5Handle d(H5Dcreate2(f.get(), dataset.c_str(), mem_type<T>(), space.get(), lcpl.get(),
                           H5P_DEFAULT, H5P_DEFAULT),
                H5Dclose);
   if (!d.ok()) throw DataError(name, "cannot create dataset '" + dataset + "'", "check the name");
   if (!m.values.empty() &&
-      H5Dwrite(d.get(), MemType<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, m.values.data()) < 0) {
+      H5Dwrite(d.get(), mem_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, m.values.data()) < 0) {
     throw DataError(name, "failed to write dataset '" + dataset + "'", "check the free disk space");
   }
 }
 
-template DenseMatrix<float> ReadHdf5Matrix<float>(const std::filesystem::path&, const std::string&);
-template DenseMatrix<double> ReadHdf5Matrix<double>(const std::filesystem::path&,
+template DenseMatrix<float> read_hdf5_matrix<float>(const std::filesystem::path&, const std::string&);
+template DenseMatrix<double> read_hdf5_matrix<double>(const std::filesystem::path&,
                                                     const std::string&);
-template DenseMatrix<float> ReadHdf5MatrixColumns<float>(const std::filesystem::path&,
+template DenseMatrix<float> read_hdf5_matrix_columns<float>(const std::filesystem::path&,
                                                          const std::string&, std::int64_t);
-template DenseMatrix<double> ReadHdf5MatrixColumns<double>(const std::filesystem::path&,
+template DenseMatrix<double> read_hdf5_matrix_columns<double>(const std::filesystem::path&,
                                                            const std::string&, std::int64_t);
-template void WriteHdf5Matrix<float>(const std::filesystem::path&, const std::string&,
+template void write_hdf5_matrix<float>(const std::filesystem::path&, const std::string&,
                                      const DenseMatrix<float>&);
-template void WriteHdf5Matrix<double>(const std::filesystem::path&, const std::string&,
+template void write_hdf5_matrix<double>(const std::filesystem::path&, const std::string&,
                                       const DenseMatrix<double>&);
 
 }  // namespace stagesim::data

@@ -12,7 +12,7 @@ namespace stagesim::data {
 class IdMap {
  public:
   // Index of `id`, assigning the next free index if it is new.
-  std::int32_t Intern(std::int64_t id) {
+  std::int32_t intern(std::int64_t id) {
     if (id >= 0 && id < kDenseLimit) {
       auto u = static_cast<std::size_t>(id);
       if (u >= dense_.size()) dense_.resize(std::max(u + 1, dense_.size() * 2), -1);
@@ -29,7 +29,7 @@ class IdMap {
   }
 
   // Index of `id`, or nullopt if it was never interned.
-  std::optional<std::int32_t> Find(std::int64_t id) const {
+  std::optional<std::int32_t> find(std::int64_t id) const {
     if (id >= 0 && id < kDenseLimit) {
       auto u = static_cast<std::size_t>(id);
       if (u < dense_.size() && dense_[u] >= 0) return dense_[u];
@@ -41,7 +41,7 @@ class IdMap {
   }
 
   // External id of index i.
-  std::int64_t Id(std::int32_t i) const { return ids_[static_cast<std::size_t>(i)]; }
+  std::int64_t id(std::int32_t i) const { return ids_[static_cast<std::size_t>(i)]; }
   const std::vector<std::int64_t>& ids() const { return ids_; }
   std::int32_t size() const { return static_cast<std::int32_t>(ids_.size()); }
   bool empty() const { return ids_.empty(); }

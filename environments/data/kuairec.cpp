@@ -22,7 +22,7 @@ constexpr const char* kKnownFiles[] = {"small_matrix.csv",        "big_matrix.cs
                                        "user_features.csv",       "item_categories.csv",
                                        "item_daily_features.csv", "social_network.csv"};
 
-std::string Thousands(std::int64_t v) {
+std::string thousands(std::int64_t v) {
   const std::string digits = std::to_string(v);
   std::string s;
   std::size_t start = digits[0] == '-' ? 1 : 0;
@@ -34,7 +34,7 @@ std::string Thousands(std::int64_t v) {
   return s;
 }
 
-std::string FormatG(double v) {
+std::string format_g(double v) {
   if (std::isnan(v)) return "";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.17g", v);
@@ -45,14 +45,14 @@ std::string FormatG(double v) {
 struct InteractionColumns {
   std::size_t user, video, play, vdur, time, date, ts, ratio;
   explicit InteractionColumns(const CsvReader& r)
-      : user(r.Column("user_id")),
-        video(r.Column("video_id")),
-        play(r.Column("play_duration")),
-        vdur(r.Column("video_duration")),
-        time(r.Column("time")),
-        date(r.Column("date")),
-        ts(r.Column("timestamp")),
-        ratio(r.Column("watch_ratio")) {}
+      : user(r.column("user_id")),
+        video(r.column("video_id")),
+        play(r.column("play_duration")),
+        vdur(r.column("video_duration")),
+        time(r.column("time")),
+        date(r.column("date")),
+        ts(r.column("timestamp")),
+        ratio(r.column("watch_ratio")) {}
 };
 
 struct RawRow {
@@ -69,18 +69,18 @@ struct RawRow {
 
 // Parses one interaction row: every numeric column is validated (a bad number throws); missing
 // ids / ratio mark the row skipped.
-void ReadRow(const CsvReader& r, const InteractionColumns& c, RawRow& row) {
+void read_row(const CsvReader& r, const InteractionColumns& c, RawRow& row) {
   row.skip = false;
-  const auto u = r.Int(c.user);
-  const auto v = r.Int(c.video);
-  auto ratio = r.Double(c.ratio);
-  const auto play = r.Double(c.play);
-  const auto vdur = r.Double(c.vdur);
-  const auto ts = r.Double(c.ts);
-  const auto date = r.Int(c.date);
-  row.missing = !u + !v + !ratio + !play + !vdur + !ts + !date + r.IsMissing(c.time);
+  const auto u = r.as_int(c.user);
+  const auto v = r.as_int(c.video);
+  auto ratio = r.as_double(c.ratio);
+  const auto play = r.as_double(c.play);
+  const auto vdur = r.as_double(c.vdur);
+  const auto ts = r.as_double(c.ts);
+  const auto date = r.as_int(c.date);
+  row.missing = !u + !v + !ratio + !play + !vdur + !ts + !date + r.is_missing(c.time);
   if (date && (*date < 0 || *date > std::numeric_limits<std::int32_t>::max())) {
-    throw r.Error("column 'date': " + std::to_string(*date) + " is not a yyyymmdd date",
+    throw r.error("column 'date': " + std::to_string(*date) + " is not a yyyymmdd date",
                   "fix or remove this row");
   }
   row.play = play ? *play : kNaN;
@@ -93,13 +93,13 @@ void ReadRow(const CsvReader& r, const InteractionColumns& c, RawRow& row) {
     return;
   }
   if (*u < 0 || *v < 0) {
-    throw r.Error("negative user_id/video_id", "ids must be non-negative integers");
+    throw r.error("negative user_id/video_id", "ids must be non-negative integers");
   }
   // An infinite ratio would be clipped to a bound (or poison the table) without a trace.
   if (!std::isfinite(*ratio)) {
-    throw r.Error(r.IsMissing(c.ratio)
+    throw r.error(r.is_missing(c.ratio)
                       ? "watch_ratio is missing and play_duration / video_duration is not finite"
-                      : "column 'watch_ratio': '" + std::string(r.Field(c.ratio).substr(0, 40)) +
+                      : "column 'watch_ratio': '" + std::string(r.field(c.ratio).substr(0, 40)) +
                             "' is not a finite number",
                   "fix or remove this row");
   }
@@ -108,31 +108,31 @@ void ReadRow(const CsvReader& r, const InteractionColumns& c, RawRow& row) {
   row.ratio = *ratio;
 }
 
-double Clip(double x, const std::optional<double>& clip) {
+double clip(double x, const std::optional<double>& clip) {
   if (!clip) return x;
   return std::clamp(x, 0.0, *clip);
 }
 
-void AddCountWarnings(LoadSummary& s) {
+void add_count_warnings(LoadSummary& s) {
   const std::string name = fs::path(s.file).filename().string();
   if (s.max_video_id >= kV1MaxVideoId) {
     s.warnings.push_back("max video_id is " + std::to_string(s.max_video_id) +
                          ": this looks like a KuaiRec v1 copy, whose video ids are shifted (v2 "
                          "removed id 1225); use KuaiRec v2");
   }
-  auto official = OfficialKuaiRecCounts(name);
+  auto official = official_kuairec_counts(name);
   if (!official) return;
   std::string diff;
   if (s.rows != official->rows) {
-    diff += "rows " + Thousands(s.rows) + " vs " + Thousands(official->rows);
+    diff += "rows " + thousands(s.rows) + " vs " + thousands(official->rows);
   }
   if (official->users && s.users != official->users) {
-    diff += (diff.empty() ? "" : ", ") + std::string("users ") + Thousands(s.users) + " vs " +
-            Thousands(official->users);
+    diff += (diff.empty() ? "" : ", ") + std::string("users ") + thousands(s.users) + " vs " +
+            thousands(official->users);
   }
   if (official->items && s.items != official->items) {
-    diff += (diff.empty() ? "" : ", ") + std::string("items ") + Thousands(s.items) + " vs " +
-            Thousands(official->items);
+    diff += (diff.empty() ? "" : ", ") + std::string("items ") + thousands(s.items) + " vs " +
+            thousands(official->items);
   }
   if (!diff.empty()) {
     s.warnings.push_back("counts differ from the official KuaiRec v2 " + name + " (" + diff +
@@ -141,10 +141,10 @@ void AddCountWarnings(LoadSummary& s) {
 }
 
 // "[8]", "[27, 9]" or "[]" in column `col`; DataError otherwise.
-void ParseListField(const CsvReader& r, std::size_t col, std::vector<std::int32_t>& out) {
-  if (!ParseIdListLiteral(r.Field(col), out)) {
-    std::string shown(r.Field(col).substr(0, 40));
-    throw r.Error("column '" + r.header()[col] + "': '" + shown + "' is not a list like [1, 2]",
+void parse_list_field(const CsvReader& r, std::size_t col, std::vector<std::int32_t>& out) {
+  if (!parse_id_list_literal(r.field(col), out)) {
+    std::string shown(r.field(col).substr(0, 40));
+    throw r.error("column '" + r.header()[col] + "': '" + shown + "' is not a list like [1, 2]",
                   "fix or remove this row");
   }
 }
@@ -153,7 +153,7 @@ void ParseListField(const CsvReader& r, std::size_t col, std::vector<std::int32_
 
 // ---- Locating -----------------------------------------------------------------------------------
 
-fs::path LocateKuaiRecDir(const fs::path& root, std::string_view required_file) {
+fs::path locate_kuairec_dir(const fs::path& root, std::string_view required_file) {
   const fs::path candidates[] = {root, root / "data", root / "KuaiRec" / "data",
                                  root / "KuaiRec 2.0" / "data"};
   std::error_code ec;
@@ -174,13 +174,13 @@ fs::path LocateKuaiRecDir(const fs::path& root, std::string_view required_file) 
                   "point the data directory at the unpacked KuaiRec 2.0 folder");
 }
 
-fs::path KuaiRecFile(const fs::path& root, std::string_view file) {
-  return LocateKuaiRecDir(root, file) / file;
+fs::path kuairec_file(const fs::path& root, std::string_view file) {
+  return locate_kuairec_dir(root, file) / file;
 }
 
 // ---- Summaries ----------------------------------------------------------------------------------
 
-std::optional<OfficialCounts> OfficialKuaiRecCounts(std::string_view name) {
+std::optional<OfficialCounts> official_kuairec_counts(std::string_view name) {
   if (name == "small_matrix.csv") return OfficialCounts{4676570, 1411, 3327};
   if (name == "big_matrix.csv") return OfficialCounts{12530806, 7176, 10728};
   if (name == "user_features.csv") return OfficialCounts{7176, 0, 0};
@@ -190,21 +190,21 @@ std::optional<OfficialCounts> OfficialKuaiRecCounts(std::string_view name) {
   return std::nullopt;
 }
 
-std::string LoadSummary::Report() const {
-  std::string s = file + ": " + Thousands(rows) + " rows read, " + Thousands(skipped_rows) +
-                  " skipped, " + Thousands(kept_rows) + " kept";
+std::string LoadSummary::report() const {
+  std::string s = file + ": " + thousands(rows) + " rows read, " + thousands(skipped_rows) +
+                  " skipped, " + thousands(kept_rows) + " kept";
   if (users || items) {
-    s += "; " + Thousands(users) + " users x " + Thousands(items) + " items";
+    s += "; " + thousands(users) + " users x " + thousands(items) + " items";
   }
-  s += "; " + Thousands(duplicates) + " duplicate (user, video) rows; " +
-       Thousands(missing_values) + " missing values.";
+  s += "; " + thousands(duplicates) + " duplicate (user, video) rows; " +
+       thousands(missing_values) + " missing values.";
   const std::string name = fs::path(file).filename().string();
-  if (auto o = OfficialKuaiRecCounts(name)) {
+  if (auto o = official_kuairec_counts(name)) {
     bool match = true;
     for (const std::string& w : warnings) match = match && w.rfind("counts differ", 0) != 0;
     s += match ? " Matches the official KuaiRec v2 counts (" : " Official KuaiRec v2 counts: (";
-    s += Thousands(o->rows) + " rows";
-    if (o->users) s += ", " + Thousands(o->users) + " users x " + Thousands(o->items) + " items";
+    s += thousands(o->rows) + " rows";
+    if (o->users) s += ", " + thousands(o->users) + " users x " + thousands(o->items) + " items";
     s += ").";
   }
   for (const std::string& w : warnings) s += " WARNING: " + w + ".";
@@ -213,7 +213,7 @@ std::string LoadSummary::Report() const {
 
 // ---- Duplicate policies -------------------------------------------------------------------------
 
-DuplicatePolicy ParseDuplicatePolicy(std::string_view name) {
+DuplicatePolicy parse_duplicate_policy(std::string_view name) {
   if (name == "keep_all") return DuplicatePolicy::kKeepAll;
   if (name == "first") return DuplicatePolicy::kFirst;
   if (name == "last") return DuplicatePolicy::kLast;
@@ -223,7 +223,7 @@ DuplicatePolicy ParseDuplicatePolicy(std::string_view name) {
                   "use keep_all, first, last, mean or max");
 }
 
-std::string_view DuplicatePolicyName(DuplicatePolicy p) {
+std::string_view duplicate_policy_name(DuplicatePolicy p) {
   switch (p) {
     case DuplicatePolicy::kKeepAll:
       return "keep_all";
@@ -241,7 +241,7 @@ std::string_view DuplicatePolicyName(DuplicatePolicy p) {
 
 // ---- Interactions -------------------------------------------------------------------------------
 
-Interactions LoadKuaiRecInteractions(const fs::path& csv, const InteractionOptions& opt) {
+Interactions load_kuairec_interactions(const fs::path& csv, const InteractionOptions& opt) {
   CsvReader r(csv);
   const InteractionColumns c(r);
   Interactions out;
@@ -249,17 +249,17 @@ Interactions LoadKuaiRecInteractions(const fs::path& csv, const InteractionOptio
   s.file = r.path();
   const bool details = opt.keep_details;
   RawRow row;
-  while (r.Next()) {
-    ReadRow(r, c, row);
+  while (r.next()) {
+    read_row(r, c, row);
     s.missing_values += row.missing;
     if (row.skip) {
       ++s.skipped_rows;
       continue;
     }
-    out.user.push_back(out.users.Intern(row.user));
-    out.item.push_back(out.items.Intern(row.video));
+    out.user.push_back(out.users.intern(row.user));
+    out.item.push_back(out.items.intern(row.video));
     s.max_video_id = std::max(s.max_video_id, row.video);
-    out.watch_ratio.push_back(Clip(row.ratio, opt.clip));
+    out.watch_ratio.push_back(clip(row.ratio, opt.clip));
     if (details) {
       out.play_duration.push_back(row.play);
       out.video_duration.push_back(row.vdur);
@@ -359,22 +359,22 @@ Interactions LoadKuaiRecInteractions(const fs::path& csv, const InteractionOptio
   s.kept_rows = out.size();
   s.users = out.users.size();
   s.items = out.items.size();
-  AddCountWarnings(s);
+  add_count_warnings(s);
   return out;
 }
 
-std::int64_t CountOverlappingPairs(const Interactions& a, const Interactions& b) {
+std::int64_t count_overlapping_pairs(const Interactions& a, const Interactions& b) {
   std::unordered_set<std::uint64_t> pairs;
   auto pack = [](std::int64_t u, std::int64_t v) {
     return (static_cast<std::uint64_t>(u) << 32) ^ static_cast<std::uint64_t>(v);
   };
   pairs.reserve(static_cast<std::size_t>(a.size()));
   for (std::int64_t i = 0; i < a.size(); ++i) {
-    pairs.insert(pack(a.users.Id(a.user[i]), a.items.Id(a.item[i])));
+    pairs.insert(pack(a.users.id(a.user[i]), a.items.id(a.item[i])));
   }
   std::unordered_set<std::uint64_t> seen;
   for (std::int64_t i = 0; i < b.size(); ++i) {
-    const std::uint64_t k = pack(b.users.Id(b.user[i]), b.items.Id(b.item[i]));
+    const std::uint64_t k = pack(b.users.id(b.user[i]), b.items.id(b.item[i]));
     if (pairs.count(k)) seen.insert(k);
   }
   return static_cast<std::int64_t>(seen.size());
@@ -383,7 +383,7 @@ std::int64_t CountOverlappingPairs(const Interactions& a, const Interactions& b)
 // ---- Dense table --------------------------------------------------------------------------------
 
 template <class T>
-DenseTable<T> LoadKuaiRecDense(const fs::path& csv, const DenseOptions& opt) {
+DenseTable<T> load_kuairec_dense(const fs::path& csv, const DenseOptions& opt) {
   if (opt.duplicates == DuplicatePolicy::kKeepAll) {
     throw DataError(csv.string(), "duplicate policy keep_all cannot fill a dense table",
                     "use first, last, mean or max");
@@ -395,15 +395,15 @@ DenseTable<T> LoadKuaiRecDense(const fs::path& csv, const DenseOptions& opt) {
     CsvReader r(csv);
     const InteractionColumns c(r);
     s.file = r.path();
-    while (r.Next()) {
-      ReadRow(r, c, row);
+    while (r.next()) {
+      read_row(r, c, row);
       s.missing_values += row.missing;
       if (row.skip) {
         ++s.skipped_rows;
         continue;
       }
-      out.users.Intern(row.user);
-      out.items.Intern(row.video);
+      out.users.intern(row.user);
+      out.items.intern(row.video);
       s.max_video_id = std::max(s.max_video_id, row.video);
     }
     s.rows = r.records();
@@ -418,17 +418,17 @@ DenseTable<T> LoadKuaiRecDense(const fs::path& csv, const DenseOptions& opt) {
   const double bytes = cells_d * (sizeof(T) + 0.125);
   if (cells_d > 64.0 * rows_kept + 4096.0) {
     throw DataError(csv.string(),
-                    Thousands(nu) + " distinct user_ids x " + Thousands(ni) +
-                        " distinct video_ids from " + Thousands(static_cast<std::int64_t>(rows_kept)) +
-                        " rows would be a dense table of " + Thousands(static_cast<std::int64_t>(cells_d)) +
-                        " cells (" + FormatG(bytes / 1e9) + " GB), under 1/64 observed",
+                    thousands(nu) + " distinct user_ids x " + thousands(ni) +
+                        " distinct video_ids from " + thousands(static_cast<std::int64_t>(rows_kept)) +
+                        " rows would be a dense table of " + thousands(static_cast<std::int64_t>(cells_d)) +
+                        " cells (" + format_g(bytes / 1e9) + " GB), under 1/64 observed",
                     "a KuaiRec matrix has each user rate many videos; check the id columns");
   }
   if (opt.max_bytes && bytes > *opt.max_bytes) {
     throw DataError(csv.string(),
-                    "the dense table of " + Thousands(nu) + " users x " + Thousands(ni) +
-                        " videos needs " + FormatG(bytes / 1e9) + " GB of memory, but " +
-                        FormatG(*opt.max_bytes / 1e9) + " GB are available",
+                    "the dense table of " + thousands(nu) + " users x " + thousands(ni) +
+                        " videos needs " + format_g(bytes / 1e9) + " GB of memory, but " +
+                        format_g(*opt.max_bytes / 1e9) + " GB are available",
                     "use a machine with more memory or a smaller matrix (small_matrix.csv)");
   }
   out.values = DenseMatrix<T>(nu, ni, T{0});
@@ -438,17 +438,17 @@ DenseTable<T> LoadKuaiRecDense(const fs::path& csv, const DenseOptions& opt) {
   {                                  // Pass 2: values.
     CsvReader r(csv);
     const InteractionColumns c(r);
-    while (r.Next()) {
-      ReadRow(r, c, row);
+    while (r.next()) {
+      read_row(r, c, row);
       if (row.skip) continue;
-      const auto ui = out.users.Find(row.user);
-      const auto vi = out.items.Find(row.video);
+      const auto ui = out.users.find(row.user);
+      const auto vi = out.items.find(row.video);
       if (!ui || !vi) {
-        throw r.Error("the file changed while it was being read", "load it again");
+        throw r.error("the file changed while it was being read", "load it again");
       }
       const std::size_t cell = static_cast<std::size_t>(*ui) * static_cast<std::size_t>(ni) +
                                static_cast<std::size_t>(*vi);
-      const double x = Clip(row.ratio, opt.clip);
+      const double x = clip(row.ratio, opt.clip);
       T& slot = out.values.values[cell];
       std::uint64_t& word = seen[cell / 64];
       const std::uint64_t bit = std::uint64_t{1} << (cell % 64);
@@ -485,16 +485,16 @@ DenseTable<T> LoadKuaiRecDense(const fs::path& csv, const DenseOptions& opt) {
   s.kept_rows = out.observed_cells;
   s.users = nu;
   s.items = ni;
-  AddCountWarnings(s);
+  add_count_warnings(s);
   return out;
 }
 
-template DenseTable<float> LoadKuaiRecDense<float>(const fs::path&, const DenseOptions&);
-template DenseTable<double> LoadKuaiRecDense<double>(const fs::path&, const DenseOptions&);
+template DenseTable<float> load_kuairec_dense<float>(const fs::path&, const DenseOptions&);
+template DenseTable<double> load_kuairec_dense<double>(const fs::path&, const DenseOptions&);
 
 // ---- Side tables --------------------------------------------------------------------------------
 
-bool ParseIdListLiteral(std::string_view t, std::vector<std::int32_t>& out) {
+bool parse_id_list_literal(std::string_view t, std::vector<std::int32_t>& out) {
   out.clear();
   auto skip = [&] {
     while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
@@ -531,19 +531,19 @@ bool ParseIdListLiteral(std::string_view t, std::vector<std::int32_t>& out) {
   }
 }
 
-std::optional<std::size_t> UserFeatures::NumericColumn(std::string_view name) const {
+std::optional<std::size_t> UserFeatures::numeric_column(std::string_view name) const {
   for (std::size_t i = 0; i < numeric_names.size(); ++i) {
     if (numeric_names[i] == name) return i;
   }
   return std::nullopt;
 }
 
-UserFeatures LoadKuaiRecUserFeatures(const fs::path& csv) {
+UserFeatures load_kuairec_user_features(const fs::path& csv) {
   CsvReader r(csv);
   UserFeatures out;
   out.summary.file = r.path();
-  const std::size_t uid = r.Column("user_id");
-  const std::size_t degree = r.Column("user_active_degree");
+  const std::size_t uid = r.column("user_id");
+  const std::size_t degree = r.column("user_active_degree");
   out.numeric_names = {"is_lowactive_period", "is_live_streamer", "is_video_author",
                        "follow_user_num",     "fans_user_num",    "friend_user_num",
                        "register_days"};
@@ -552,22 +552,22 @@ UserFeatures LoadKuaiRecUserFeatures(const fs::path& csv) {
                      "register_days_range"};
   std::vector<std::size_t> num_cols;
   std::vector<std::size_t> range_cols;
-  for (const std::string& n : out.numeric_names) num_cols.push_back(r.Column(n));
-  for (const std::string& n : out.range_names) range_cols.push_back(r.Column(n));
+  for (const std::string& n : out.numeric_names) num_cols.push_back(r.column(n));
+  for (const std::string& n : out.range_names) range_cols.push_back(r.column(n));
   out.ranges.resize(range_cols.size());
   std::vector<double> values;
-  while (r.Next()) {
-    out.user_id.push_back(r.RequiredInt(uid));
-    out.active_degree.emplace_back(r.Field(degree));
-    out.summary.missing_values += r.IsMissing(degree);
+  while (r.next()) {
+    out.user_id.push_back(r.required_int(uid));
+    out.active_degree.emplace_back(r.field(degree));
+    out.summary.missing_values += r.is_missing(degree);
     for (std::size_t c : num_cols) {
-      auto v = r.Double(c);
+      auto v = r.as_double(c);
       out.summary.missing_values += !v;
       values.push_back(v ? *v : kNaN);
     }
     for (std::size_t k = 0; k < range_cols.size(); ++k) {
-      out.ranges[k].emplace_back(r.Field(range_cols[k]));
-      out.summary.missing_values += r.IsMissing(range_cols[k]);
+      out.ranges[k].emplace_back(r.field(range_cols[k]));
+      out.summary.missing_values += r.is_missing(range_cols[k]);
     }
   }
   out.numeric.rows = static_cast<std::int64_t>(out.user_id.size());
@@ -575,23 +575,23 @@ UserFeatures LoadKuaiRecUserFeatures(const fs::path& csv) {
   out.numeric.values = std::move(values);
   out.summary.rows = r.records();
   out.summary.kept_rows = r.records();
-  AddCountWarnings(out.summary);
+  add_count_warnings(out.summary);
   return out;
 }
 
-ItemCategories LoadKuaiRecItemCategories(const fs::path& csv) {
+ItemCategories load_kuairec_item_categories(const fs::path& csv) {
   CsvReader r(csv);
   ItemCategories out;
   out.summary.file = r.path();
-  const std::size_t vid = r.Column("video_id");
-  const std::size_t feat = r.Column("feat");
+  const std::size_t vid = r.column("video_id");
+  const std::size_t feat = r.column("feat");
   std::vector<std::int32_t> tags;
-  while (r.Next()) {
-    out.video_id.push_back(r.RequiredInt(vid));
-    ParseListField(r, feat, tags);
+  while (r.next()) {
+    out.video_id.push_back(r.required_int(vid));
+    parse_list_field(r, feat, tags);
     for (std::int32_t t : tags) {
       if (t > 30) {
-        throw r.Error("column 'feat': tag id " + std::to_string(t) + " is outside 0..30",
+        throw r.error("column 'feat': tag id " + std::to_string(t) + " is outside 0..30",
                       "KuaiRec tag ids are 0..30; fix or remove this row");
       }
     }
@@ -599,44 +599,44 @@ ItemCategories LoadKuaiRecItemCategories(const fs::path& csv) {
   }
   out.summary.rows = r.records();
   out.summary.kept_rows = r.records();
-  AddCountWarnings(out.summary);
+  add_count_warnings(out.summary);
   return out;
 }
 
-SocialNetwork LoadKuaiRecSocialNetwork(const fs::path& csv) {
+SocialNetwork load_kuairec_social_network(const fs::path& csv) {
   CsvReader r(csv);
   SocialNetwork out;
   out.summary.file = r.path();
-  const std::size_t uid = r.Column("user_id");
-  const std::size_t fl = r.Column("friend_list");
+  const std::size_t uid = r.column("user_id");
+  const std::size_t fl = r.column("friend_list");
   std::vector<std::int32_t> friends;
-  while (r.Next()) {
-    out.user_id.push_back(r.RequiredInt(uid));
-    ParseListField(r, fl, friends);
+  while (r.next()) {
+    out.user_id.push_back(r.required_int(uid));
+    parse_list_field(r, fl, friends);
     out.friends.push_back(friends);
   }
   out.summary.rows = r.records();
   out.summary.kept_rows = r.records();
-  AddCountWarnings(out.summary);
+  add_count_warnings(out.summary);
   return out;
 }
 
-std::optional<std::size_t> ItemDailyFeatures::NumericColumn(std::string_view name) const {
+std::optional<std::size_t> ItemDailyFeatures::numeric_column(std::string_view name) const {
   for (std::size_t i = 0; i < numeric_names.size(); ++i) {
     if (numeric_names[i] == name) return i;
   }
   return std::nullopt;
 }
 
-ItemDailyFeatures LoadKuaiRecItemDailyFeatures(const fs::path& csv,
+ItemDailyFeatures load_kuairec_item_daily_features(const fs::path& csv,
                                                const std::vector<std::string>& numeric_columns) {
   CsvReader r(csv);
   ItemDailyFeatures out;
   LoadSummary& s = out.summary;
   s.file = r.path();
-  const std::size_t vid = r.Column("video_id");
-  const std::size_t date = r.Column("date");
-  const std::size_t author = r.Column("author_id");
+  const std::size_t vid = r.column("video_id");
+  const std::size_t date = r.column("date");
+  const std::size_t author = r.column("author_id");
   struct Col {
     std::size_t index;
     bool numeric;
@@ -650,38 +650,38 @@ ItemDailyFeatures LoadKuaiRecItemDailyFeatures(const fs::path& csv,
       if (i != vid && i != date && i != author) cols.push_back({i, true, {}, {}});
     }
   } else {
-    for (const std::string& n : numeric_columns) cols.push_back({r.Column(n), true, {}, {}});
+    for (const std::string& n : numeric_columns) cols.push_back({r.column(n), true, {}, {}});
   }
-  while (r.Next()) {
-    out.video_id.push_back(r.RequiredInt(vid));
-    const std::int64_t d = r.RequiredInt(date);
+  while (r.next()) {
+    out.video_id.push_back(r.required_int(vid));
+    const std::int64_t d = r.required_int(date);
     if (d < 0 || d > std::numeric_limits<std::int32_t>::max()) {
-      throw r.Error("column 'date': " + std::to_string(d) + " is not a yyyymmdd date",
+      throw r.error("column 'date': " + std::to_string(d) + " is not a yyyymmdd date",
                     "fix or remove this row");
     }
     out.date.push_back(static_cast<std::int32_t>(d));
-    auto a = r.Int(author);
+    auto a = r.as_int(author);
     s.missing_values += !a;
     out.author_id.push_back(a ? *a : -1);
     for (Col& c : cols) {
-      const std::string_view f = r.Field(c.index);
-      const bool missing = IsMissingToken(f);
+      const std::string_view f = r.field(c.index);
+      const bool missing = is_missing_token(f);
       s.missing_values += missing;
       if (c.numeric) {
         if (!automatic) {
-          auto v = r.Double(c.index);
+          auto v = r.as_double(c.index);
           c.num.push_back(v ? *v : kNaN);
           continue;
         }
         double v = kNaN;
-        const ParseStatus st = ParseDouble(f, v);
+        const ParseStatus st = parse_double(f, v);
         if (st != ParseStatus::kBad) {
           c.num.push_back(st == ParseStatus::kOk ? v : kNaN);
           continue;
         }
         c.numeric = false;  // demote to text
         c.text.reserve(c.num.size() + 1);
-        for (double x : c.num) c.text.push_back(FormatG(x));
+        for (double x : c.num) c.text.push_back(format_g(x));
         c.num.clear();
         c.num.shrink_to_fit();
       }
@@ -707,7 +707,7 @@ ItemDailyFeatures LoadKuaiRecItemDailyFeatures(const fs::path& csv,
   }
   s.rows = r.records();
   s.kept_rows = rows;
-  AddCountWarnings(s);
+  add_count_warnings(s);
   return out;
 }
 

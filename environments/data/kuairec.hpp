@@ -20,10 +20,10 @@ namespace stagesim::data {
 // The directory holding the KuaiRec CSVs: `root` itself, or root/data, root/KuaiRec/data,
 // root/"KuaiRec 2.0"/data, the first that contains `required_file` (or, when it is empty, any
 // known KuaiRec CSV). DataError listing every place tried otherwise.
-std::filesystem::path LocateKuaiRecDir(const std::filesystem::path& root,
+std::filesystem::path locate_kuairec_dir(const std::filesystem::path& root,
                                        std::string_view required_file = {});
-// LocateKuaiRecDir(root, file) / file.
-std::filesystem::path KuaiRecFile(const std::filesystem::path& root, std::string_view file);
+// locate_kuairec_dir(root, file) / file.
+std::filesystem::path kuairec_file(const std::filesystem::path& root, std::string_view file);
 
 // ---- Load summaries -----------------------------------------------------------------------------
 
@@ -33,7 +33,7 @@ struct OfficialCounts {
   std::int64_t items = 0;
 };
 // Official v2 counts by file name ("small_matrix.csv", ...), or nullopt for unknown files.
-std::optional<OfficialCounts> OfficialKuaiRecCounts(std::string_view file_name);
+std::optional<OfficialCounts> official_kuairec_counts(std::string_view file_name);
 
 struct LoadSummary {
   std::string file;
@@ -48,7 +48,7 @@ struct LoadSummary {
   std::vector<std::string> warnings;  // count mismatches, v1 detection, ...
 
   // One paragraph: the counts, the comparison with the official counts, the warnings.
-  std::string Report() const;
+  std::string report() const;
 };
 
 // ---- Interactions -------------------------------------------------------------------------------
@@ -56,8 +56,8 @@ struct LoadSummary {
 // What to do with repeated (user, video) pairs (re-watches in big_matrix).
 enum class DuplicatePolicy { kKeepAll, kFirst, kLast, kMean, kMax };
 // "keep_all" | "first" | "last" | "mean" | "max"; DataError otherwise.
-DuplicatePolicy ParseDuplicatePolicy(std::string_view name);
-std::string_view DuplicatePolicyName(DuplicatePolicy p);
+DuplicatePolicy parse_duplicate_policy(std::string_view name);
+std::string_view duplicate_policy_name(DuplicatePolicy p);
 
 struct InteractionOptions {
   std::optional<double> clip;                // clip watch_ratio to [0, clip] (literature: 5 or 10)
@@ -91,11 +91,11 @@ struct Interactions {
 // video_duration, time, date, timestamp, watch_ratio; extra columns ignored). Rows with empty
 // time/date/timestamp are kept; a missing watch_ratio is recomputed as play/video duration when
 // both are present, else the row is skipped (as are rows without user or video id).
-Interactions LoadKuaiRecInteractions(const std::filesystem::path& csv,
+Interactions load_kuairec_interactions(const std::filesystem::path& csv,
                                      const InteractionOptions& options = {});
 
 // Number of distinct (user_id, video_id) pairs present in both (by original ids).
-std::int64_t CountOverlappingPairs(const Interactions& a, const Interactions& b);
+std::int64_t count_overlapping_pairs(const Interactions& a, const Interactions& b);
 
 // ---- Dense users x items table ------------------------------------------------------------------
 
@@ -118,7 +118,7 @@ struct DenseTable {
 // only if duplicates occur under kMean, a uint32 count per cell. T is float or double. DataError
 // when the table would be under 1/64 observed (many distinct ids in few rows) or exceed max_bytes.
 template <class T>
-DenseTable<T> LoadKuaiRecDense(const std::filesystem::path& csv, const DenseOptions& options = {});
+DenseTable<T> load_kuairec_dense(const std::filesystem::path& csv, const DenseOptions& options = {});
 
 // ---- Side tables --------------------------------------------------------------------------------
 
@@ -131,23 +131,23 @@ struct UserFeatures {
   std::vector<std::vector<std::string>> ranges;  // [column][row], e.g. "(0,10]"
   LoadSummary summary;
 
-  std::optional<std::size_t> NumericColumn(std::string_view name) const;
+  std::optional<std::size_t> numeric_column(std::string_view name) const;
 };
-UserFeatures LoadKuaiRecUserFeatures(const std::filesystem::path& csv);
+UserFeatures load_kuairec_user_features(const std::filesystem::path& csv);
 
 struct ItemCategories {
   std::vector<std::int64_t> video_id;
   IdLists tags;  // tag ids in [0, 30], as listed
   LoadSummary summary;
 };
-ItemCategories LoadKuaiRecItemCategories(const std::filesystem::path& csv);
+ItemCategories load_kuairec_item_categories(const std::filesystem::path& csv);
 
 struct SocialNetwork {
   std::vector<std::int64_t> user_id;
   IdLists friends;  // friend user_ids
   LoadSummary summary;
 };
-SocialNetwork LoadKuaiRecSocialNetwork(const std::filesystem::path& csv);
+SocialNetwork load_kuairec_social_network(const std::filesystem::path& csv);
 
 struct ItemDailyFeatures {
   std::vector<std::int64_t> video_id;
@@ -159,16 +159,16 @@ struct ItemDailyFeatures {
   std::vector<std::vector<std::string>> text;  // [column][row]
   LoadSummary summary;
 
-  std::optional<std::size_t> NumericColumn(std::string_view name) const;
+  std::optional<std::size_t> numeric_column(std::string_view name) const;
 };
 // With `numeric_columns` given, exactly those columns are read as numbers (a non-number is a
 // DataError). Otherwise every other column is numeric unless it holds a non-numeric value, in
 // which case it is returned as text (values before the first non-number re-formatted with %.17g).
-ItemDailyFeatures LoadKuaiRecItemDailyFeatures(
+ItemDailyFeatures load_kuairec_item_daily_features(
     const std::filesystem::path& csv, const std::vector<std::string>& numeric_columns = {});
 
 // Parses a Python list literal of non-negative integers ("[8]", "[27, 9]", "[]").
 // Returns false if the text is not such a literal.
-bool ParseIdListLiteral(std::string_view text, std::vector<std::int32_t>& out);
+bool parse_id_list_literal(std::string_view text, std::vector<std::int32_t>& out);
 
 }  // namespace stagesim::data

@@ -18,7 +18,7 @@ LineReader::LineReader(const std::filesystem::path& path, std::size_t buffer_siz
   buf_.resize(std::max<std::size_t>(buffer_size, 16));
 }
 
-bool LineReader::Fill() {
+bool LineReader::fill() {
   if (eof_) return false;
   if (begin_ > 0) {
     std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
@@ -45,7 +45,7 @@ bool LineReader::Fill() {
   return true;
 }
 
-bool LineReader::Next(std::string_view& line) {
+bool LineReader::next(std::string_view& line) {
   std::size_t scanned = 0;  // bytes after begin_ already known to hold no '\n'
   for (;;) {
     const char* start = buf_.data() + begin_;
@@ -61,7 +61,7 @@ bool LineReader::Next(std::string_view& line) {
     }
     if (eof_) return false;
     scanned = end_ - begin_;
-    Fill();
+    fill();
   }
 }
 

@@ -23,19 +23,19 @@ class LineReader {
                       std::size_t buffer_size = kDefaultBufferSize);
 
   // Reads the next line into `line` (valid until the next call). Returns false at end of file.
-  bool Next(std::string_view& line);
+  bool next(std::string_view& line);
 
-  // Number of the line last returned by Next() (0 before the first call).
+  // Number of the line last returned by next() (0 before the first call).
   std::int64_t line() const { return line_; }
   const std::string& path() const { return path_; }
 
   // A DataError located at the current line.
-  DataError Error(std::string_view what, std::string_view fix) const {
+  DataError error(std::string_view what, std::string_view fix) const {
     return DataError(path_, line_, what, fix);
   }
 
  private:
-  bool Fill();
+  bool fill();
 
   std::string path_;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file_;

@@ -8,7 +8,7 @@
 
 namespace stagesim::data {
 
-CategoryRemap SelectCategories(const IdLists& labels, std::int64_t num_labels,
+CategoryRemap select_categories(const IdLists& labels, std::int64_t num_labels,
                                const CategorySelection& selection) {
   if (selection.first_rank < 1 || selection.count < 1 || num_labels < 0) {
     throw DataError("category selection",
@@ -74,7 +74,7 @@ CategoryRemap SelectCategories(const IdLists& labels, std::int64_t num_labels,
   return r;
 }
 
-LabelStats ComputeLabelStats(const CategoryRemap& remap, int top_n, int bottom_n) {
+LabelStats compute_label_stats(const CategoryRemap& remap, int top_n, int bottom_n) {
   LabelStats s;
   s.products = remap.labels.size();
   s.categories = static_cast<std::int64_t>(remap.original.size());
@@ -105,7 +105,7 @@ LabelStats ComputeLabelStats(const CategoryRemap& remap, int top_n, int bottom_n
   return s;
 }
 
-std::string LabelStats::Report() const {
+std::string LabelStats::report() const {
   char buf[640];
   std::snprintf(buf, sizeof buf,
                 "Labels: %lld products, %lld kept categories, %lld positives; positive rate "

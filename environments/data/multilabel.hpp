@@ -24,7 +24,7 @@ struct CategoryRemap {
 // Ranks categories by the number of products carrying them (duplicates within a product count
 // once; categories no product carries are never kept, so fewer than `count` may be kept).
 // DataError if a label is outside [0, num_labels) or the selection is invalid.
-CategoryRemap SelectCategories(const IdLists& labels, std::int64_t num_labels,
+CategoryRemap select_categories(const IdLists& labels, std::int64_t num_labels,
                                const CategorySelection& selection = {});
 
 struct LabelStats {
@@ -39,9 +39,9 @@ struct LabelStats {
   int bottom_n = 50;
 
   // One paragraph comparing with the paper's values (10.73 %, 19.22 %, 19.85 %, < 5 %).
-  std::string Report() const;
+  std::string report() const;
 };
 
-LabelStats ComputeLabelStats(const CategoryRemap& remap, int top_n = 5, int bottom_n = 50);
+LabelStats compute_label_stats(const CategoryRemap& remap, int top_n = 5, int bottom_n = 50);
 
 }  // namespace stagesim::data

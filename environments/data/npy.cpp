@@ -32,7 +32,7 @@ struct Header {
   std::uint64_t data_bytes = 0;
 };
 
-[[noreturn]] void Bad(const std::string& name, std::string_view what) {
+[[noreturn]] void bad(const std::string& name, std::string_view what) {
   throw DataError(name, what, "the file is not a valid .npy array; write it again with numpy.save");
 }
 
@@ -43,67 +43,67 @@ class DictParser {
 
   void Parse(std::string& descr, std::optional<bool>& fortran,
              std::optional<std::vector<std::int64_t>>& shape) {
-    Expect('{');
+    expect('{');
     for (;;) {
-      Skip();
-      if (Peek() == '}') break;
-      std::string key = String();
-      Expect(':');
-      Skip();
+      skip();
+      if (peek() == '}') break;
+      std::string key = parse_string();
+      expect(':');
+      skip();
       if (key == "descr") {
-        if (Peek() != '\'' && Peek() != '"') {
-          Unsupported("a structured dtype");
+        if (peek() != '\'' && peek() != '"') {
+          unsupported("a structured dtype");
         }
-        descr = String();
+        descr = parse_string();
       } else if (key == "fortran_order") {
-        fortran = Bool();
+        fortran = parse_bool();
       } else if (key == "shape") {
-        shape = Tuple();
+        shape = parse_tuple();
       } else {
-        SkipValue();
+        skip_value();
       }
-      Skip();
-      if (Peek() == ',') {
+      skip();
+      if (peek() == ',') {
         ++i_;
         continue;
       }
-      Expect('}');
+      expect('}');
       return;
     }
   }
 
  private:
-  [[noreturn]] void Unsupported(std::string_view what) {
+  [[noreturn]] void unsupported(std::string_view what) {
     throw DataError(name_, "unsupported .npy dtype: " + std::string(what),
                     "save a plain numeric array (float32/float64/int32/int64/uint8/bool)");
   }
-  [[noreturn]] void Malformed() {
-    Bad(name_, "malformed .npy header near offset " + std::to_string(i_) + ": '" +
+  [[noreturn]] void malformed() {
+    bad(name_, "malformed .npy header near offset " + std::to_string(i_) + ": '" +
                    std::string(s_.substr(0, 120)) + "'");
   }
-  void Skip() {
+  void skip() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n')) ++i_;
   }
-  char Peek() {
-    if (i_ >= s_.size()) Malformed();
+  char peek() {
+    if (i_ >= s_.size()) malformed();
     return s_[i_];
   }
-  void Expect(char c) {
-    Skip();
-    if (Peek() != c) Malformed();
+  void expect(char c) {
+    skip();
+    if (peek() != c) malformed();
     ++i_;
   }
-  std::string String() {
-    Skip();
-    char q = Peek();
-    if (q != '\'' && q != '"') Malformed();
+  std::string parse_string() {
+    skip();
+    char q = peek();
+    if (q != '\'' && q != '"') malformed();
     std::size_t end = s_.find(q, i_ + 1);
-    if (end == std::string_view::npos) Malformed();
+    if (end == std::string_view::npos) malformed();
     std::string out(s_.substr(i_ + 1, end - i_ - 1));
     i_ = end + 1;
     return out;
   }
-  bool Bool() {
+  bool parse_bool() {
     if (s_.substr(i_, 4) == "True") {
       i_ += 4;
       return true;
@@ -112,43 +112,43 @@ class DictParser {
       i_ += 5;
       return false;
     }
-    Malformed();
+    malformed();
   }
-  std::vector<std::int64_t> Tuple() {
-    Expect('(');
+  std::vector<std::int64_t> parse_tuple() {
+    expect('(');
     std::vector<std::int64_t> out;
     for (;;) {
-      Skip();
-      if (Peek() == ')') {
+      skip();
+      if (peek() == ')') {
         ++i_;
         return out;
       }
       std::int64_t v = 0;
       std::size_t digits = 0;
       while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
-        if (v > (std::numeric_limits<std::int64_t>::max() - 9) / 10) Malformed();
+        if (v > (std::numeric_limits<std::int64_t>::max() - 9) / 10) malformed();
         v = v * 10 + (s_[i_] - '0');
         ++i_;
         ++digits;
       }
-      if (digits == 0) Malformed();
+      if (digits == 0) malformed();
       if (i_ < s_.size() && s_[i_] == 'L') ++i_;  // Python 2 long literal
       out.push_back(v);
-      Skip();
-      if (Peek() == ',') {
+      skip();
+      if (peek() == ',') {
         ++i_;
         continue;
       }
-      Expect(')');
+      expect(')');
       return out;
     }
   }
-  void SkipValue() {
+  void skip_value() {
     int depth = 0;
     while (i_ < s_.size()) {
       char c = s_[i_];
       if (c == '\'' || c == '"') {
-        String();
+        parse_string();
         continue;
       }
       if (c == '(' || c == '[' || c == '{') ++depth;
@@ -166,7 +166,7 @@ class DictParser {
   std::size_t i_ = 0;
 };
 
-DType ParseDescr(const std::string& d, const std::string& name) {
+DType parse_descr(const std::string& d, const std::string& name) {
   if (d == "<f4") return DType::kFloat32;
   if (d == "<f8") return DType::kFloat64;
   if (d == "<i4") return DType::kInt32;
@@ -180,9 +180,9 @@ DType ParseDescr(const std::string& d, const std::string& name) {
 }
 
 // Parses magic, version and header dict from the first `avail` bytes.
-Header ParseHeader(const unsigned char* p, std::size_t avail, const std::string& name,
+Header parse_header(const unsigned char* p, std::size_t avail, const std::string& name,
                    bool allow_strings = false) {
-  if (avail < 10 || std::memcmp(p, kMagic, 6) != 0) Bad(name, "not a .npy file (bad magic bytes)");
+  if (avail < 10 || std::memcmp(p, kMagic, 6) != 0) bad(name, "not a .npy file (bad magic bytes)");
   const unsigned major = p[6];
   std::size_t len = 0;
   std::size_t start = 0;
@@ -190,21 +190,21 @@ Header ParseHeader(const unsigned char* p, std::size_t avail, const std::string&
     len = p[8] | (std::size_t{p[9]} << 8);
     start = 10;
   } else if (major == 2 || major == 3) {
-    if (avail < 12) Bad(name, "truncated .npy header");
+    if (avail < 12) bad(name, "truncated .npy header");
     len = p[8] | (std::size_t{p[9]} << 8) | (std::size_t{p[10]} << 16) | (std::size_t{p[11]} << 24);
     start = 12;
   } else {
-    Bad(name, "unsupported .npy format version " + std::to_string(major));
+    bad(name, "unsupported .npy format version " + std::to_string(major));
   }
-  if (len > kMaxHeader) Bad(name, ".npy header length " + std::to_string(len) + " is implausible");
-  if (start + len > avail) Bad(name, "truncated .npy header");
+  if (len > kMaxHeader) bad(name, ".npy header length " + std::to_string(len) + " is implausible");
+  if (start + len > avail) bad(name, "truncated .npy header");
   std::string_view text(reinterpret_cast<const char*>(p + start), len);
   std::string descr;
   std::optional<bool> fortran;
   std::optional<std::vector<std::int64_t>> shape;
   DictParser(text, name).Parse(descr, fortran, shape);
   if (descr.empty() || !fortran || !shape) {
-    Bad(name, ".npy header lacks 'descr', 'fortran_order' or 'shape'");
+    bad(name, ".npy header lacks 'descr', 'fortran_order' or 'shape'");
   }
   Header h;
   h.descr = descr;
@@ -214,8 +214,8 @@ Header ParseHeader(const unsigned char* p, std::size_t avail, const std::string&
     h.is_string = true;
     h.itemsize = std::stoull(descr.substr(2)) * (descr[1] == 'U' ? 4 : 1);
   } else {
-    h.dtype = ParseDescr(descr, name);
-    h.itemsize = DTypeSize(h.dtype);
+    h.dtype = parse_descr(descr, name);
+    h.itemsize = dtype_size(h.dtype);
   }
   if (*fortran && shape->size() > 1) {
     throw DataError(name, "the .npy array is in Fortran (column-major) order",
@@ -227,17 +227,17 @@ Header ParseHeader(const unsigned char* p, std::size_t avail, const std::string&
   for (std::int64_t d : h.shape) {
     auto u = static_cast<std::uint64_t>(d);
     if (u != 0 && n > (std::uint64_t{1} << 62) / u)
-      Bad(name, "the .npy shape is implausibly large");
+      bad(name, "the .npy shape is implausibly large");
     n *= u;
   }
   if (h.itemsize != 0 && n > (std::uint64_t{1} << 62) / h.itemsize) {
-    Bad(name, "the .npy shape is implausibly large");
+    bad(name, "the .npy shape is implausibly large");
   }
   h.data_bytes = n * h.itemsize;
   return h;
 }
 
-NpyArray::Storage MakeStorage(DType t, std::size_t n) {
+NpyArray::Storage make_storage(DType t, std::size_t n) {
   switch (t) {
     case DType::kFloat32:
       return std::vector<float>(n);
@@ -254,23 +254,23 @@ NpyArray::Storage MakeStorage(DType t, std::size_t n) {
   return std::vector<double>(n);
 }
 
-void* StorageData(NpyArray::Storage& s) {
+void* storage_data(NpyArray::Storage& s) {
   return std::visit([](auto& v) -> void* { return v.data(); }, s);
 }
 
-void CheckSize(const Header& h, std::uint64_t available, const std::string& name) {
+void check_size(const Header& h, std::uint64_t available, const std::string& name) {
   if (available < h.data_bytes) {
-    Bad(name, "truncated .npy data: expected " + std::to_string(h.data_bytes) + " bytes, found " +
+    bad(name, "truncated .npy data: expected " + std::to_string(h.data_bytes) + " bytes, found " +
                   std::to_string(available));
   }
   if (available > h.data_bytes) {
-    Bad(name, ".npy file has " + std::to_string(available - h.data_bytes) +
+    bad(name, ".npy file has " + std::to_string(available - h.data_bytes) +
                   " unexpected bytes after the array data");
   }
 }
 
 // Reads and parses the header at the start of an open .npy file.
-Header ReadFileHeader(std::FILE* f, std::uint64_t file_size, const std::string& name) {
+Header read_file_header(std::FILE* f, std::uint64_t file_size, const std::string& name) {
   std::vector<unsigned char> head(12);
   std::size_t got = std::fread(head.data(), 1, head.size(), f);
   if (got >= 10 && std::memcmp(head.data(), kMagic, 6) == 0) {
@@ -284,7 +284,7 @@ Header ReadFileHeader(std::FILE* f, std::uint64_t file_size, const std::string& 
       got += std::fread(head.data() + got, 1, total - got, f);
     }
   }
-  return ParseHeader(head.data(), got, name);
+  return parse_header(head.data(), got, name);
 }
 
 template <class T>
@@ -293,7 +293,7 @@ constexpr bool kSupported =
     std::is_same_v<T, std::int64_t> || std::is_same_v<T, std::uint8_t>;
 
 template <class T>
-DType DTypeOf() {
+DType dtype_of() {
   if constexpr (std::is_same_v<T, float>) return DType::kFloat32;
   if constexpr (std::is_same_v<T, double>) return DType::kFloat64;
   if constexpr (std::is_same_v<T, std::int32_t>) return DType::kInt32;
@@ -303,7 +303,7 @@ DType DTypeOf() {
 
 }  // namespace
 
-std::string_view DTypeDescr(DType t) {
+std::string_view dtype_descr(DType t) {
   switch (t) {
     case DType::kFloat32:
       return "<f4";
@@ -321,7 +321,7 @@ std::string_view DTypeDescr(DType t) {
   return "?";
 }
 
-std::size_t DTypeSize(DType t) {
+std::size_t dtype_size(DType t) {
   switch (t) {
     case DType::kFloat32:
     case DType::kInt32:
@@ -343,14 +343,14 @@ std::int64_t NpyArray::size() const {
 }
 
 template <class T>
-const std::vector<T>& NpyArray::Get() const {
+const std::vector<T>& NpyArray::get() const {
   if (const auto* v = std::get_if<std::vector<T>>(&data)) return *v;
-  throw DataError(source, "array has dtype '" + std::string(DTypeDescr(dtype)) + "'",
-                  "convert it with As<T>() or save it with the expected dtype");
+  throw DataError(source, "array has dtype '" + std::string(dtype_descr(dtype)) + "'",
+                  "convert it with as<T>() or save it with the expected dtype");
 }
 
 template <class T>
-std::vector<T> NpyArray::As() const {
+std::vector<T> NpyArray::as() const {
   return std::visit(
       [&](const auto& v) {
         using S = typename std::decay_t<decltype(v)>::value_type;
@@ -380,7 +380,7 @@ std::vector<T> NpyArray::As() const {
       data);
 }
 
-NpyArray ReadNpy(const std::filesystem::path& path) {
+NpyArray read_npy(const std::filesystem::path& path) {
   const std::string name = path.string();
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(name.c_str(), "rb"), &std::fclose);
   if (!f) {
@@ -390,16 +390,16 @@ NpyArray ReadNpy(const std::filesystem::path& path) {
   std::error_code ec;
   const std::uint64_t file_size = std::filesystem::file_size(path, ec);
   if (ec) throw DataError(name, "cannot determine the file size", "check the file");
-  Header h = ReadFileHeader(f.get(), file_size, name);
-  CheckSize(h, file_size - h.data_offset, name);
+  Header h = read_file_header(f.get(), file_size, name);
+  check_size(h, file_size - h.data_offset, name);
   NpyArray a;
   a.dtype = h.dtype;
   a.shape = h.shape;
   a.source = name;
-  a.data = MakeStorage(h.dtype, h.data_bytes / DTypeSize(h.dtype));
+  a.data = make_storage(h.dtype, h.data_bytes / dtype_size(h.dtype));
   if (std::fseek(f.get(), static_cast<long>(h.data_offset), SEEK_SET) != 0 ||
-      std::fread(StorageData(a.data), 1, h.data_bytes, f.get()) != h.data_bytes) {
-    Bad(name, "read error or truncated .npy data");
+      std::fread(storage_data(a.data), 1, h.data_bytes, f.get()) != h.data_bytes) {
+    bad(name, "read error or truncated .npy data");
   }
   if (a.dtype == DType::kBool) {
     for (std::uint8_t& b : std::get<std::vector<std::uint8_t>>(a.data)) b = b != 0;
@@ -407,24 +407,24 @@ NpyArray ReadNpy(const std::filesystem::path& path) {
   return a;
 }
 
-NpyArray ParseNpy(std::span<const unsigned char> bytes, const std::string& name) {
-  Header h = ParseHeader(bytes.data(), bytes.size(), name);
-  CheckSize(h, bytes.size() - h.data_offset, name);
+NpyArray parse_npy(std::span<const unsigned char> bytes, const std::string& name) {
+  Header h = parse_header(bytes.data(), bytes.size(), name);
+  check_size(h, bytes.size() - h.data_offset, name);
   NpyArray a;
   a.dtype = h.dtype;
   a.shape = h.shape;
   a.source = name;
-  a.data = MakeStorage(h.dtype, h.data_bytes / DTypeSize(h.dtype));
-  if (h.data_bytes) std::memcpy(StorageData(a.data), bytes.data() + h.data_offset, h.data_bytes);
+  a.data = make_storage(h.dtype, h.data_bytes / dtype_size(h.dtype));
+  if (h.data_bytes) std::memcpy(storage_data(a.data), bytes.data() + h.data_offset, h.data_bytes);
   if (a.dtype == DType::kBool) {
     for (std::uint8_t& b : std::get<std::vector<std::uint8_t>>(a.data)) b = b != 0;
   }
   return a;
 }
 
-std::string ParseNpyString(std::span<const unsigned char> bytes, const std::string& name) {
-  Header h = ParseHeader(bytes.data(), bytes.size(), name, /*allow_strings=*/true);
-  CheckSize(h, bytes.size() - h.data_offset, name);
+std::string parse_npy_string(std::span<const unsigned char> bytes, const std::string& name) {
+  Header h = parse_header(bytes.data(), bytes.size(), name, /*allow_strings=*/true);
+  check_size(h, bytes.size() - h.data_offset, name);
   if (!h.is_string) {
     throw DataError(name, "expected a string array, found dtype '" + h.descr + "'",
                     "store the value as a string");
@@ -455,7 +455,7 @@ std::string ParseNpyString(std::span<const unsigned char> bytes, const std::stri
 }
 
 template <class T>
-DenseMatrix<T> NpyToMatrix(const NpyArray& a) {
+DenseMatrix<T> npy_to_matrix(const NpyArray& a) {
   if (a.rank() != 2) {
     throw DataError(a.source, "expected a 2-D array, found rank " + std::to_string(a.rank()),
                     "save a matrix of shape [rows, cols]");
@@ -466,22 +466,22 @@ DenseMatrix<T> NpyToMatrix(const NpyArray& a) {
   if (const auto* v = std::get_if<std::vector<T>>(&a.data); v && a.dtype != DType::kBool) {
     m.values = *v;
   } else {
-    m.values = a.As<T>();
+    m.values = a.as<T>();
   }
   return m;
 }
 
 template <class T>
-DenseMatrix<T> ReadNpyMatrix(const std::filesystem::path& path) {
-  NpyArray a = ReadNpy(path);
-  if (a.rank() != 2) return NpyToMatrix<T>(a);  // throws
+DenseMatrix<T> read_npy_matrix(const std::filesystem::path& path) {
+  NpyArray a = read_npy(path);
+  if (a.rank() != 2) return npy_to_matrix<T>(a);  // throws
   DenseMatrix<T> m;
   m.rows = a.shape[0];
   m.cols = a.shape[1];
   if (auto* v = std::get_if<std::vector<T>>(&a.data)) {
     m.values = std::move(*v);
   } else {
-    m.values = a.As<T>();
+    m.values = a.as<T>();
   }
   return m;
 }
@@ -489,7 +489,7 @@ DenseMatrix<T> ReadNpyMatrix(const std::filesystem::path& path) {
 namespace {
 
 // The magic, version and padded header dict of a C-order array (version 2 only when needed).
-std::string EncodeHeader(std::string_view descr, std::span<const std::int64_t> shape,
+std::string encode_header(std::string_view descr, std::span<const std::int64_t> shape,
                          const std::string& name) {
   std::string dims;
   for (std::int64_t d : shape) {
@@ -521,7 +521,7 @@ std::string EncodeHeader(std::string_view descr, std::span<const std::int64_t> s
 }
 
 template <class T>
-std::string CheckedHeader(std::span<const T> values, std::span<const std::int64_t> shape,
+std::string checked_header(std::span<const T> values, std::span<const std::int64_t> shape,
                           bool as_bool, const std::string& name) {
   std::int64_t n = 1;
   for (std::int64_t d : shape) n *= d;
@@ -531,14 +531,14 @@ std::string CheckedHeader(std::span<const T> values, std::span<const std::int64_
                         std::to_string(values.size()) + " values were given",
                     "pass a shape matching the data");
   }
-  DType t = DTypeOf<T>();
+  DType t = dtype_of<T>();
   if (as_bool && t == DType::kUInt8) t = DType::kBool;
-  return EncodeHeader(DTypeDescr(t), shape, name);
+  return encode_header(dtype_descr(t), shape, name);
 }
 
 // Converts `n` elements of dtype `t` at `src` (little-endian, possibly unaligned) to T.
 template <class T>
-void ConvertElements(DType t, const unsigned char* src, std::size_t n, T* dst) {
+void convert_elements(DType t, const unsigned char* src, std::size_t n, T* dst) {
   auto copy = [&](auto tag) {
     using S = decltype(tag);
     for (std::size_t i = 0; i < n; ++i) {
@@ -569,11 +569,11 @@ void ConvertElements(DType t, const unsigned char* src, std::size_t n, T* dst) {
 }  // namespace
 
 template <class T>
-void WriteNpy(const std::filesystem::path& path, std::span<const T> values,
+void write_npy(const std::filesystem::path& path, std::span<const T> values,
               std::span<const std::int64_t> shape, bool as_bool) {
   static_assert(kSupported<T>, "WriteNpy supports float, double, int32_t, int64_t, uint8_t");
   const std::string name = path.string();
-  const std::string head = CheckedHeader(values, shape, as_bool, name);
+  const std::string head = checked_header(values, shape, as_bool, name);
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(name.c_str(), "wb"), &std::fclose);
   if (!f) {
     throw DataError(name, std::string("cannot create file (") + std::strerror(errno) + ")",
@@ -591,19 +591,19 @@ void WriteNpy(const std::filesystem::path& path, std::span<const T> values,
 }
 
 template <class T>
-std::vector<unsigned char> EncodeNpy(std::span<const T> values, std::span<const std::int64_t> shape,
+std::vector<unsigned char> encode_npy(std::span<const T> values, std::span<const std::int64_t> shape,
                                      bool as_bool) {
   static_assert(kSupported<T>, "EncodeNpy supports float, double, int32_t, int64_t, uint8_t");
-  const std::string head = CheckedHeader(values, shape, as_bool, "<memory>");
+  const std::string head = checked_header(values, shape, as_bool, "<memory>");
   std::vector<unsigned char> out(head.begin(), head.end());
   const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
   out.insert(out.end(), bytes, bytes + values.size() * sizeof(T));
   return out;
 }
 
-std::vector<unsigned char> EncodeNpyString(std::string_view text) {
+std::vector<unsigned char> encode_npy_string(std::string_view text) {
   const std::size_t n = std::max<std::size_t>(text.size(), 1);
-  const std::string head = EncodeHeader("<U" + std::to_string(n), {}, "<memory>");
+  const std::string head = encode_header("<U" + std::to_string(n), {}, "<memory>");
   std::vector<unsigned char> out(head.begin(), head.end());
   for (std::size_t i = 0; i < n; ++i) {
     const unsigned char c = i < text.size() ? static_cast<unsigned char>(text[i]) : 0;
@@ -613,7 +613,7 @@ std::vector<unsigned char> EncodeNpyString(std::string_view text) {
 }
 
 template <class T>
-DenseMatrix<T> ReadNpyMatrixColumns(const std::filesystem::path& path, std::int64_t max_cols) {
+DenseMatrix<T> read_npy_matrix_columns(const std::filesystem::path& path, std::int64_t max_cols) {
   const std::string name = path.string();
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(name.c_str(), "rb"), &std::fclose);
   if (!f) {
@@ -623,8 +623,8 @@ DenseMatrix<T> ReadNpyMatrixColumns(const std::filesystem::path& path, std::int6
   std::error_code ec;
   const std::uint64_t file_size = std::filesystem::file_size(path, ec);
   if (ec) throw DataError(name, "cannot determine the file size", "check the file");
-  const Header h = ReadFileHeader(f.get(), file_size, name);
-  CheckSize(h, file_size - h.data_offset, name);
+  const Header h = read_file_header(f.get(), file_size, name);
+  check_size(h, file_size - h.data_offset, name);
   if (h.shape.size() != 2) {
     throw DataError(name, "expected a 2-D array, found rank " + std::to_string(h.shape.size()),
                     "save a matrix of shape [rows, cols]");
@@ -639,15 +639,15 @@ DenseMatrix<T> ReadNpyMatrixColumns(const std::filesystem::path& path, std::int6
       std::max<std::size_t>(1, (std::size_t{1} << 22) / std::max<std::size_t>(row_bytes, 1));
   std::vector<unsigned char> buf(chunk_rows * row_bytes);
   if (std::fseek(f.get(), static_cast<long>(h.data_offset), SEEK_SET) != 0) {
-    Bad(name, "read error or truncated .npy data");
+    bad(name, "read error or truncated .npy data");
   }
   for (std::int64_t r0 = 0; r0 < rows && row_bytes > 0;) {
     const std::size_t n = std::min<std::size_t>(chunk_rows, static_cast<std::size_t>(rows - r0));
     if (std::fread(buf.data(), 1, n * row_bytes, f.get()) != n * row_bytes) {
-      Bad(name, "read error or truncated .npy data");
+      bad(name, "read error or truncated .npy data");
     }
     for (std::size_t i = 0; i < n; ++i) {
-      ConvertElements<T>(h.dtype, buf.data() + i * row_bytes, static_cast<std::size_t>(keep),
+      convert_elements<T>(h.dtype, buf.data() + i * row_bytes, static_cast<std::size_t>(keep),
                          &m(r0 + static_cast<std::int64_t>(i), 0));
     }
     r0 += static_cast<std::int64_t>(n);
@@ -656,13 +656,13 @@ DenseMatrix<T> ReadNpyMatrixColumns(const std::filesystem::path& path, std::int6
 }
 
 #define STAGESIM_NPY_INSTANTIATE(T)                                           \
-  template const std::vector<T>& NpyArray::Get<T>() const;                    \
-  template std::vector<T> NpyArray::As<T>() const;                            \
-  template DenseMatrix<T> NpyToMatrix<T>(const NpyArray&);                    \
-  template DenseMatrix<T> ReadNpyMatrix<T>(const std::filesystem::path&);     \
-  template void WriteNpy<T>(const std::filesystem::path&, std::span<const T>, \
+  template const std::vector<T>& NpyArray::get<T>() const;                    \
+  template std::vector<T> NpyArray::as<T>() const;                            \
+  template DenseMatrix<T> npy_to_matrix<T>(const NpyArray&);                    \
+  template DenseMatrix<T> read_npy_matrix<T>(const std::filesystem::path&);     \
+  template void write_npy<T>(const std::filesystem::path&, std::span<const T>, \
                             std::span<const std::int64_t>, bool);             \
-  template std::vector<unsigned char> EncodeNpy<T>(std::span<const T>,        \
+  template std::vector<unsigned char> encode_npy<T>(std::span<const T>,        \
                                                    std::span<const std::int64_t>, bool);
 STAGESIM_NPY_INSTANTIATE(float)
 STAGESIM_NPY_INSTANTIATE(double)
@@ -670,8 +670,8 @@ STAGESIM_NPY_INSTANTIATE(std::int32_t)
 STAGESIM_NPY_INSTANTIATE(std::int64_t)
 STAGESIM_NPY_INSTANTIATE(std::uint8_t)
 #undef STAGESIM_NPY_INSTANTIATE
-template DenseMatrix<float> ReadNpyMatrixColumns<float>(const std::filesystem::path&, std::int64_t);
-template DenseMatrix<double> ReadNpyMatrixColumns<double>(const std::filesystem::path&,
+template DenseMatrix<float> read_npy_matrix_columns<float>(const std::filesystem::path&, std::int64_t);
+template DenseMatrix<double> read_npy_matrix_columns<double>(const std::filesystem::path&,
                                                           std::int64_t);
 
 }  // namespace stagesim::data

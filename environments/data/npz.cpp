@@ -34,7 +34,7 @@ std::uint64_t U64(const unsigned char* p) {
   return std::uint64_t{U32(p)} | (std::uint64_t{U32(p + 4)} << 32);
 }
 
-File Open(const std::string& path) {
+File open(const std::string& path) {
   File f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) {
     throw DataError(path, std::string("cannot open file (") + std::strerror(errno) + ")",
@@ -43,7 +43,7 @@ File Open(const std::string& path) {
   return f;
 }
 
-void ReadAt(std::FILE* f, std::uint64_t offset, void* dst, std::size_t n, const std::string& path) {
+void read_at(std::FILE* f, std::uint64_t offset, void* dst, std::size_t n, const std::string& path) {
   if (n == 0) return;
   if (fseeko(f, static_cast<off_t>(offset), SEEK_SET) != 0 || std::fread(dst, 1, n, f) != n) {
     throw DataError(path, "read past the end of the file at offset " + std::to_string(offset),
@@ -54,7 +54,7 @@ void ReadAt(std::FILE* f, std::uint64_t offset, void* dst, std::size_t n, const 
 }  // namespace
 
 ZipReader::ZipReader(const std::filesystem::path& path) : path_(path.string()) {
-  File f = Open(path_);
+  File f = open(path_);
   std::error_code ec;
   file_size_ = std::filesystem::file_size(path, ec);
   if (ec) throw DataError(path_, "cannot determine the file size", "check the file");
@@ -65,7 +65,7 @@ ZipReader::ZipReader(const std::filesystem::path& path) : path_(path.string()) {
       static_cast<std::size_t>(std::min<std::uint64_t>(file_size_, 22 + 65535 + 20 + 56));
   std::vector<unsigned char> tail(tail_len);
   const std::uint64_t tail_off = file_size_ - tail_len;
-  ReadAt(f.get(), tail_off, tail.data(), tail_len, path_);
+  read_at(f.get(), tail_off, tail.data(), tail_len, path_);
   std::size_t eocd = std::string::npos;
   for (std::size_t i = tail_len - 22 + 1; i-- > 0;) {
     if (U32(&tail[i]) == kEocdSig && i + 22 + U16(&tail[i + 20]) == tail_len) {
@@ -84,7 +84,7 @@ ZipReader::ZipReader(const std::filesystem::path& path) : path_(path.string()) {
     const std::uint64_t z64_off = U64(&tail[eocd - 20 + 8]);
     unsigned char z[56];
     if (z64_off + 56 > file_size_) throw DataError(path_, "bad zip64 locator", kZipFix);
-    ReadAt(f.get(), z64_off, z, 56, path_);
+    read_at(f.get(), z64_off, z, 56, path_);
     if (U32(z) != kZip64EocdSig)
       throw DataError(path_, "bad zip64 end-of-directory record", kZipFix);
     count = U64(z + 32);
@@ -96,7 +96,7 @@ ZipReader::ZipReader(const std::filesystem::path& path) : path_(path.string()) {
   }
   if (count > cd_size / 46 + 1) throw DataError(path_, "implausible ZIP entry count", kZipFix);
   std::vector<unsigned char> cd(static_cast<std::size_t>(cd_size));
-  ReadAt(f.get(), cd_off, cd.data(), cd.size(), path_);
+  read_at(f.get(), cd_off, cd.data(), cd.size(), path_);
 
   std::size_t pos = 0;
   for (std::uint64_t k = 0; k < count; ++k) {
@@ -145,23 +145,23 @@ ZipReader::ZipReader(const std::filesystem::path& path) : path_(path.string()) {
   }
 }
 
-const ZipEntry* ZipReader::Find(std::string_view name) const {
+const ZipEntry* ZipReader::find(std::string_view name) const {
   for (const ZipEntry& e : entries_) {
     if (e.name == name) return &e;
   }
   return nullptr;
 }
 
-std::vector<unsigned char> ZipReader::Read(std::string_view name) const {
-  const ZipEntry* e = Find(name);
+std::vector<unsigned char> ZipReader::read(std::string_view name) const {
+  const ZipEntry* e = find(name);
   if (e == nullptr) {
     throw DataError(path_, "archive has no member '" + std::string(name) + "'",
                     "list the members with `unzip -l` and pass an existing name");
   }
-  return Read(*e);
+  return read(*e);
 }
 
-std::vector<unsigned char> ZipReader::Read(const ZipEntry& e) const {
+std::vector<unsigned char> ZipReader::read(const ZipEntry& e) const {
   const std::string where = path_ + "[" + e.name + "]";
   if (e.flags & 0x1) {
     throw DataError(where, "encrypted ZIP members are not supported", "store it unencrypted");
@@ -171,12 +171,12 @@ std::vector<unsigned char> ZipReader::Read(const ZipEntry& e) const {
         where, "unsupported ZIP compression method " + std::to_string(e.method),
         "write the archive with numpy.savez or numpy.savez_compressed (stored/deflate)");
   }
-  File f = Open(path_);
+  File f = open(path_);
   unsigned char lh[30];
   if (e.local_header_offset + 30 > file_size_) {
     throw DataError(where, "local header lies outside the file", kZipFix);
   }
-  ReadAt(f.get(), e.local_header_offset, lh, 30, path_);
+  read_at(f.get(), e.local_header_offset, lh, 30, path_);
   if (U32(lh) != kLocalSig) throw DataError(where, "bad local header signature", kZipFix);
   const std::uint64_t data_off = e.local_header_offset + 30 + U16(lh + 26) + U16(lh + 28);
   if (data_off > file_size_ || e.compressed_size > file_size_ - data_off) {
@@ -200,7 +200,7 @@ std::vector<unsigned char> ZipReader::Read(const ZipEntry& e) const {
                     "use a machine with more memory");
   }
   if (e.method == 0) {
-    ReadAt(f.get(), data_off, out.data(), out.size(), path_);
+    read_at(f.get(), data_off, out.data(), out.size(), path_);
   } else {
     z_stream zs{};
     if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
@@ -266,7 +266,7 @@ std::vector<unsigned char> ZipReader::Read(const ZipEntry& e) const {
   return out;
 }
 
-std::vector<std::string> NpzFile::Names() const {
+std::vector<std::string> NpzFile::names() const {
   std::vector<std::string> names;
   for (const ZipEntry& e : zip_.entries()) {
     std::string n = e.name;
@@ -276,47 +276,47 @@ std::vector<std::string> NpzFile::Names() const {
   return names;
 }
 
-bool NpzFile::Contains(std::string_view name) const {
-  return zip_.Find(name) != nullptr || zip_.Find(std::string(name) + ".npy") != nullptr;
+bool NpzFile::contains(std::string_view name) const {
+  return zip_.find(name) != nullptr || zip_.find(std::string(name) + ".npy") != nullptr;
 }
 
-const ZipEntry& NpzFile::Entry(std::string_view name) const {
-  if (const ZipEntry* e = zip_.Find(std::string(name) + ".npy")) return *e;
-  if (const ZipEntry* e = zip_.Find(name)) return *e;
+const ZipEntry& NpzFile::entry(std::string_view name) const {
+  if (const ZipEntry* e = zip_.find(std::string(name) + ".npy")) return *e;
+  if (const ZipEntry* e = zip_.find(name)) return *e;
   std::string have;
-  for (const std::string& n : Names()) have += (have.empty() ? "" : ", ") + n;
+  for (const std::string& n : names()) have += (have.empty() ? "" : ", ") + n;
   throw DataError(zip_.path(),
                   "archive has no array '" + std::string(name) + "' (has: " + have + ")",
                   "pass one of the listed names");
 }
 
-NpyArray NpzFile::Read(std::string_view name) const {
-  const ZipEntry& e = Entry(name);
-  std::vector<unsigned char> bytes = zip_.Read(e);
-  return ParseNpy(bytes, zip_.path() + "[" + e.name + "]");
+NpyArray NpzFile::read(std::string_view name) const {
+  const ZipEntry& e = entry(name);
+  std::vector<unsigned char> bytes = zip_.read(e);
+  return parse_npy(bytes, zip_.path() + "[" + e.name + "]");
 }
 
-std::string NpzFile::ReadString(std::string_view name) const {
-  const ZipEntry& e = Entry(name);
-  std::vector<unsigned char> bytes = zip_.Read(e);
-  return ParseNpyString(bytes, zip_.path() + "[" + e.name + "]");
+std::string NpzFile::read_string(std::string_view name) const {
+  const ZipEntry& e = entry(name);
+  std::vector<unsigned char> bytes = zip_.read(e);
+  return parse_npy_string(bytes, zip_.path() + "[" + e.name + "]");
 }
 
-CsrMatrix ReadScipyCsr(const std::filesystem::path& path) {
+CsrMatrix read_scipy_csr(const std::filesystem::path& path) {
   NpzFile npz(path);
   const std::string file = path.string();
   for (const char* m : {"format", "shape", "data", "indices", "indptr"}) {
-    if (!npz.Contains(m)) {
+    if (!npz.contains(m)) {
       throw DataError(file, std::string("not a SciPy sparse file: member '") + m + "' is missing",
                       "write the matrix with scipy.sparse.save_npz");
     }
   }
-  const std::string format = npz.ReadString("format");
+  const std::string format = npz.read_string("format");
   if (format != "csr") {
     throw DataError(file, "sparse format is '" + format + "', expected 'csr'",
                     "save matrix.tocsr() with scipy.sparse.save_npz");
   }
-  const std::vector<std::int64_t> shape = npz.Read("shape").As<std::int64_t>();
+  const std::vector<std::int64_t> shape = npz.read("shape").as<std::int64_t>();
   if (shape.size() != 2 || shape[0] < 0 || shape[1] < 0) {
     throw DataError(file, "member 'shape' must hold two non-negative integers", kZipFix);
   }
@@ -326,27 +326,27 @@ CsrMatrix ReadScipyCsr(const std::filesystem::path& path) {
   CsrMatrix m;
   m.rows = shape[0];
   m.cols = shape[1];
-  m.indptr = npz.Read("indptr").As<std::int64_t>();
-  m.indices = npz.Read("indices").As<std::int32_t>();
-  m.data = npz.Read("data").As<double>();
-  ValidateCsr(m, file);
+  m.indptr = npz.read("indptr").as<std::int64_t>();
+  m.indices = npz.read("indices").as<std::int32_t>();
+  m.data = npz.read("data").as<double>();
+  validate_csr(m, file);
   return m;
 }
 
 namespace {
 
-void Put16(std::vector<unsigned char>& b, std::uint32_t v) {
+void put16(std::vector<unsigned char>& b, std::uint32_t v) {
   b.push_back(static_cast<unsigned char>(v & 0xff));
   b.push_back(static_cast<unsigned char>((v >> 8) & 0xff));
 }
-void Put32(std::vector<unsigned char>& b, std::uint32_t v) {
-  Put16(b, v & 0xffff);
-  Put16(b, v >> 16);
+void put32(std::vector<unsigned char>& b, std::uint32_t v) {
+  put16(b, v & 0xffff);
+  put16(b, v >> 16);
 }
 
 }  // namespace
 
-void WriteNpz(const std::filesystem::path& path,
+void write_npz(const std::filesystem::path& path,
               const std::vector<std::pair<std::string, std::vector<unsigned char>>>& members) {
   const std::string file = path.string();
   constexpr std::uint64_t kLimit = 0xffffffffULL;
@@ -377,36 +377,36 @@ void WriteNpz(const std::filesystem::path& path,
     }
     const auto size = static_cast<std::uint32_t>(bytes.size());
     std::vector<unsigned char> local;
-    Put32(local, kLocalSig);
-    Put16(local, 20);  // version needed
-    Put16(local, 0);   // flags
-    Put16(local, 0);   // stored
-    Put16(local, 0);   // time
-    Put16(local, kDosDate);
-    Put32(local, static_cast<std::uint32_t>(crc));
-    Put32(local, size);
-    Put32(local, size);
-    Put16(local, static_cast<std::uint32_t>(name.size()));
-    Put16(local, 0);  // extra
+    put32(local, kLocalSig);
+    put16(local, 20);  // version needed
+    put16(local, 0);   // flags
+    put16(local, 0);   // stored
+    put16(local, 0);   // time
+    put16(local, kDosDate);
+    put32(local, static_cast<std::uint32_t>(crc));
+    put32(local, size);
+    put32(local, size);
+    put16(local, static_cast<std::uint32_t>(name.size()));
+    put16(local, 0);  // extra
     local.insert(local.end(), name.begin(), name.end());
 
-    Put32(central, kCentralSig);
-    Put16(central, 20);  // made by
-    Put16(central, 20);  // needed
-    Put16(central, 0);
-    Put16(central, 0);
-    Put16(central, 0);
-    Put16(central, kDosDate);
-    Put32(central, static_cast<std::uint32_t>(crc));
-    Put32(central, size);
-    Put32(central, size);
-    Put16(central, static_cast<std::uint32_t>(name.size()));
-    Put16(central, 0);  // extra
-    Put16(central, 0);  // comment
-    Put16(central, 0);  // disk
-    Put16(central, 0);  // internal attributes
-    Put32(central, 0);  // external attributes
-    Put32(central, static_cast<std::uint32_t>(offset));
+    put32(central, kCentralSig);
+    put16(central, 20);  // made by
+    put16(central, 20);  // needed
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, kDosDate);
+    put32(central, static_cast<std::uint32_t>(crc));
+    put32(central, size);
+    put32(central, size);
+    put16(central, static_cast<std::uint32_t>(name.size()));
+    put16(central, 0);  // extra
+    put16(central, 0);  // comment
+    put16(central, 0);  // disk
+    put16(central, 0);  // internal attributes
+    put32(central, 0);  // external attributes
+    put32(central, static_cast<std::uint32_t>(offset));
     central.insert(central.end(), name.begin(), name.end());
 
     write(local.data(), local.size());
@@ -417,14 +417,14 @@ void WriteNpz(const std::filesystem::path& path,
                     "write large arrays as HDF5 (or .npy) instead");
   }
   std::vector<unsigned char> eocd;
-  Put32(eocd, kEocdSig);
-  Put16(eocd, 0);
-  Put16(eocd, 0);
-  Put16(eocd, static_cast<std::uint32_t>(members.size()));
-  Put16(eocd, static_cast<std::uint32_t>(members.size()));
-  Put32(eocd, static_cast<std::uint32_t>(central.size()));
-  Put32(eocd, static_cast<std::uint32_t>(offset));
-  Put16(eocd, 0);
+  put32(eocd, kEocdSig);
+  put16(eocd, 0);
+  put16(eocd, 0);
+  put16(eocd, static_cast<std::uint32_t>(members.size()));
+  put16(eocd, static_cast<std::uint32_t>(members.size()));
+  put32(eocd, static_cast<std::uint32_t>(central.size()));
+  put32(eocd, static_cast<std::uint32_t>(offset));
+  put16(eocd, 0);
   write(central.data(), central.size());
   write(eocd.data(), eocd.size());
   if (std::fclose(f.release()) != 0) ok = false;
@@ -434,24 +434,24 @@ void WriteNpz(const std::filesystem::path& path,
   }
 }
 
-void WriteScipyCsr(const std::filesystem::path& path, const CsrMatrix& m) {
-  ValidateCsr(m, path.string());
+void write_scipy_csr(const std::filesystem::path& path, const CsrMatrix& m) {
+  validate_csr(m, path.string());
   const std::int64_t shape[2] = {m.rows, m.cols};
   const std::int64_t nnz[1] = {m.nnz()};
   const std::int64_t ptr_len[1] = {m.rows + 1};
   std::vector<std::pair<std::string, std::vector<unsigned char>>> members;
-  members.emplace_back("indices", EncodeNpy<std::int32_t>(m.indices, nnz));
+  members.emplace_back("indices", encode_npy<std::int32_t>(m.indices, nnz));
   if (m.nnz() <= std::numeric_limits<std::int32_t>::max()) {
     std::vector<std::int32_t> ptr(m.indptr.begin(), m.indptr.end());
-    members.emplace_back("indptr", EncodeNpy<std::int32_t>(ptr, ptr_len));
+    members.emplace_back("indptr", encode_npy<std::int32_t>(ptr, ptr_len));
   } else {
-    members.emplace_back("indptr", EncodeNpy<std::int64_t>(m.indptr, ptr_len));
+    members.emplace_back("indptr", encode_npy<std::int64_t>(m.indptr, ptr_len));
   }
-  members.emplace_back("format", EncodeNpyString("csr"));
+  members.emplace_back("format", encode_npy_string("csr"));
   const std::int64_t two[1] = {2};
-  members.emplace_back("shape", EncodeNpy<std::int64_t>(shape, two));
-  members.emplace_back("data", EncodeNpy<double>(m.data, nnz));
-  WriteNpz(path, members);
+  members.emplace_back("shape", encode_npy<std::int64_t>(shape, two));
+  members.emplace_back("data", encode_npy<double>(m.data, nnz));
+  write_npz(path, members);
 }
 
 }  // namespace stagesim::data

@@ -32,12 +32,12 @@ class ZipReader {
   const std::string& path() const { return path_; }
   const std::vector<ZipEntry>& entries() const { return entries_; }
   // The entry with this exact name, or nullptr.
-  const ZipEntry* Find(std::string_view name) const;
+  const ZipEntry* find(std::string_view name) const;
 
   // The member's uncompressed bytes, CRC-checked. DataError on corruption or an unsupported
   // compression method / encryption.
-  std::vector<unsigned char> Read(const ZipEntry& e) const;
-  std::vector<unsigned char> Read(std::string_view name) const;
+  std::vector<unsigned char> read(const ZipEntry& e) const;
+  std::vector<unsigned char> read(std::string_view name) const;
 
  private:
   std::string path_;
@@ -50,32 +50,32 @@ class NpzFile {
   explicit NpzFile(const std::filesystem::path& path) : zip_(path) {}
 
   // Array names, i.e. member names without the ".npy" suffix, in archive order.
-  std::vector<std::string> Names() const;
-  bool Contains(std::string_view name) const;
+  std::vector<std::string> names() const;
+  bool contains(std::string_view name) const;
   // Reads array `name` ("x" or "x.npy"). DataError if absent or malformed.
-  NpyArray Read(std::string_view name) const;
+  NpyArray read(std::string_view name) const;
   // Reads a string array member (e.g. SciPy's `format`).
-  std::string ReadString(std::string_view name) const;
+  std::string read_string(std::string_view name) const;
 
   const ZipReader& zip() const { return zip_; }
 
  private:
-  const ZipEntry& Entry(std::string_view name) const;
+  const ZipEntry& entry(std::string_view name) const;
   ZipReader zip_;
 };
 
 // Writes an uncompressed .npz (a stored ZIP archive) of named .npy images (see EncodeNpy);
 // members are named NAME.npy. numpy.load reads it. DataError when the file cannot be written or
 // the archive would exceed 4 GiB (write HDF5 instead).
-void WriteNpz(const std::filesystem::path& path,
+void write_npz(const std::filesystem::path& path,
               const std::vector<std::pair<std::string, std::vector<unsigned char>>>& members);
 
 // Writes `m` as scipy.sparse.save_npz(path, m, compressed=False) does: members format ('csr'),
 // shape, data (float64), indices (int32), indptr (int32, or int64 above 2^31-1 entries).
-void WriteScipyCsr(const std::filesystem::path& path, const CsrMatrix& m);
+void write_scipy_csr(const std::filesystem::path& path, const CsrMatrix& m);
 
 // Reads a CSR matrix written by scipy.sparse.save_npz (compressed or not). Data of any supported
 // dtype is converted to double. Validates shape, indptr (monotone, 0..nnz) and index ranges.
-CsrMatrix ReadScipyCsr(const std::filesystem::path& path);
+CsrMatrix read_scipy_csr(const std::filesystem::path& path);
 
 }  // namespace stagesim::data

@@ -4,7 +4,7 @@
 
 namespace stagesim::data {
 
-void ValidateCsr(const CsrMatrix& m, const std::string& file) {
+void validate_csr(const CsrMatrix& m, const std::string& file) {
   const char* fix = "the sparse matrix is corrupt; write it again with scipy.sparse.save_npz";
   if (m.rows < 0 || m.cols < 0) throw DataError(file, "negative CSR shape", fix);
   if (static_cast<std::int64_t>(m.indptr.size()) != m.rows + 1) {

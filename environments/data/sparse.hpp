@@ -27,7 +27,7 @@ struct CsrMatrix {
 
 // Checks the CSR invariants (indptr of length rows+1 starting at 0, non-decreasing, ending at nnz;
 // indices in [0, cols); data and indices of equal length). Throws DataError naming `file`.
-void ValidateCsr(const CsrMatrix& m, const std::string& file);
+void validate_csr(const CsrMatrix& m, const std::string& file);
 
 // Ragged lists of ids: list i is ids[offsets[i] .. offsets[i+1]).
 struct IdLists {

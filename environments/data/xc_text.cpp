@@ -14,16 +14,16 @@
 namespace stagesim::data {
 namespace {
 
-bool IsSpace(char c) {
+bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-std::string Show(std::string_view s) {
+std::string show(std::string_view s) {
   return "'" + std::string(s.substr(0, 40)) + (s.size() > 40 ? "...'" : "'");
 }
 
 // Parses a non-negative integer at s[i..], advancing i. False if there is no digit.
-bool ParseIndex(std::string_view s, std::size_t& i, std::int64_t& out) {
+bool parse_index(std::string_view s, std::size_t& i, std::int64_t& out) {
   auto [ptr, ec] = std::from_chars(s.data() + i, s.data() + s.size(), out);
   if (ec != std::errc() || ptr == s.data() + i || out < 0) return false;
   i = static_cast<std::size_t>(ptr - s.data());
@@ -32,7 +32,7 @@ bool ParseIndex(std::string_view s, std::size_t& i, std::int64_t& out) {
 
 }  // namespace
 
-XcDataset ReadXcText(const std::filesystem::path& path, bool keep_features) {
+XcDataset read_xc_text(const std::filesystem::path& path, bool keep_features) {
   LineReader in(path);
   const char* fix = "the file is not in Extreme Classification text format or is truncated";
   std::string_view line;
@@ -40,23 +40,23 @@ XcDataset ReadXcText(const std::filesystem::path& path, bool keep_features) {
 
   // Header: first line that is neither empty nor a comment.
   bool have_header = false;
-  while (in.Next(line)) {
+  while (in.next(line)) {
     if (in.line() == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
     std::size_t i = 0;
-    while (i < line.size() && IsSpace(line[i])) ++i;
+    while (i < line.size() && is_space(line[i])) ++i;
     if (i == line.size() || line[i] == '#') continue;
     std::int64_t v[3];
     for (int k = 0; k < 3; ++k) {
-      while (i < line.size() && IsSpace(line[i])) ++i;
-      if (!ParseIndex(line, i, v[k])) {
-        throw in.Error("bad header " + Show(line) + ": expected three counts 'N D L'", fix);
+      while (i < line.size() && is_space(line[i])) ++i;
+      if (!parse_index(line, i, v[k])) {
+        throw in.error("bad header " + show(line) + ": expected three counts 'N D L'", fix);
       }
     }
-    while (i < line.size() && IsSpace(line[i])) ++i;
-    if (i != line.size()) throw in.Error("bad header " + Show(line) + ": expected 'N D L'", fix);
+    while (i < line.size() && is_space(line[i])) ++i;
+    if (i != line.size()) throw in.error("bad header " + show(line) + ": expected 'N D L'", fix);
     if (v[1] > std::numeric_limits<std::int32_t>::max() ||
         v[2] > std::numeric_limits<std::int32_t>::max()) {
-      throw in.Error("feature/label counts above 2^31-1 are not supported", "split the data set");
+      throw in.error("feature/label counts above 2^31-1 are not supported", "split the data set");
     }
     ds.num_points = v[0];
     ds.num_features = v[1];
@@ -77,18 +77,18 @@ XcDataset ReadXcText(const std::filesystem::path& path, bool keep_features) {
   ds.labels.offsets.reserve(expected);
   std::vector<std::int32_t> row_labels;
   std::int64_t points = 0;
-  while (in.Next(line)) {
+  while (in.next(line)) {
     std::size_t i = 0;
-    while (i < line.size() && IsSpace(line[i])) ++i;
+    while (i < line.size() && is_space(line[i])) ++i;
     if (i == line.size() || line[i] == '#') continue;
     if (points == ds.num_points) {
-      throw in.Error("more points than the header's N = " + std::to_string(ds.num_points),
+      throw in.error("more points than the header's N = " + std::to_string(ds.num_points),
                      "fix the header count or remove the extra lines");
     }
     row_labels.clear();
     // Labels: only if the line does not start with whitespace and the first token is no feature.
     std::size_t first_end = 0;
-    while (first_end < line.size() && !IsSpace(line[first_end]) && line[first_end] != ',') {
+    while (first_end < line.size() && !is_space(line[first_end]) && line[first_end] != ',') {
       ++first_end;
     }
     const bool starts_with_label =
@@ -96,11 +96,11 @@ XcDataset ReadXcText(const std::filesystem::path& path, bool keep_features) {
     if (starts_with_label) {
       for (;;) {
         std::int64_t l = 0;
-        if (!ParseIndex(line, i, l)) {
-          throw in.Error("bad label list near " + Show(line.substr(i)), fix);
+        if (!parse_index(line, i, l)) {
+          throw in.error("bad label list near " + show(line.substr(i)), fix);
         }
         if (l >= ds.num_labels) {
-          throw in.Error("label " + std::to_string(l) + " is outside [0, " +
+          throw in.error("label " + std::to_string(l) + " is outside [0, " +
                              std::to_string(ds.num_labels) + ") from the header",
                          "fix the header's L or the label");
         }
@@ -110,8 +110,8 @@ XcDataset ReadXcText(const std::filesystem::path& path, bool keep_features) {
           while (i < line.size() && line[i] == ' ') ++i;  // "1, 2"
           continue;
         }
-        if (i < line.size() && !IsSpace(line[i])) {
-          throw in.Error("bad label list near " + Show(line.substr(i)), fix);
+        if (i < line.size() && !is_space(line[i])) {
+          throw in.error("bad label list near " + show(line.substr(i)), fix);
         }
         break;
       }
@@ -119,22 +119,22 @@ XcDataset ReadXcText(const std::filesystem::path& path, bool keep_features) {
     ds.labels.push_back(row_labels);
     // Features.
     for (;;) {
-      while (i < line.size() && IsSpace(line[i])) ++i;
+      while (i < line.size() && is_space(line[i])) ++i;
       if (i == line.size()) break;
       const std::size_t tok = i;
       std::int64_t f = 0;
-      if (!ParseIndex(line, i, f) || i >= line.size() || line[i] != ':') {
-        throw in.Error("bad feature " + Show(line.substr(tok)) + ": expected idx:value", fix);
+      if (!parse_index(line, i, f) || i >= line.size() || line[i] != ':') {
+        throw in.error("bad feature " + show(line.substr(tok)) + ": expected idx:value", fix);
       }
       ++i;
       std::size_t vend = i;
-      while (vend < line.size() && !IsSpace(line[vend])) ++vend;
+      while (vend < line.size() && !is_space(line[vend])) ++vend;
       double value = 0;
-      if (ParseDouble(line.substr(i, vend - i), value) != ParseStatus::kOk) {
-        throw in.Error("bad feature value " + Show(line.substr(tok, vend - tok)), fix);
+      if (parse_double(line.substr(i, vend - i), value) != ParseStatus::kOk) {
+        throw in.error("bad feature value " + show(line.substr(tok, vend - tok)), fix);
       }
       if (f >= ds.num_features) {
-        throw in.Error("feature " + std::to_string(f) + " is outside [0, " +
+        throw in.error("feature " + std::to_string(f) + " is outside [0, " +
                            std::to_string(ds.num_features) + ") from the header",
                        "fix the header's D or the feature index");
       }

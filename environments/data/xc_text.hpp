@@ -26,6 +26,6 @@ struct XcDataset {
 // With keep_features = false the features are still checked but not stored (`features` is then
 // an N x D matrix without entries): the bandit worlds need only the labels, and AmazonCat's
 // sparse features would cost about 1 GB.
-XcDataset ReadXcText(const std::filesystem::path& path, bool keep_features = true);
+XcDataset read_xc_text(const std::filesystem::path& path, bool keep_features = true);
 
 }  // namespace stagesim::data

@@ -42,18 +42,18 @@ TEST(BoundedAllocation, DenseKuaiRecTableMustBeMostlyObserved) {
   for (int i = 0; i < 3000; ++i)
     text += std::to_string(i) + "," + std::to_string(100000 + i) + ",1,1,,20200101,1,0.5\n";
   const fs::path p = Write("small_matrix.csv", text);
-  const std::string m = ErrorOf([&] { LoadKuaiRecDense<double>(p); });
+  const std::string m = ErrorOf([&] { load_kuairec_dense<double>(p); });
   EXPECT_HAS(m, "small_matrix.csv");
   EXPECT_HAS(m, "3,000 distinct user_ids x 3,000 distinct video_ids from 3,000 rows");
   EXPECT_HAS(m, "under 1/64 observed");
   // The interactions themselves (no dense table) still load.
-  EXPECT_EQ(LoadKuaiRecInteractions(p).size(), 3000);
+  EXPECT_EQ(load_kuairec_interactions(p).size(), 3000);
   // A real matrix shape (every user rates every video) loads.
   std::string full = kHeader;
   for (int u = 0; u < 30; ++u)
     for (int v = 0; v < 40; ++v)
       full += std::to_string(u) + "," + std::to_string(v) + ",1,1,,20200101,1,0.5\n";
-  EXPECT_EQ(LoadKuaiRecDense<double>(Write("full.csv", full)).values.rows, 30);
+  EXPECT_EQ(load_kuairec_dense<double>(Write("full.csv", full)).values.rows, 30);
 }
 
 TEST(BoundedAllocation, DenseKuaiRecTableRespectsTheMemoryLimit) {
@@ -63,7 +63,7 @@ TEST(BoundedAllocation, DenseKuaiRecTableRespectsTheMemoryLimit) {
       text += std::to_string(u) + "," + std::to_string(v) + ",1,1,,20200101,1,0.5\n";
   DenseOptions o;
   o.max_bytes = 1000;  // 30 x 40 doubles need 9.6 KB
-  const std::string m = ErrorOf([&] { LoadKuaiRecDense<double>(Write("m.csv", text), o); });
+  const std::string m = ErrorOf([&] { load_kuairec_dense<double>(Write("m.csv", text), o); });
   EXPECT_HAS(m, "30 users x 40 videos needs");
   EXPECT_HAS(m, "are available");
 }
@@ -71,9 +71,9 @@ TEST(BoundedAllocation, DenseKuaiRecTableRespectsTheMemoryLimit) {
 // A 34-byte XC file whose header claims 2e9 labels asked for 40 GB in the category selection.
 TEST(BoundedAllocation, XcLabelCountFromTheHeaderDoesNotSizeAllocations) {
   const fs::path p = Write("xc.txt", "3 5 2000000000\n0,7 0:1\n7 1:1\n1999999999 2:1\n");
-  const XcDataset ds = ReadXcText(p);
+  const XcDataset ds = read_xc_text(p);
   ASSERT_EQ(ds.num_labels, 2000000000);
-  const CategoryRemap r = SelectCategories(ds.labels, ds.num_labels, {1, 2});
+  const CategoryRemap r = select_categories(ds.labels, ds.num_labels, {1, 2});
   ASSERT_EQ(r.original.size(), 2u);
   EXPECT_EQ(r.original[0], 7);  // in two products
   EXPECT_EQ(r.frequency[0], 2);
@@ -81,7 +81,7 @@ TEST(BoundedAllocation, XcLabelCountFromTheHeaderDoesNotSizeAllocations) {
   EXPECT_EQ(std::vector<std::int32_t>(first.begin(), first.end()),
             (std::vector<std::int32_t>{0, 1}));
   // A header claiming 2e9 points in a tiny file is reported as the truncation it is.
-  const std::string m = ErrorOf([&] { ReadXcText(Write("n.txt", "2000000000 5 3\n0 0:1\n")); });
+  const std::string m = ErrorOf([&] { read_xc_text(Write("n.txt", "2000000000 5 3\n0 0:1\n")); });
   EXPECT_HAS(m, "file ends after 1 points but the header says 2000000000");
 }
 
@@ -93,15 +93,15 @@ TEST(BoundedAllocation, NonFiniteWatchRatiosAreErrorsWithTheirLine) {
     DenseOptions clipped;
     clipped.clip = 10;
     for (const DenseOptions& o : {clipped, DenseOptions{}}) {
-      const std::string m = ErrorOf([&] { LoadKuaiRecDense<double>(p, o); });
+      const std::string m = ErrorOf([&] { load_kuairec_dense<double>(p, o); });
       EXPECT_HAS(m, "r.csv:3");
       EXPECT_HAS(m, "is not a finite number");
     }
-    EXPECT_HAS(ErrorOf([&] { LoadKuaiRecInteractions(p); }), "r.csv:3");
+    EXPECT_HAS(ErrorOf([&] { load_kuairec_interactions(p); }), "r.csv:3");
   }
   // A missing ratio recomputed from durations that overflow is refused the same way.
   const fs::path p = Write("d.csv", std::string(kHeader) + "1,2,1e308,1e-308,,20200101,1,\n");
-  EXPECT_HAS(ErrorOf([&] { LoadKuaiRecInteractions(p); }), "d.csv:2");
+  EXPECT_HAS(ErrorOf([&] { load_kuairec_interactions(p); }), "d.csv:2");
 }
 
 }  // namespace

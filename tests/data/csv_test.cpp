@@ -26,9 +26,9 @@ std::vector<std::vector<std::string>> ReadAll(const std::filesystem::path& p,
                                               std::vector<std::int64_t>* lines = nullptr) {
   CsvReader r(p, buffer);
   std::vector<std::vector<std::string>> rows;
-  while (r.Next()) {
+  while (r.next()) {
     std::vector<std::string> row;
-    for (std::size_t i = 0; i < r.size(); ++i) row.emplace_back(r.Field(i));
+    for (std::size_t i = 0; i < r.size(); ++i) row.emplace_back(r.field(i));
     rows.push_back(row);
     if (lines) lines->push_back(r.line());
   }
@@ -37,43 +37,43 @@ std::vector<std::vector<std::string>> ReadAll(const std::filesystem::path& p,
 
 TEST(ParseNumbers, Integers) {
   std::int64_t v = 0;
-  EXPECT_EQ(ParseInt64("123", v), ParseStatus::kOk);
+  EXPECT_EQ(parse_int64("123", v), ParseStatus::kOk);
   EXPECT_EQ(v, 123);
-  EXPECT_EQ(ParseInt64("20200705.0", v), ParseStatus::kOk);
+  EXPECT_EQ(parse_int64("20200705.0", v), ParseStatus::kOk);
   EXPECT_EQ(v, 20200705);
-  EXPECT_EQ(ParseInt64("-7.00", v), ParseStatus::kOk);
+  EXPECT_EQ(parse_int64("-7.00", v), ParseStatus::kOk);
   EXPECT_EQ(v, -7);
-  EXPECT_EQ(ParseInt64("+4", v), ParseStatus::kOk);
+  EXPECT_EQ(parse_int64("+4", v), ParseStatus::kOk);
   EXPECT_EQ(v, 4);
-  EXPECT_EQ(ParseInt64(" 12 ", v), ParseStatus::kOk);
+  EXPECT_EQ(parse_int64(" 12 ", v), ParseStatus::kOk);
   EXPECT_EQ(v, 12);
-  EXPECT_EQ(ParseInt64("", v), ParseStatus::kMissing);
-  EXPECT_EQ(ParseInt64("nan", v), ParseStatus::kMissing);
-  EXPECT_EQ(ParseInt64("NaN", v), ParseStatus::kMissing);
-  EXPECT_EQ(ParseInt64("7.5", v), ParseStatus::kBad);
-  EXPECT_EQ(ParseInt64("1e3", v), ParseStatus::kBad);
-  EXPECT_EQ(ParseInt64("12a", v), ParseStatus::kBad);
-  EXPECT_EQ(ParseInt64("abc", v), ParseStatus::kBad);
-  EXPECT_EQ(ParseInt64("99999999999999999999", v), ParseStatus::kBad);
+  EXPECT_EQ(parse_int64("", v), ParseStatus::kMissing);
+  EXPECT_EQ(parse_int64("nan", v), ParseStatus::kMissing);
+  EXPECT_EQ(parse_int64("NaN", v), ParseStatus::kMissing);
+  EXPECT_EQ(parse_int64("7.5", v), ParseStatus::kBad);
+  EXPECT_EQ(parse_int64("1e3", v), ParseStatus::kBad);
+  EXPECT_EQ(parse_int64("12a", v), ParseStatus::kBad);
+  EXPECT_EQ(parse_int64("abc", v), ParseStatus::kBad);
+  EXPECT_EQ(parse_int64("99999999999999999999", v), ParseStatus::kBad);
 }
 
 TEST(ParseNumbers, Doubles) {
   double v = 0;
-  EXPECT_EQ(ParseDouble("1.2734", v), ParseStatus::kOk);
+  EXPECT_EQ(parse_double("1.2734", v), ParseStatus::kOk);
   EXPECT_EQ(v, 1.2734);
-  EXPECT_EQ(ParseDouble("1593898068.378", v), ParseStatus::kOk);
+  EXPECT_EQ(parse_double("1593898068.378", v), ParseStatus::kOk);
   EXPECT_EQ(v, 1593898068.378);
-  EXPECT_EQ(ParseDouble("-2e-3", v), ParseStatus::kOk);
+  EXPECT_EQ(parse_double("-2e-3", v), ParseStatus::kOk);
   EXPECT_EQ(v, -2e-3);
-  EXPECT_EQ(ParseDouble("+0.5", v), ParseStatus::kOk);
+  EXPECT_EQ(parse_double("+0.5", v), ParseStatus::kOk);
   EXPECT_EQ(v, 0.5);
-  EXPECT_EQ(ParseDouble("inf", v), ParseStatus::kOk);
+  EXPECT_EQ(parse_double("inf", v), ParseStatus::kOk);
   EXPECT_TRUE(std::isinf(v));
-  EXPECT_EQ(ParseDouble("NaN", v), ParseStatus::kMissing);
-  EXPECT_EQ(ParseDouble("", v), ParseStatus::kMissing);
-  EXPECT_EQ(ParseDouble("1.2.3", v), ParseStatus::kBad);
-  EXPECT_EQ(ParseDouble("0x10", v), ParseStatus::kBad);
-  EXPECT_EQ(ParseDouble("++1", v), ParseStatus::kBad);
+  EXPECT_EQ(parse_double("NaN", v), ParseStatus::kMissing);
+  EXPECT_EQ(parse_double("", v), ParseStatus::kMissing);
+  EXPECT_EQ(parse_double("1.2.3", v), ParseStatus::kBad);
+  EXPECT_EQ(parse_double("0x10", v), ParseStatus::kBad);
+  EXPECT_EQ(parse_double("++1", v), ParseStatus::kBad);
 }
 
 TEST(CsvReader, PandasQuirks) {
@@ -103,24 +103,24 @@ TEST(CsvReader, PandasQuirks) {
   }
   CsvReader r(p);
   EXPECT_EQ(r.header(), (std::vector<std::string>{"id", "feat", "note"}));
-  EXPECT_EQ(r.Column("note"), 2u);
-  EXPECT_FALSE(r.FindColumn("nope").has_value());
+  EXPECT_EQ(r.column("note"), 2u);
+  EXPECT_FALSE(r.find_column("nope").has_value());
 }
 
 TEST(CsvReader, TypedAccessAndMissing) {
   auto p = WriteFile("typed.csv", "a,b\n1.0,nan\n,2.5\n");
   CsvReader r(p);
-  const std::size_t a = r.Column("a");
-  const std::size_t b = r.Column("b");
-  ASSERT_TRUE(r.Next());
-  EXPECT_EQ(r.Int(a), 1);
-  EXPECT_FALSE(r.Double(b).has_value());
-  EXPECT_TRUE(r.IsMissing(b));
-  ASSERT_TRUE(r.Next());
-  EXPECT_FALSE(r.Int(a).has_value());
-  EXPECT_EQ(r.RequiredDouble(b), 2.5);
-  ExpectMessage(DataErrorOf([&] { r.RequiredInt(a); }), {"typed.csv:3:", "'a'", "missing"});
-  EXPECT_FALSE(r.Next());
+  const std::size_t a = r.column("a");
+  const std::size_t b = r.column("b");
+  ASSERT_TRUE(r.next());
+  EXPECT_EQ(r.as_int(a), 1);
+  EXPECT_FALSE(r.as_double(b).has_value());
+  EXPECT_TRUE(r.is_missing(b));
+  ASSERT_TRUE(r.next());
+  EXPECT_FALSE(r.as_int(a).has_value());
+  EXPECT_EQ(r.required_double(b), 2.5);
+  ExpectMessage(DataErrorOf([&] { r.required_int(a); }), {"typed.csv:3:", "'a'", "missing"});
+  EXPECT_FALSE(r.next());
   EXPECT_EQ(r.records(), 2);
 }
 
@@ -134,10 +134,10 @@ TEST(CsvReader, ManyRecordsAcrossBufferRefills) {
   for (std::size_t buffer : {std::size_t{64}, std::size_t{4096}}) {
     CsvReader r(p, buffer);
     int n = 0;
-    while (r.Next()) {
-      ASSERT_EQ(r.Int(0), n);
-      ASSERT_EQ(r.Field(1), std::to_string(n * 7) + ",x");
-      ASSERT_EQ(r.Double(2), n + 0.5);
+    while (r.next()) {
+      ASSERT_EQ(r.as_int(0), n);
+      ASSERT_EQ(r.field(1), std::to_string(n * 7) + ",x");
+      ASSERT_EQ(r.as_double(2), n + 0.5);
       ASSERT_EQ(r.line(), n + 2);
       ++n;
     }
@@ -152,27 +152,27 @@ TEST(CsvReader, Errors) {
                 {"empty.csv", "empty file"});
   {
     CsvReader r(WriteFile("cols.csv", "a,b\n1,2\n"));
-    ExpectMessage(DataErrorOf([&] { r.Column("watch_ratio"); }),
+    ExpectMessage(DataErrorOf([&] { r.column("watch_ratio"); }),
                   {"cols.csv:1:", "missing column 'watch_ratio'"});
   }
   {
     CsvReader r(WriteFile("count.csv", "a,b\n1,2\n1,2,3\n"));
-    ASSERT_TRUE(r.Next());
-    ExpectMessage(DataErrorOf([&] { r.Next(); }), {"count.csv:3:", "expected 2 fields", "found 3"});
+    ASSERT_TRUE(r.next());
+    ExpectMessage(DataErrorOf([&] { r.next(); }), {"count.csv:3:", "expected 2 fields", "found 3"});
   }
   {
     CsvReader r(WriteFile("bad.csv", "a,b\n1,2\nx,3\n"));
-    ASSERT_TRUE(r.Next());
-    ASSERT_TRUE(r.Next());
-    ExpectMessage(DataErrorOf([&] { r.Int(0); }), {"bad.csv:3:", "column 'a'", "'x'"});
-    ExpectMessage(DataErrorOf([&] { r.Double(0); }), {"bad.csv:3:", "not a number"});
+    ASSERT_TRUE(r.next());
+    ASSERT_TRUE(r.next());
+    ExpectMessage(DataErrorOf([&] { r.as_int(0); }), {"bad.csv:3:", "column 'a'", "'x'"});
+    ExpectMessage(DataErrorOf([&] { r.as_double(0); }), {"bad.csv:3:", "not a number"});
   }
 }
 
 TEST(CsvReader, MalformedFixtures) {
   auto read_all = [](const char* name) {
     CsvReader r(testing::Fixture(std::string("malformed/") + name));
-    while (r.Next()) {
+    while (r.next()) {
     }
   };
   ExpectMessage(DataErrorOf([&] { read_all("small_matrix_truncated.csv"); }),

@@ -25,46 +25,46 @@ DenseMatrix<double> Sample(int rows, int cols) {
 TEST(Hdf5Array, WriteReadRoundTrip) {
   const auto file = testing::TempDir() / "world.h5";
   const DenseMatrix<double> q = Sample(3, 4);
-  WriteHdf5Matrix(file, "q", q);
+  write_hdf5_matrix(file, "q", q);
   DenseMatrix<float> sigma(3, 4, 0.5f);
-  WriteHdf5Matrix(file, "worlds/a/sigma", sigma);  // intermediate groups created
-  EXPECT_TRUE(Hdf5HasDataset(file, "q"));
-  EXPECT_TRUE(Hdf5HasDataset(file, "worlds/a/sigma"));
-  EXPECT_FALSE(Hdf5HasDataset(file, "worlds"));  // a group, not a dataset
-  EXPECT_FALSE(Hdf5HasDataset(file, "worlds/b/q"));
-  EXPECT_FALSE(Hdf5HasDataset(testing::TempDir() / "none.h5", "q"));
+  write_hdf5_matrix(file, "worlds/a/sigma", sigma);  // intermediate groups created
+  EXPECT_TRUE(hdf5_has_dataset(file, "q"));
+  EXPECT_TRUE(hdf5_has_dataset(file, "worlds/a/sigma"));
+  EXPECT_FALSE(hdf5_has_dataset(file, "worlds"));  // a group, not a dataset
+  EXPECT_FALSE(hdf5_has_dataset(file, "worlds/b/q"));
+  EXPECT_FALSE(hdf5_has_dataset(testing::TempDir() / "none.h5", "q"));
 
-  const DenseMatrix<double> back = ReadHdf5Matrix<double>(file, "q");
+  const DenseMatrix<double> back = read_hdf5_matrix<double>(file, "q");
   EXPECT_EQ(back.rows, 3);
   EXPECT_EQ(back.cols, 4);
   EXPECT_EQ(back.values, q.values);
-  const DenseMatrix<float> backf = ReadHdf5Matrix<float>(file, "q");
+  const DenseMatrix<float> backf = read_hdf5_matrix<float>(file, "q");
   EXPECT_EQ(backf(2, 3), 23.125f);
-  const DenseMatrix<double> s = ReadHdf5Matrix<double>(file, "worlds/a/sigma");
+  const DenseMatrix<double> s = read_hdf5_matrix<double>(file, "worlds/a/sigma");
   EXPECT_EQ(s(1, 1), 0.5);
 
   // Replacing a dataset with one of another shape.
-  WriteHdf5Matrix(file, "q", Sample(2, 2));
-  const DenseMatrix<double> q2 = ReadHdf5Matrix<double>(file, "q");
+  write_hdf5_matrix(file, "q", Sample(2, 2));
+  const DenseMatrix<double> q2 = read_hdf5_matrix<double>(file, "q");
   EXPECT_EQ(q2.rows, 2);
   EXPECT_EQ(q2(1, 1), 11.125);
-  EXPECT_TRUE(Hdf5HasDataset(file, "worlds/a/sigma"));
+  EXPECT_TRUE(hdf5_has_dataset(file, "worlds/a/sigma"));
 }
 
 TEST(Hdf5Array, Errors) {
   const auto dir = testing::TempDir();
-  ExpectMessage(DataErrorOf([&] { ReadHdf5Matrix<double>(dir / "missing.h5", "q"); }),
+  ExpectMessage(DataErrorOf([&] { read_hdf5_matrix<double>(dir / "missing.h5", "q"); }),
                 {"missing.h5", "file not found"});
   std::ofstream(dir / "text.h5") << "not hdf5\n";
-  ExpectMessage(DataErrorOf([&] { ReadHdf5Matrix<double>(dir / "text.h5", "q"); }),
+  ExpectMessage(DataErrorOf([&] { read_hdf5_matrix<double>(dir / "text.h5", "q"); }),
                 {"text.h5", "not an HDF5 file"});
-  ExpectMessage(DataErrorOf([&] { WriteHdf5Matrix(dir / "text.h5", "q", Sample(1, 1)); }),
+  ExpectMessage(DataErrorOf([&] { write_hdf5_matrix(dir / "text.h5", "q", Sample(1, 1)); }),
                 {"text.h5", "not an HDF5 file"});
   const auto file = dir / "w.h5";
-  WriteHdf5Matrix(file, "q", Sample(2, 3));
-  ExpectMessage(DataErrorOf([&] { ReadHdf5Matrix<double>(file, "sigma"); }),
+  write_hdf5_matrix(file, "q", Sample(2, 3));
+  ExpectMessage(DataErrorOf([&] { read_hdf5_matrix<double>(file, "sigma"); }),
                 {"w.h5", "no dataset 'sigma'", "h5ls"});
-  ExpectMessage(DataErrorOf([&] { ReadHdf5Matrix<double>(file, "a/b/c"); }),
+  ExpectMessage(DataErrorOf([&] { read_hdf5_matrix<double>(file, "a/b/c"); }),
                 {"w.h5", "no dataset 'a/b/c'"});
   {  // A rank-1 dataset and a string dataset written with the C API.
     hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
@@ -84,11 +84,11 @@ TEST(Hdf5Array, Errors) {
     H5Sclose(space);
     H5Fclose(f);
   }
-  ExpectMessage(DataErrorOf([&] { ReadHdf5Matrix<double>(file, "vec"); }),
+  ExpectMessage(DataErrorOf([&] { read_hdf5_matrix<double>(file, "vec"); }),
                 {"w.h5", "'vec' has rank 1, expected 2"});
-  ExpectMessage(DataErrorOf([&] { ReadHdf5Matrix<double>(file, "text"); }),
+  ExpectMessage(DataErrorOf([&] { read_hdf5_matrix<double>(file, "text"); }),
                 {"w.h5", "'text' is not numeric"});
-  ExpectMessage(DataErrorOf([&] { WriteHdf5Matrix(dir / "no" / "dir.h5", "q", Sample(1, 1)); }),
+  ExpectMessage(DataErrorOf([&] { write_hdf5_matrix(dir / "no" / "dir.h5", "q", Sample(1, 1)); }),
                 {"dir.h5", "cannot open the HDF5 file for writing"});
 }
 

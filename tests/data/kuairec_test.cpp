@@ -33,28 +33,28 @@ const std::vector<std::int64_t> kBigItems = {148, 0, 512, 36,  12, 640, 1001, 20
                                              777, 5, 201, 900, 77, 333, 1300};
 
 TEST(KuaiRecLocate, BothLayoutsAndErrors) {
-  EXPECT_EQ(LocateKuaiRecDir(Fixture("kuairec")), Fixture("kuairec"));
-  EXPECT_EQ(LocateKuaiRecDir(Fixture("kuairec_nested")),
+  EXPECT_EQ(locate_kuairec_dir(Fixture("kuairec")), Fixture("kuairec"));
+  EXPECT_EQ(locate_kuairec_dir(Fixture("kuairec_nested")),
             Fixture("kuairec_nested") / "KuaiRec 2.0" / "data");
-  EXPECT_EQ(KuaiRecFile(Fixture("kuairec_nested"), "small_matrix.csv"),
+  EXPECT_EQ(kuairec_file(Fixture("kuairec_nested"), "small_matrix.csv"),
             Fixture("kuairec_nested") / "KuaiRec 2.0" / "data" / "small_matrix.csv");
   const fs::path tmp = testing::TempDir();
   fs::create_directories(tmp / "a" / "data");
   fs::copy_file(Fixture("kuairec/small_matrix.csv"), tmp / "a" / "data" / "small_matrix.csv");
-  EXPECT_EQ(LocateKuaiRecDir(tmp / "a"), tmp / "a" / "data");
+  EXPECT_EQ(locate_kuairec_dir(tmp / "a"), tmp / "a" / "data");
   fs::create_directories(tmp / "b" / "KuaiRec" / "data");
   fs::copy_file(Fixture("kuairec/big_matrix.csv"),
                 tmp / "b" / "KuaiRec" / "data" / "big_matrix.csv");
-  EXPECT_EQ(LocateKuaiRecDir(tmp / "b", "big_matrix.csv"), tmp / "b" / "KuaiRec" / "data");
+  EXPECT_EQ(locate_kuairec_dir(tmp / "b", "big_matrix.csv"), tmp / "b" / "KuaiRec" / "data");
   ExpectMessage(
-      DataErrorOf([&] { LocateKuaiRecDir(tmp / "b", "small_matrix.csv"); }),
+      DataErrorOf([&] { locate_kuairec_dir(tmp / "b", "small_matrix.csv"); }),
       {"small_matrix.csv", (tmp / "b").string(), (tmp / "b" / "data").string(),
        (tmp / "b" / "KuaiRec" / "data").string(), (tmp / "b" / "KuaiRec 2.0" / "data").string()});
-  ExpectMessage(DataErrorOf([&] { LocateKuaiRecDir(tmp / "nothing"); }), {"KuaiRec CSV files"});
+  ExpectMessage(DataErrorOf([&] { locate_kuairec_dir(tmp / "nothing"); }), {"KuaiRec CSV files"});
 }
 
 TEST(KuaiRecInteractions, SmallMatrixExactValues) {
-  const Interactions x = LoadKuaiRecInteractions(Fixture("kuairec/small_matrix.csv"));
+  const Interactions x = load_kuairec_interactions(Fixture("kuairec/small_matrix.csv"));
   EXPECT_EQ(x.users.ids(), kSmallUsers);
   EXPECT_EQ(x.items.ids(), kSmallItems);
   ASSERT_EQ(x.size(), 13);
@@ -88,7 +88,7 @@ TEST(KuaiRecInteractions, SmallMatrixExactValues) {
   EXPECT_EQ(s.duplicates, 0);
   EXPECT_EQ(s.max_video_id, 1001);
   ASSERT_EQ(s.warnings.size(), 1u);  // fixture counts differ from the official ones
-  const std::string report = s.Report();
+  const std::string report = s.report();
   ExpectMessage(report, {"small_matrix.csv", "14 rows read", "1 skipped", "4 users x 5 items",
                          "13 missing values", "WARNING: counts differ", "rows 14 vs 4,676,570",
                          "users 4 vs 1,411", "items 5 vs 3,327"});
@@ -99,7 +99,7 @@ TEST(KuaiRecInteractions, DetailsOffClipAndPositives) {
   o.keep_details = false;
   o.clip = 5.0;
   o.positive_threshold = 2.0;
-  Interactions x = LoadKuaiRecInteractions(Fixture("kuairec/small_matrix.csv"), o);
+  Interactions x = load_kuairec_interactions(Fixture("kuairec/small_matrix.csv"), o);
   EXPECT_TRUE(x.timestamp.empty());
   EXPECT_TRUE(x.date.empty());
   EXPECT_EQ(x.watch_ratio[3], 5.0);
@@ -109,12 +109,12 @@ TEST(KuaiRecInteractions, DetailsOffClipAndPositives) {
   EXPECT_EQ(x.positive, (std::vector<std::uint8_t>{0, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0, 0, 0}));
   o.positive_strict = true;
   o.positive_threshold = 2.5;
-  x = LoadKuaiRecInteractions(Fixture("kuairec/small_matrix.csv"), o);
+  x = load_kuairec_interactions(Fixture("kuairec/small_matrix.csv"), o);
   EXPECT_EQ(x.positive, (std::vector<std::uint8_t>{0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0}));
 }
 
 TEST(KuaiRecInteractions, BigMatrixKeepAll) {
-  const Interactions x = LoadKuaiRecInteractions(Fixture("kuairec/big_matrix.csv"));
+  const Interactions x = load_kuairec_interactions(Fixture("kuairec/big_matrix.csv"));
   EXPECT_EQ(x.users.ids(), kBigUsers);
   EXPECT_EQ(x.items.ids(), kBigItems);
   ASSERT_EQ(x.size(), 63);
@@ -126,11 +126,11 @@ TEST(KuaiRecInteractions, BigMatrixKeepAll) {
   EXPECT_EQ(x.summary.items, 15);
   EXPECT_EQ(x.summary.max_video_id, 1300);
   // Row 4 of user 7 (k=1): ratio 0.2 + 1/100 and a quoted note with escaped quotes (ignored).
-  EXPECT_EQ(x.users.Id(x.user[4]), 7);
-  EXPECT_EQ(x.items.Id(x.item[4]), 12);
+  EXPECT_EQ(x.users.id(x.user[4]), 7);
+  EXPECT_EQ(x.items.id(x.item[4]), 12);
   EXPECT_EQ(x.watch_ratio[4], 0.21);
-  EXPECT_EQ(x.users.Id(x.user[60]), 0);
-  EXPECT_EQ(x.items.Id(x.item[60]), 77);
+  EXPECT_EQ(x.users.id(x.user[60]), 0);
+  EXPECT_EQ(x.items.id(x.item[60]), 77);
   EXPECT_EQ(x.watch_ratio[60], 1.5);
   EXPECT_EQ(x.watch_ratio[62], 1.0);
   EXPECT_TRUE(std::isnan(x.timestamp[59]));  // blank time/date/timestamp row kept
@@ -154,19 +154,19 @@ TEST(KuaiRecInteractions, EveryDuplicatePolicy) {
       {DuplicatePolicy::kMax, 1.5, 4.0, t0 + 60 * 60, 15000},
   };
   for (const PolicyCase& c : cases) {
-    SCOPED_TRACE(std::string(DuplicatePolicyName(c.policy)));
+    SCOPED_TRACE(std::string(duplicate_policy_name(c.policy)));
     InteractionOptions o;
     o.duplicates = c.policy;
-    const Interactions x = LoadKuaiRecInteractions(Fixture("kuairec/big_matrix.csv"), o);
+    const Interactions x = load_kuairec_interactions(Fixture("kuairec/big_matrix.csv"), o);
     ASSERT_EQ(x.size(), 60);
     EXPECT_EQ(x.summary.duplicates, 3);
     EXPECT_EQ(x.summary.kept_rows, 60);
     EXPECT_EQ(x.users.ids(), kBigUsers);
     // Pairs stay in order of first appearance: (0, 77) is row 12, (2, 12) row 18.
-    ASSERT_EQ(x.users.Id(x.user[12]), 0);
-    ASSERT_EQ(x.items.Id(x.item[12]), 77);
-    ASSERT_EQ(x.users.Id(x.user[18]), 2);
-    ASSERT_EQ(x.items.Id(x.item[18]), 12);
+    ASSERT_EQ(x.users.id(x.user[12]), 0);
+    ASSERT_EQ(x.items.id(x.item[12]), 77);
+    ASSERT_EQ(x.users.id(x.user[18]), 2);
+    ASSERT_EQ(x.items.id(x.item[18]), 12);
     EXPECT_NEAR(x.watch_ratio[12], c.pair_0_77, 1e-12);
     EXPECT_NEAR(x.watch_ratio[18], c.pair_2_12, 1e-12);
     EXPECT_EQ(x.timestamp[12], c.ts_0_77);
@@ -174,35 +174,35 @@ TEST(KuaiRecInteractions, EveryDuplicatePolicy) {
     EXPECT_EQ(x.watch_ratio[13], 0.51);  // untouched neighbour
     EXPECT_TRUE(std::isnan(x.timestamp[59]));
   }
-  EXPECT_EQ(ParseDuplicatePolicy("keep_all"), DuplicatePolicy::kKeepAll);
-  EXPECT_EQ(ParseDuplicatePolicy("mean"), DuplicatePolicy::kMean);
-  ExpectMessage(DataErrorOf([] { ParseDuplicatePolicy("median"); }), {"median", "keep_all"});
+  EXPECT_EQ(parse_duplicate_policy("keep_all"), DuplicatePolicy::kKeepAll);
+  EXPECT_EQ(parse_duplicate_policy("mean"), DuplicatePolicy::kMean);
+  ExpectMessage(DataErrorOf([] { parse_duplicate_policy("median"); }), {"median", "keep_all"});
 }
 
 TEST(KuaiRecInteractions, OverlapBetweenSmallAndBig) {
-  const Interactions small = LoadKuaiRecInteractions(Fixture("kuairec/small_matrix.csv"));
-  const Interactions big = LoadKuaiRecInteractions(Fixture("kuairec/big_matrix.csv"));
-  EXPECT_EQ(CountOverlappingPairs(small, big), 3);  // (3,148), (14,1001), (21,5)
-  EXPECT_EQ(CountOverlappingPairs(big, small), 3);
+  const Interactions small = load_kuairec_interactions(Fixture("kuairec/small_matrix.csv"));
+  const Interactions big = load_kuairec_interactions(Fixture("kuairec/big_matrix.csv"));
+  EXPECT_EQ(count_overlapping_pairs(small, big), 3);  // (3,148), (14,1001), (21,5)
+  EXPECT_EQ(count_overlapping_pairs(big, small), 3);
 }
 
 TEST(KuaiRecInteractions, NestedLayoutGivesSameData) {
-  const Interactions a = LoadKuaiRecInteractions(Fixture("kuairec/small_matrix.csv"));
+  const Interactions a = load_kuairec_interactions(Fixture("kuairec/small_matrix.csv"));
   const Interactions b =
-      LoadKuaiRecInteractions(KuaiRecFile(Fixture("kuairec_nested"), "small_matrix.csv"));
+      load_kuairec_interactions(kuairec_file(Fixture("kuairec_nested"), "small_matrix.csv"));
   EXPECT_EQ(a.watch_ratio, b.watch_ratio);
   EXPECT_EQ(a.users.ids(), b.users.ids());
 }
 
 TEST(KuaiRecInteractions, V1Detection) {
-  const Interactions x = LoadKuaiRecInteractions(Fixture("kuairec_v1/big_matrix.csv"));
+  const Interactions x = load_kuairec_interactions(Fixture("kuairec_v1/big_matrix.csv"));
   EXPECT_EQ(x.summary.max_video_id, 10728);
   bool found = false;
   for (const std::string& w : x.summary.warnings)
     found |= w.find("KuaiRec v1") != std::string::npos;
-  EXPECT_TRUE(found) << x.summary.Report();
-  const Interactions ok = LoadKuaiRecInteractions(Fixture("kuairec/big_matrix.csv"));
-  EXPECT_EQ(ok.summary.Report().find("v1"), std::string::npos);
+  EXPECT_TRUE(found) << x.summary.report();
+  const Interactions ok = load_kuairec_interactions(Fixture("kuairec/big_matrix.csv"));
+  EXPECT_EQ(ok.summary.report().find("v1"), std::string::npos);
 }
 
 TEST(KuaiRecSummary, ReportWhenCountsMatch) {
@@ -212,15 +212,15 @@ TEST(KuaiRecSummary, ReportWhenCountsMatch) {
   s.kept_rows = 4676570;
   s.users = 1411;
   s.items = 3327;
-  ExpectMessage(s.Report(), {"small_matrix.csv: 4,676,570 rows read", "1,411 users x 3,327 items",
+  ExpectMessage(s.report(), {"small_matrix.csv: 4,676,570 rows read", "1,411 users x 3,327 items",
                              "Matches the official KuaiRec v2 counts"});
-  EXPECT_EQ(s.Report().find("WARNING"), std::string::npos);
-  EXPECT_EQ(OfficialKuaiRecCounts("big_matrix.csv")->rows, 12530806);
-  EXPECT_FALSE(OfficialKuaiRecCounts("other.csv").has_value());
+  EXPECT_EQ(s.report().find("WARNING"), std::string::npos);
+  EXPECT_EQ(official_kuairec_counts("big_matrix.csv")->rows, 12530806);
+  EXPECT_FALSE(official_kuairec_counts("other.csv").has_value());
 }
 
 TEST(KuaiRecDense, SmallMatrixFloat64AndFloat32) {
-  const DenseTable<double> t = LoadKuaiRecDense<double>(Fixture("kuairec/small_matrix.csv"));
+  const DenseTable<double> t = load_kuairec_dense<double>(Fixture("kuairec/small_matrix.csv"));
   EXPECT_EQ(t.users.ids(), kSmallUsers);
   EXPECT_EQ(t.items.ids(), kSmallItems);
   ASSERT_EQ(t.values.rows, 4);
@@ -238,7 +238,7 @@ TEST(KuaiRecDense, SmallMatrixFloat64AndFloat32) {
 
   DenseOptions o;
   o.clip = 10.0;
-  const DenseTable<float> f = LoadKuaiRecDense<float>(Fixture("kuairec/small_matrix.csv"), o);
+  const DenseTable<float> f = load_kuairec_dense<float>(Fixture("kuairec/small_matrix.csv"), o);
   for (int u = 0; u < 4; ++u) {
     for (int i = 0; i < 5; ++i) {
       EXPECT_EQ(f.values(u, i), static_cast<float>(std::min(kSmallTable[u][i], 10.0)));
@@ -254,10 +254,10 @@ TEST(KuaiRecDense, BigMatrixDuplicatePolicies) {
       {DuplicatePolicy::kMean, {1.0, 2.35}},
       {DuplicatePolicy::kMax, {1.5, 4.0}}};
   for (const auto& [policy, values] : expect) {
-    SCOPED_TRACE(std::string(DuplicatePolicyName(policy)));
+    SCOPED_TRACE(std::string(duplicate_policy_name(policy)));
     DenseOptions o;
     o.duplicates = policy;
-    const DenseTable<double> t = LoadKuaiRecDense<double>(Fixture("kuairec/big_matrix.csv"), o);
+    const DenseTable<double> t = load_kuairec_dense<double>(Fixture("kuairec/big_matrix.csv"), o);
     EXPECT_EQ(t.users.ids(), kBigUsers);
     EXPECT_EQ(t.items.ids(), kBigItems);
     EXPECT_EQ(t.summary.duplicates, 3);
@@ -270,7 +270,7 @@ TEST(KuaiRecDense, BigMatrixDuplicatePolicies) {
   DenseOptions o;
   o.duplicates = DuplicatePolicy::kKeepAll;
   ExpectMessage(
-      DataErrorOf([&] { LoadKuaiRecDense<double>(Fixture("kuairec/big_matrix.csv"), o); }),
+      DataErrorOf([&] { load_kuairec_dense<double>(Fixture("kuairec/big_matrix.csv"), o); }),
       {"big_matrix.csv", "keep_all"});
 }
 
@@ -307,7 +307,7 @@ TEST(KuaiRecDense, GeneratedMatrixLoadsToTheRightTable) {
     }
     std::fclose(f);
   }
-  const DenseTable<double> t = LoadKuaiRecDense<double>(path);
+  const DenseTable<double> t = load_kuairec_dense<double>(path);
   ASSERT_EQ(t.values.rows, n_users);
   ASSERT_EQ(t.values.cols, n_items);
   EXPECT_EQ(t.users.ids(), user_ids);
@@ -317,25 +317,25 @@ TEST(KuaiRecDense, GeneratedMatrixLoadsToTheRightTable) {
       ASSERT_NEAR(t.values(u, i), expected[u * n_items + i], 1e-12) << u << "," << i;
     }
   }
-  const Interactions x = LoadKuaiRecInteractions(path);
+  const Interactions x = load_kuairec_interactions(path);
   EXPECT_EQ(x.summary.rows, t.observed_cells);
   EXPECT_EQ(x.summary.missing_values, t.summary.missing_values);
 }
 
 TEST(KuaiRecSideTables, UserFeatures) {
-  const UserFeatures f = LoadKuaiRecUserFeatures(Fixture("kuairec/user_features.csv"));
+  const UserFeatures f = load_kuairec_user_features(Fixture("kuairec/user_features.csv"));
   ASSERT_EQ(f.user_id.size(), 20u);
   EXPECT_EQ(f.user_id[0], 0);
   EXPECT_EQ(f.user_id[19], 21);
   EXPECT_EQ(f.active_degree[0], "high_active");
   EXPECT_EQ(f.active_degree[3], "UNKNOWN");
   ASSERT_EQ(f.numeric.cols, 25);
-  const auto oh12 = f.NumericColumn("onehot_feat12");
-  const auto oh13 = f.NumericColumn("onehot_feat13");
-  const auto follow = f.NumericColumn("follow_user_num");
-  const auto live = f.NumericColumn("is_live_streamer");
-  const auto days = f.NumericColumn("register_days");
-  const auto oh0 = f.NumericColumn("onehot_feat0");
+  const auto oh12 = f.numeric_column("onehot_feat12");
+  const auto oh13 = f.numeric_column("onehot_feat13");
+  const auto follow = f.numeric_column("follow_user_num");
+  const auto live = f.numeric_column("is_live_streamer");
+  const auto days = f.numeric_column("register_days");
+  const auto oh0 = f.numeric_column("onehot_feat0");
   ASSERT_TRUE(oh12 && oh13 && follow && live && days && oh0);
   EXPECT_TRUE(std::isnan(f.numeric(0, *oh12)));
   EXPECT_EQ(f.numeric(1, *oh12), 1.0);
@@ -353,7 +353,7 @@ TEST(KuaiRecSideTables, UserFeatures) {
 }
 
 TEST(KuaiRecSideTables, ItemCategoriesAndSocialNetwork) {
-  const ItemCategories c = LoadKuaiRecItemCategories(Fixture("kuairec/item_categories.csv"));
+  const ItemCategories c = load_kuairec_item_categories(Fixture("kuairec/item_categories.csv"));
   ASSERT_EQ(c.video_id.size(), 15u);
   EXPECT_EQ(c.video_id[1], 5);
   EXPECT_EQ(std::vector<std::int32_t>(c.tags[1].begin(), c.tags[1].end()),
@@ -363,25 +363,25 @@ TEST(KuaiRecSideTables, ItemCategoriesAndSocialNetwork) {
   EXPECT_EQ(c.tags[0].size(), 1u);
   EXPECT_EQ(c.tags[0][0], 8);
 
-  const SocialNetwork s = LoadKuaiRecSocialNetwork(Fixture("kuairec/social_network.csv"));
+  const SocialNetwork s = load_kuairec_social_network(Fixture("kuairec/social_network.csv"));
   EXPECT_EQ(s.user_id, (std::vector<std::int64_t>{3, 7, 14, 21}));
   EXPECT_EQ(std::vector<std::int32_t>(s.friends[2].begin(), s.friends[2].end()),
             (std::vector<std::int32_t>{7, 21, 3}));
   EXPECT_TRUE(s.friends[3].empty());
 
   std::vector<std::int32_t> out;
-  EXPECT_TRUE(ParseIdListLiteral(" [ 1 ,2, 3 ] ", out));
+  EXPECT_TRUE(parse_id_list_literal(" [ 1 ,2, 3 ] ", out));
   EXPECT_EQ(out, (std::vector<std::int32_t>{1, 2, 3}));
-  EXPECT_TRUE(ParseIdListLiteral("[]", out));
+  EXPECT_TRUE(parse_id_list_literal("[]", out));
   EXPECT_TRUE(out.empty());
   for (const char* bad : {"", "[", "[1,", "[1 2]", "[1,]", "1, 2", "[-1]", "[1] x", "[a]"}) {
-    EXPECT_FALSE(ParseIdListLiteral(bad, out)) << bad;
+    EXPECT_FALSE(parse_id_list_literal(bad, out)) << bad;
   }
 }
 
 TEST(KuaiRecSideTables, ItemDailyFeaturesAutomaticColumns) {
   const ItemDailyFeatures d =
-      LoadKuaiRecItemDailyFeatures(Fixture("kuairec/item_daily_features.csv"));
+      load_kuairec_item_daily_features(Fixture("kuairec/item_daily_features.csv"));
   EXPECT_EQ(d.video_id, (std::vector<std::int64_t>{0, 0, 5, 5, 36, 148}));
   EXPECT_EQ(d.date, (std::vector<std::int32_t>{20200705, 20200706, 20200705, 20200706, 20200705,
                                                20200705}));
@@ -394,7 +394,7 @@ TEST(KuaiRecSideTables, ItemDailyFeaturesAutomaticColumns) {
   EXPECT_TRUE(std::isnan(d.numeric(2, 0)));
   EXPECT_TRUE(std::isnan(d.numeric(3, 0)));
   EXPECT_EQ(d.numeric(4, 0), 11000.5);
-  EXPECT_EQ(d.numeric(4, *d.NumericColumn("like_cnt")), 40);
+  EXPECT_EQ(d.numeric(4, *d.numeric_column("like_cnt")), 40);
   EXPECT_EQ(d.text[0][2], "AD");
   EXPECT_EQ(d.text[1][0], "2020-03-30");
   EXPECT_EQ(d.text[4], (std::vector<std::string>{"28", "28", "Food", "Food", "Pets, Cats", ""}));
@@ -404,14 +404,14 @@ TEST(KuaiRecSideTables, ItemDailyFeaturesAutomaticColumns) {
 
 TEST(KuaiRecSideTables, ItemDailyFeaturesExplicitColumns) {
   const fs::path p = Fixture("kuairec/item_daily_features.csv");
-  const ItemDailyFeatures d = LoadKuaiRecItemDailyFeatures(p, {"play_cnt", "like_cnt"});
+  const ItemDailyFeatures d = load_kuairec_item_daily_features(p, {"play_cnt", "like_cnt"});
   EXPECT_EQ(d.numeric_names, (std::vector<std::string>{"play_cnt", "like_cnt"}));
   EXPECT_TRUE(d.text_names.empty());
   EXPECT_EQ(d.numeric(1, 0), 95);
   EXPECT_EQ(d.numeric(5, 1), 0);
-  ExpectMessage(DataErrorOf([&] { LoadKuaiRecItemDailyFeatures(p, {"video_type"}); }),
+  ExpectMessage(DataErrorOf([&] { load_kuairec_item_daily_features(p, {"video_type"}); }),
                 {"item_daily_features.csv:2:", "'video_type'", "'NORMAL'"});
-  ExpectMessage(DataErrorOf([&] { LoadKuaiRecItemDailyFeatures(p, {"nope"}); }),
+  ExpectMessage(DataErrorOf([&] { load_kuairec_item_daily_features(p, {"nope"}); }),
                 {"item_daily_features.csv:1:", "missing column 'nope'"});
 }
 
@@ -419,8 +419,8 @@ TEST(KuaiRecMalformed, EachFileNamesFileAndLine) {
   auto m = [](const char* name) { return Fixture(std::string("malformed/") + name); };
   auto both = [&](const char* name, std::initializer_list<std::string> parts) {
     SCOPED_TRACE(name);
-    ExpectMessage(DataErrorOf([&] { LoadKuaiRecInteractions(m(name)); }), parts);
-    ExpectMessage(DataErrorOf([&] { LoadKuaiRecDense<float>(m(name)); }), parts);
+    ExpectMessage(DataErrorOf([&] { load_kuairec_interactions(m(name)); }), parts);
+    ExpectMessage(DataErrorOf([&] { load_kuairec_dense<float>(m(name)); }), parts);
   };
   both("small_matrix_missing_column.csv",
        {"small_matrix_missing_column.csv:1:", "missing column 'watch_ratio'"});
@@ -431,13 +431,13 @@ TEST(KuaiRecMalformed, EachFileNamesFileAndLine) {
   both("small_matrix_truncated.csv", {"small_matrix_truncated.csv:6:", "expected 8 fields"});
   both("small_matrix_unterminated_quote.csv",
        {"small_matrix_unterminated_quote.csv:3:", "unterminated"});
-  ExpectMessage(DataErrorOf([&] { LoadKuaiRecItemCategories(m("item_categories_bad_tag.csv")); }),
+  ExpectMessage(DataErrorOf([&] { load_kuairec_item_categories(m("item_categories_bad_tag.csv")); }),
                 {"item_categories_bad_tag.csv:3:", "tag id 31", "0..30"});
-  ExpectMessage(DataErrorOf([&] { LoadKuaiRecItemCategories(m("item_categories_bad_list.csv")); }),
+  ExpectMessage(DataErrorOf([&] { load_kuairec_item_categories(m("item_categories_bad_list.csv")); }),
                 {"item_categories_bad_list.csv:2:", "'feat'", "[27, 9"});
-  ExpectMessage(DataErrorOf([&] { LoadKuaiRecUserFeatures(m("small_matrix_bad_int.csv")); }),
+  ExpectMessage(DataErrorOf([&] { load_kuairec_user_features(m("small_matrix_bad_int.csv")); }),
                 {"small_matrix_bad_int.csv:1:", "missing column 'user_active_degree'"});
-  ExpectMessage(DataErrorOf([&] { LoadKuaiRecInteractions(m("does_not_exist.csv")); }),
+  ExpectMessage(DataErrorOf([&] { load_kuairec_interactions(m("does_not_exist.csv")); }),
                 {"does_not_exist.csv", "cannot open"});
 }
 

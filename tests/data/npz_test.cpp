@@ -26,20 +26,20 @@ std::vector<double> EmbeddingValues() {
 
 TEST(Npz, StoredMembers) {
   const NpzFile z(Fixture("amazoncat/arrays_stored.npz"));
-  EXPECT_EQ(z.Names(), (std::vector<std::string>{"embeddings", "ids", "mask"}));
-  EXPECT_TRUE(z.Contains("ids"));
-  EXPECT_TRUE(z.Contains("ids.npy"));
-  EXPECT_FALSE(z.Contains("nope"));
+  EXPECT_EQ(z.names(), (std::vector<std::string>{"embeddings", "ids", "mask"}));
+  EXPECT_TRUE(z.contains("ids"));
+  EXPECT_TRUE(z.contains("ids.npy"));
+  EXPECT_FALSE(z.contains("nope"));
   for (const ZipEntry& e : z.zip().entries()) EXPECT_EQ(e.method, 0) << e.name;
-  const NpyArray emb = z.Read("embeddings");
+  const NpyArray emb = z.read("embeddings");
   EXPECT_EQ(emb.dtype, DType::kFloat32);
   EXPECT_EQ(emb.shape, (std::vector<std::int64_t>{8, 4}));
-  EXPECT_EQ(emb.As<double>(), EmbeddingValues());
-  EXPECT_EQ(z.Read("ids.npy").Get<std::int64_t>(),
+  EXPECT_EQ(emb.as<double>(), EmbeddingValues());
+  EXPECT_EQ(z.read("ids.npy").get<std::int64_t>(),
             (std::vector<std::int64_t>{0, 10, 20, 30, 40, 50, 60, 70}));
-  EXPECT_EQ(z.Read("mask").Get<std::uint8_t>(),
+  EXPECT_EQ(z.read("mask").get<std::uint8_t>(),
             (std::vector<std::uint8_t>{1, 0, 1, 0, 1, 0, 1, 0}));
-  ExpectMessage(DataErrorOf([&] { z.Read("nope"); }),
+  ExpectMessage(DataErrorOf([&] { z.read("nope"); }),
                 {"arrays_stored.npz", "no array 'nope'", "embeddings, ids, mask"});
 }
 
@@ -47,17 +47,17 @@ TEST(Npz, DeflatedMembers) {
   const NpzFile z(Fixture("amazoncat/arrays_deflated.npz"));
   ASSERT_EQ(z.zip().entries().size(), 2u);
   for (const ZipEntry& e : z.zip().entries()) EXPECT_EQ(e.method, 8) << e.name;
-  EXPECT_EQ(z.Read("embeddings").Get<double>(), EmbeddingValues());
-  EXPECT_EQ(z.Read("ids").Get<std::int64_t>()[7], 70);
+  EXPECT_EQ(z.read("embeddings").get<double>(), EmbeddingValues());
+  EXPECT_EQ(z.read("ids").get<std::int64_t>()[7], 70);
 }
 
 TEST(Npz, Zip64Records) {
   const NpzFile z(Fixture("amazoncat/zip64_stored.npz"));
-  EXPECT_EQ(z.Names(), (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(z.names(), (std::vector<std::string>{"x", "y"}));
   EXPECT_EQ(z.zip().entries()[1].local_header_offset,
             z.zip().entries()[0].compressed_size + 30 + 5 + 20);
-  EXPECT_EQ(z.Read("x").Get<double>(), (std::vector<double>{0, 1, 2, 3, 4}));
-  EXPECT_EQ(z.Read("y").Get<std::int32_t>(), (std::vector<std::int32_t>{1, 2, 3}));
+  EXPECT_EQ(z.read("x").get<double>(), (std::vector<double>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(z.read("y").get<std::int32_t>(), (std::vector<std::int32_t>{1, 2, 3}));
 }
 
 void ExpectFixtureLabels(const CsrMatrix& m) {
@@ -70,17 +70,17 @@ void ExpectFixtureLabels(const CsrMatrix& m) {
 }
 
 TEST(ScipyCsr, CompressedAndStored) {
-  ExpectFixtureLabels(ReadScipyCsr(Fixture("amazoncat/labels_csr.npz")));
-  ExpectFixtureLabels(ReadScipyCsr(Fixture("amazoncat/labels_csr_stored.npz")));
+  ExpectFixtureLabels(read_scipy_csr(Fixture("amazoncat/labels_csr.npz")));
+  ExpectFixtureLabels(read_scipy_csr(Fixture("amazoncat/labels_csr_stored.npz")));
   const NpzFile z(Fixture("amazoncat/labels_csr.npz"));
-  EXPECT_EQ(z.ReadString("format"), "csr");
+  EXPECT_EQ(z.read_string("format"), "csr");
 }
 
 TEST(Npz, MalformedFiles) {
   auto m = [](const char* name) { return Fixture(std::string("malformed/") + name); };
   auto read_all = [](const fs::path& p) {
     NpzFile z(p);
-    for (const std::string& n : z.Names()) z.Read(n);
+    for (const std::string& n : z.names()) z.read(n);
   };
   ExpectMessage(DataErrorOf([&] { read_all(m("corrupt_crc.npz")); }),
                 {"corrupt_crc.npz[a.npy]", "CRC-32 mismatch"});
@@ -89,15 +89,15 @@ TEST(Npz, MalformedFiles) {
                 {"truncated.npz", "no end-of-central-directory"});
   ExpectMessage(DataErrorOf([&] { read_all(m("not_a_zip.npz")); }), {"not_a_zip.npz", "not a ZIP"});
   ExpectMessage(DataErrorOf([&] { read_all(m("absent.npz")); }), {"absent.npz", "cannot open"});
-  ExpectMessage(DataErrorOf([&] { ReadScipyCsr(m("csr_bad_indptr.npz")); }),
+  ExpectMessage(DataErrorOf([&] { read_scipy_csr(m("csr_bad_indptr.npz")); }),
                 {"csr_bad_indptr.npz", "indptr decreases at row 1"});
-  ExpectMessage(DataErrorOf([&] { ReadScipyCsr(m("csr_bad_index.npz")); }),
+  ExpectMessage(DataErrorOf([&] { read_scipy_csr(m("csr_bad_index.npz")); }),
                 {"csr_bad_index.npz", "column index 4", "outside [0, 4)"});
-  ExpectMessage(DataErrorOf([&] { ReadScipyCsr(m("csr_csc_format.npz")); }),
+  ExpectMessage(DataErrorOf([&] { read_scipy_csr(m("csr_csc_format.npz")); }),
                 {"csr_csc_format.npz", "'csc'", "tocsr"});
-  ExpectMessage(DataErrorOf([&] { ReadScipyCsr(m("csr_missing_member.npz")); }),
+  ExpectMessage(DataErrorOf([&] { read_scipy_csr(m("csr_missing_member.npz")); }),
                 {"csr_missing_member.npz", "'indptr' is missing"});
-  ExpectMessage(DataErrorOf([&] { ReadScipyCsr(Fixture("amazoncat/arrays_stored.npz")); }),
+  ExpectMessage(DataErrorOf([&] { read_scipy_csr(Fixture("amazoncat/arrays_stored.npz")); }),
                 {"arrays_stored.npz", "'format' is missing"});
 }
 
@@ -105,10 +105,10 @@ std::vector<double> ReadDump(const fs::path& p) {
   LineReader in(p);
   std::string_view line;
   std::vector<double> values;
-  in.Next(line);  // shape
-  while (in.Next(line)) {
+  in.next(line);  // shape
+  while (in.next(line)) {
     double v = 0;
-    EXPECT_EQ(ParseDouble(line, v), ParseStatus::kOk) << line;
+    EXPECT_EQ(parse_double(line, v), ParseStatus::kOk) << line;
     values.push_back(v);
   }
   return values;
@@ -124,12 +124,12 @@ TEST(Npz, FreshScipyFilesAgree) {
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 
   const NpzFile bundle(dir / "bundle.npz");
-  const NpyArray big = bundle.Read("big");
+  const NpyArray big = bundle.read("big");
   EXPECT_EQ(big.shape, (std::vector<std::int64_t>{300, 200}));
-  EXPECT_EQ(big.Get<double>(), ReadDump(dir / "big.txt"));
-  EXPECT_EQ(bundle.Read("a").Get<double>(), ReadDump(dir / "a_f8.txt"));
+  EXPECT_EQ(big.get<double>(), ReadDump(dir / "big.txt"));
+  EXPECT_EQ(bundle.read("a").get<double>(), ReadDump(dir / "a_f8.txt"));
 
-  const CsrMatrix m = ReadScipyCsr(dir / "m_csr.npz");
+  const CsrMatrix m = read_scipy_csr(dir / "m_csr.npz");
   EXPECT_EQ(m.rows, 120);
   EXPECT_EQ(m.cols, 90);
   std::vector<double> indptr(m.indptr.begin(), m.indptr.end());

@@ -66,32 +66,32 @@ void Mutate(const char* fixture, const char* ext, const std::function<void(const
 }
 
 TEST(Robustness, MutatedFilesOnlyThrowDataError) {
-  Mutate("amazoncat/embeddings_f8_v3.npy", ".npy", [](const fs::path& p) { ReadNpy(p); });
+  Mutate("amazoncat/embeddings_f8_v3.npy", ".npy", [](const fs::path& p) { read_npy(p); });
   Mutate("amazoncat/arrays_deflated.npz", ".npz", [](const fs::path& p) {
     NpzFile z(p);
-    for (const std::string& n : z.Names()) z.Read(n);
+    for (const std::string& n : z.names()) z.read(n);
   });
-  Mutate("amazoncat/labels_csr.npz", ".npz", [](const fs::path& p) { ReadScipyCsr(p); });
+  Mutate("amazoncat/labels_csr.npz", ".npz", [](const fs::path& p) { read_scipy_csr(p); });
   Mutate("amazoncat/zip64_stored.npz", ".npz", [](const fs::path& p) {
     NpzFile z(p);
-    for (const std::string& n : z.Names()) z.Read(n);
+    for (const std::string& n : z.names()) z.read(n);
   });
-  Mutate("amazoncat/train.txt", ".txt", [](const fs::path& p) { ReadXcText(p); });
+  Mutate("amazoncat/train.txt", ".txt", [](const fs::path& p) { read_xc_text(p); });
   Mutate("kuairec/small_matrix.csv", ".csv", [](const fs::path& p) {
-    LoadKuaiRecInteractions(p);
-    LoadKuaiRecDense<double>(p);
+    load_kuairec_interactions(p);
+    load_kuairec_dense<double>(p);
   });
   Mutate("kuairec/big_matrix.csv", ".csv", [](const fs::path& p) {
     InteractionOptions o;
     o.duplicates = DuplicatePolicy::kMax;
-    LoadKuaiRecInteractions(p, o);
+    load_kuairec_interactions(p, o);
   });
   Mutate("kuairec/user_features.csv", ".csv",
-         [](const fs::path& p) { LoadKuaiRecUserFeatures(p); });
+         [](const fs::path& p) { load_kuairec_user_features(p); });
   Mutate("kuairec/item_categories.csv", ".csv",
-         [](const fs::path& p) { LoadKuaiRecItemCategories(p); });
+         [](const fs::path& p) { load_kuairec_item_categories(p); });
   Mutate("kuairec/item_daily_features.csv", ".csv",
-         [](const fs::path& p) { LoadKuaiRecItemDailyFeatures(p); });
+         [](const fs::path& p) { load_kuairec_item_daily_features(p); });
 }
 
 }  // namespace

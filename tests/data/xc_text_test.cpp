@@ -22,7 +22,7 @@ std::vector<std::int32_t> Vec(std::span<const std::int32_t> s) {
 }
 
 TEST(XcText, FixtureExactValues) {
-  const XcDataset d = ReadXcText(Fixture("amazoncat/train.txt"));
+  const XcDataset d = read_xc_text(Fixture("amazoncat/train.txt"));
   EXPECT_EQ(d.num_points, 8);
   EXPECT_EQ(d.num_features, 12);
   EXPECT_EQ(d.num_labels, 10);
@@ -37,12 +37,12 @@ TEST(XcText, FixtureExactValues) {
   EXPECT_EQ(f.indices, (std::vector<std::int32_t>{0, 4, 11, 1, 2, 2, 9, 5, 6, 0, 10, 11, 3, 7, 8}));
   EXPECT_EQ(f.data, (std::vector<double>{0.5, 1.25, 0.75, 1, 0.5, 0.3, 1.0, 0.25, 0.125, 1, 0.5,
                                          0.5, 2.0, 0.1, 0.2}));
-  ValidateCsr(f, "train.txt");
+  validate_csr(f, "train.txt");
 }
 
 TEST(XcText, AgreesWithTheScipyLabelMatrix) {
-  const XcDataset d = ReadXcText(Fixture("amazoncat/train.txt"));
-  const CsrMatrix m = ReadScipyCsr(Fixture("amazoncat/labels_csr.npz"));
+  const XcDataset d = read_xc_text(Fixture("amazoncat/train.txt"));
+  const CsrMatrix m = read_scipy_csr(Fixture("amazoncat/labels_csr.npz"));
   ASSERT_EQ(m.rows, d.num_points);
   for (std::int64_t i = 0; i < m.rows; ++i) {
     std::vector<std::int32_t> a = Vec(d.labels[i]);
@@ -53,25 +53,25 @@ TEST(XcText, AgreesWithTheScipyLabelMatrix) {
 
 TEST(XcText, MalformedFiles) {
   auto m = [](const char* name) { return Fixture(std::string("malformed/") + name); };
-  ExpectMessage(DataErrorOf([&] { ReadXcText(m("amazoncat_wrong_header_count.txt")); }),
+  ExpectMessage(DataErrorOf([&] { read_xc_text(m("amazoncat_wrong_header_count.txt")); }),
                 {"amazoncat_wrong_header_count.txt:6:", "5 points", "header says 6"});
-  ExpectMessage(DataErrorOf([&] { ReadXcText(m("amazoncat_truncated_line.txt")); }),
+  ExpectMessage(DataErrorOf([&] { read_xc_text(m("amazoncat_truncated_line.txt")); }),
                 {"amazoncat_truncated_line.txt:4:", "bad feature value '1:'"});
-  ExpectMessage(DataErrorOf([&] { ReadXcText(m("amazoncat_label_out_of_range.txt")); }),
+  ExpectMessage(DataErrorOf([&] { read_xc_text(m("amazoncat_label_out_of_range.txt")); }),
                 {"amazoncat_label_out_of_range.txt:3:", "label 10", "[0, 10)"});
-  ExpectMessage(DataErrorOf([&] { ReadXcText(m("amazoncat_feature_out_of_range.txt")); }),
+  ExpectMessage(DataErrorOf([&] { read_xc_text(m("amazoncat_feature_out_of_range.txt")); }),
                 {"amazoncat_feature_out_of_range.txt:3:", "feature 12", "[0, 12)"});
-  ExpectMessage(DataErrorOf([&] { ReadXcText(m("amazoncat_bad_header.txt")); }),
+  ExpectMessage(DataErrorOf([&] { read_xc_text(m("amazoncat_bad_header.txt")); }),
                 {"amazoncat_bad_header.txt:2:", "bad header"});
-  ExpectMessage(DataErrorOf([&] { ReadXcText(m("amazoncat_too_many_points.txt")); }),
+  ExpectMessage(DataErrorOf([&] { read_xc_text(m("amazoncat_too_many_points.txt")); }),
                 {"amazoncat_too_many_points.txt:3:", "more points than the header's N = 1"});
-  ExpectMessage(DataErrorOf([&] { ReadXcText(m("absent.txt")); }), {"absent.txt", "cannot open"});
+  ExpectMessage(DataErrorOf([&] { read_xc_text(m("absent.txt")); }), {"absent.txt", "cannot open"});
   const auto dir = testing::TempDir();
   std::ofstream(dir / "labels.txt") << "2 5 5\n1,,2 0:1\n";
-  ExpectMessage(DataErrorOf([&] { ReadXcText(dir / "labels.txt"); }),
+  ExpectMessage(DataErrorOf([&] { read_xc_text(dir / "labels.txt"); }),
                 {"labels.txt:2:", "bad label list"});
   std::ofstream(dir / "empty.txt") << "# only a comment\n\n";
-  ExpectMessage(DataErrorOf([&] { ReadXcText(dir / "empty.txt"); }), {"empty.txt", "no 'N D L'"});
+  ExpectMessage(DataErrorOf([&] { read_xc_text(dir / "empty.txt"); }), {"empty.txt", "no 'N D L'"});
 }
 
 }  // namespace

@@ -13,11 +13,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string path = file.set(data, size);
   fuzz::expect_only<DataError>([&] {
     CsvReader r(path, 64);  // a tiny buffer exercises records that span refills
-    while (r.Next()) {
+    while (r.next()) {
       for (std::size_t i = 0; i < r.size(); ++i) {
-        (void)r.Field(i);
+        (void)r.field(i);
         try {
-          (void)r.Double(i);
+          (void)r.as_double(i);
         } catch (const DataError&) {
         }
       }
@@ -27,17 +27,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     InteractionOptions o;
     o.duplicates = static_cast<DuplicatePolicy>(size % 5);
     o.clip = size % 2 ? std::optional<double>(5.0) : std::nullopt;
-    (void)LoadKuaiRecInteractions(path, o);
+    (void)load_kuairec_interactions(path, o);
   });
   fuzz::expect_only<DataError>([&] {
     DenseOptions o;
     o.duplicates = static_cast<DuplicatePolicy>(1 + size % 4);
     o.max_bytes = 64e6;
-    (void)LoadKuaiRecDense<double>(path, o);
+    (void)load_kuairec_dense<double>(path, o);
   });
-  fuzz::expect_only<DataError>([&] { (void)LoadKuaiRecUserFeatures(path); });
-  fuzz::expect_only<DataError>([&] { (void)LoadKuaiRecItemCategories(path); });
-  fuzz::expect_only<DataError>([&] { (void)LoadKuaiRecSocialNetwork(path); });
-  fuzz::expect_only<DataError>([&] { (void)LoadKuaiRecItemDailyFeatures(path); });
+  fuzz::expect_only<DataError>([&] { (void)load_kuairec_user_features(path); });
+  fuzz::expect_only<DataError>([&] { (void)load_kuairec_item_categories(path); });
+  fuzz::expect_only<DataError>([&] { (void)load_kuairec_social_network(path); });
+  fuzz::expect_only<DataError>([&] { (void)load_kuairec_item_daily_features(path); });
   return 0;
 }

@@ -11,13 +11,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string path = file.set(data, size);
   fuzz::expect_only<DataError>([&] {
     NpzFile npz(path);
-    for (const std::string& name : npz.Names()) {
+    for (const std::string& name : npz.names()) {
       try {
-        (void)npz.Read(name);
+        (void)npz.read(name);
       } catch (const DataError&) {
       }
     }
   });
-  fuzz::expect_only<DataError>([&] { (void)ReadScipyCsr(path); });
+  fuzz::expect_only<DataError>([&] { (void)read_scipy_csr(path); });
   return 0;
 }

@@ -11,9 +11,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static fuzz::MemFile file;
   const std::string path = file.set(data, size);
   fuzz::expect_only<DataError>([&] {
-    const XcDataset ds = ReadXcText(path, size % 2 == 0);
-    const CategoryRemap r = SelectCategories(ds.labels, ds.num_labels, {1 + int(size % 3), 5});
-    (void)ComputeLabelStats(r);
+    const XcDataset ds = read_xc_text(path, size % 2 == 0);
+    const CategoryRemap r = select_categories(ds.labels, ds.num_labels, {1 + int(size % 3), 5});
+    (void)compute_label_stats(r);
   });
   return 0;
 }

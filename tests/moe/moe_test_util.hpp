@@ -5,7 +5,7 @@
 #include <boost/random/uniform_int_distribution.hpp>
 #include <vector>
 
-#include "policies/moe/moe_model.hpp"
+#include "learners/moe/moe_model.hpp"
 
 namespace stagesim::moe::test {
 

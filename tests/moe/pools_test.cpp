@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "policies/moe/labeled_products.hpp"
-#include "policies/moe/pools.hpp"
-#include "policies/moe/top_k_metrics.hpp"
+#include "environments/generators/labeled_products.hpp"
+#include "learners/moe/pools.hpp"
+#include "learners/moe/top_k_metrics.hpp"
 
 namespace stagesim::moe {
 namespace {

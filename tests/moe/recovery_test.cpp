@@ -6,8 +6,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "policies/moe/planted_world.hpp"
-#include "policies/moe/pool_learning.hpp"
+#include "environments/generators/planted_world.hpp"
+#include "learners/moe/pool_learning.hpp"
 
 namespace stagesim::moe {
 namespace {
@@ -22,7 +22,7 @@ TEST(MoeRecovery, LearnedPoolsRecoverPlantedGroupsAndBeatRandomPools) {
   std::vector<double> diff;
   for (int seed = 1; seed <= seeds; ++seed) {
     po.seed = static_cast<std::uint64_t>(seed);
-    const PlantedWorld w = GeneratePlantedWorld(po);
+    const PlantedWorld w = generate_planted_world(po);
     PoolLearningPoint point{.experts = 4, .item_dim = 5, .per_item = 1000, .subset = 5};
     PoolLearningOptions o;
     o.seed = 100 + static_cast<std::uint64_t>(seed);

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "moe_test_util.hpp"
-#include "policies/moe/labeled_products.hpp"
-#include "policies/moe/trainer.hpp"
+#include "environments/generators/labeled_products.hpp"
+#include "learners/moe/trainer.hpp"
 
 namespace stagesim::moe {
 namespace {
@@ -73,7 +73,7 @@ TEST(MoeSingleExpert, TrainingReducesSquaredError) {
     for (int a = 0; a < 3; ++a)
       ex.push_back(u, a, (a + 1) * 0.5 * data.features(u, a) - 0.3 * data.features(u, 3));
   data.labels.assign(2000, {});
-  const auto [train, val] = SplitExamples(ex, 0.2, rng);
+  const auto [train, val] = split_examples(ex, 0.2, rng);
   MoeConfig c;
   c.features = 4;
   c.items = 3;

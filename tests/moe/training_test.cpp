@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "models/optimizers.hpp"
-#include "policies/moe/planted_world.hpp"
-#include "policies/moe/trainer.hpp"
+#include "environments/generators/planted_world.hpp"
+#include "learners/moe/trainer.hpp"
 
 namespace stagesim::moe {
 namespace {
@@ -33,12 +33,12 @@ TEST(MoeAdam, FirstStepMovesEachEntryByLearningRate) {
 TEST(MoeTrainer, EarlyStoppingKeepsTheBestValidationParameters) {
   PlantedOptions po;
   po.products = 3000;
-  const PlantedWorld w = GeneratePlantedWorld(po);
+  const PlantedWorld w = generate_planted_world(po);
   Rng rng(4);
   std::vector<std::int64_t> users(3000);
   for (std::size_t i = 0; i < users.size(); ++i) users[i] = static_cast<std::int64_t>(i);
   // Few examples and a large step: the validation objective peaks and then wobbles.
-  const auto [train, val] = SplitExamples(SampleExamples(w.data, users, 60, rng), 0.3, rng);
+  const auto [train, val] = split_examples(sample_examples(w.data, users, 60, rng), 0.3, rng);
   MoeConfig c;
   c.features = 20;
   c.items = 20;
@@ -63,12 +63,12 @@ TEST(MoeTrainer, EarlyStoppingKeepsTheBestValidationParameters) {
 TEST(MoeTrainer, SameSeedSameResult) {
   PlantedOptions po;
   po.products = 2000;
-  const PlantedWorld w = GeneratePlantedWorld(po);
+  const PlantedWorld w = generate_planted_world(po);
   std::vector<std::int64_t> users(2000);
   for (std::size_t i = 0; i < users.size(); ++i) users[i] = static_cast<std::int64_t>(i);
   auto run = [&] {
     Rng rng(11);
-    const Examples ex = SampleExamples(w.data, users, 50, rng);
+    const Examples ex = sample_examples(w.data, users, 50, rng);
     MoeConfig c;
     c.features = 20;
     c.items = 20;

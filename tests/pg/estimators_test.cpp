@@ -8,9 +8,9 @@
 
 #include "models/gradient_check.hpp"
 #include "pg_test_util.hpp"
-#include "policies/pg/estimators.hpp"
-#include "policies/pg/lsr.hpp"
-#include "policies/pg/pl_mixture.hpp"
+#include "learners/pg/estimators.hpp"
+#include "learners/pg/lsr.hpp"
+#include "learners/pg/pl_mixture.hpp"
 
 namespace stagesim::pg {
 namespace {

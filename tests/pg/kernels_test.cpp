@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "pg_test_util.hpp"
-#include "policies/pg/fast_exp.hpp"
-#include "policies/pg/row_softmax.hpp"
-#include "policies/pg/top_k.hpp"
+#include "learners/pg/fast_exp.hpp"
+#include "learners/pg/row_softmax.hpp"
+#include "learners/pg/top_k.hpp"
 
 namespace stagesim::pg {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "base/matrix.hpp"
 #include "base/rng.hpp"
-#include "policies/pg/pl_mixture.hpp"
+#include "learners/pg/pl_mixture.hpp"
 
 namespace stagesim::pg::testing {
 

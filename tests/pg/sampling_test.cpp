@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "pg_test_util.hpp"
-#include "policies/pg/pl_mixture.hpp"
+#include "learners/pg/pl_mixture.hpp"
 
 namespace stagesim::pg {
 namespace {

@@ -5,12 +5,12 @@
 #include <cmath>
 #include <vector>
 
-#include "policies/pg/adaptive_lr.hpp"
-#include "policies/pg/embedding_world.hpp"
-#include "policies/pg/grpo.hpp"
-#include "policies/pg/lsr.hpp"
-#include "policies/pg/reward_model.hpp"
-#include "policies/pg/trainer.hpp"
+#include "learners/pg/adaptive_lr.hpp"
+#include "environments/generators/embedding_world.hpp"
+#include "learners/pg/grpo.hpp"
+#include "learners/pg/lsr.hpp"
+#include "environments/generators/reward_model.hpp"
+#include "learners/pg/trainer.hpp"
 
 namespace stagesim::pg {
 namespace {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "policies/pg/embedding_world.hpp"
-#include "policies/pg/trainer.hpp"
+#include "environments/generators/embedding_world.hpp"
+#include "learners/pg/trainer.hpp"
 
 namespace stagesim::pg {
 namespace {

@@ -162,7 +162,7 @@ TEST(MetricTable, NpyIsOneRowPerParameter) {
   const auto dir = temp_dir();
   const std::vector<double> v = {1, 2, 3, 4, 5, 6};  // K = 3 rows × m = 2
   const std::int64_t shape[2] = {3, 2};
-  data::WriteNpy<double>(dir / "u.npy", v, shape);
+  data::write_npy<double>(dir / "u.npy", v, shape);
   const MetricTable t = read_metric_table(dir / "u.npy", {"x", "y"});
   ASSERT_EQ(t.mean.rows(), 2);
   ASSERT_EQ(t.mean.cols(), 3);
@@ -199,7 +199,7 @@ TEST(MetricTable, BadFilesGiveOneLineErrors) {
   EXPECT_NE(error_of(dir / "d.csv").find("no rows"), std::string::npos);
   const std::vector<double> v = {1, 2, 3, 4};
   const std::int64_t shape[2] = {2, 2};
-  data::WriteNpy<double>(dir / "e.npy", v, shape);
+  data::write_npy<double>(dir / "e.npy", v, shape);
   EXPECT_NE(error_of(dir / "e.npy", {"x", "y", "z"}).find("2 metric columns but 3"),
             std::string::npos);
   for (const std::string& e : {missing, inf, col}) EXPECT_EQ(e.find('\n'), std::string::npos);

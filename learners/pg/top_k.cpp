@@ -1,0 +1,95 @@
+#include "learners/pg/top_k.hpp"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <functional>
+#include <numeric>
+
+namespace stagesim::pg {
+
+namespace {
+
+constexpr int kChunk = 32;
+
+// a ranks above b: a strict weak order even with NaN keys, which rank below everything (a NaN
+// must never reach a sort with plain `>`: the order would be inconsistent, which is undefined).
+inline bool above(double a, double b) {
+  return a > b || (b != b && a == a);
+}
+
+// Small arrays (the LSR's K candidates): insertion into a sorted buffer.
+void select_small(const double* key, int n_items, int n, int* out) {
+  int count = 0;
+  for (int b = 0; b < n_items; ++b) {
+    if (count == n) {
+      if (!above(key[b], key[out[n - 1]])) continue;  // ties keep the lower index
+      --count;
+    }
+    int pos = count++;
+    for (; pos > 0 && above(key[b], key[out[pos - 1]]); --pos) out[pos] = out[pos - 1];
+    out[pos] = b;
+  }
+}
+
+}  // namespace
+
+void TopSelector::select(const double* key, int n_items, int n, int* out) {
+  if (n <= 0) return;
+  if (n_items < 2 * kChunk) {
+    select_small(key, n_items, n, out);
+    return;
+  }
+  // Equal keys (and NaNs, which are all equivalent) keep index order.
+  const auto before = [key](int a, int b) {
+    return above(key[a], key[b]) || (!above(key[b], key[a]) && a < b);
+  };
+  std::vector<int>& found = index_;
+  found.clear();
+  const int n_chunks = n_items / kChunk;
+  if (n <= n_chunks) {
+    // The n-th largest chunk maximum is a key that at least n items reach: only items at or
+    // above it can be in the top n, and whole chunks below it are skipped after one vectorised
+    // max. Typically fewer than 2n items survive to the final sort.
+    using Chunks = Eigen::Matrix<double, kChunk, Eigen::Dynamic>;
+    value_.resize(static_cast<std::size_t>(2 * n_chunks));
+    Eigen::Map<Eigen::RowVectorXd> chunk_max(value_.data(), n_chunks);
+    chunk_max = Eigen::Map<const Chunks>(key, kChunk, n_chunks).colwise().maxCoeff();
+    double* order = value_.data() + n_chunks;
+    std::copy(value_.data(), value_.data() + n_chunks, order);
+    std::nth_element(order, order + (n - 1), order + n_chunks, above);
+    const double bound = order[n - 1];
+    for (int c = 0; c < n_chunks; ++c) {
+      if (!(chunk_max[c] >= bound)) continue;
+      for (int b = c * kChunk; b < (c + 1) * kChunk; ++b) {
+        if (key[b] >= bound) found.push_back(b);
+      }
+    }
+    for (int b = n_chunks * kChunk; b < n_items; ++b) {
+      if (key[b] >= bound) found.push_back(b);
+    }
+  } else if (n < n_items) {
+    // Same idea with the exact n-th largest key, found by selection on a copy of the values
+    // (cheaper than comparing through indices).
+    value_.assign(key, key + n_items);
+    std::nth_element(value_.begin(), value_.begin() + (n - 1), value_.end(), above);
+    const double bound = value_[static_cast<std::size_t>(n - 1)];
+    for (int b = 0; b < n_items; ++b) {
+      if (key[b] >= bound) found.push_back(b);
+    }
+  } else {
+    found.resize(static_cast<std::size_t>(n_items));
+    std::iota(found.begin(), found.end(), 0);
+  }
+  if (static_cast<int>(found.size()) < n) {
+    // Only NaN keys (which compare false with any bound) make the scan miss: rank them all.
+    found.resize(static_cast<std::size_t>(n_items));
+    std::iota(found.begin(), found.end(), 0);
+  }
+  if (static_cast<int>(found.size()) > n) {
+    std::nth_element(found.begin(), found.begin() + (n - 1), found.end(), before);
+  }
+  std::sort(found.begin(), found.begin() + n, before);
+  std::copy(found.begin(), found.begin() + n, out);
+}
+
+}  // namespace stagesim::pg

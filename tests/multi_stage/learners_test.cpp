@@ -1,0 +1,332 @@
+// The cascade of fused-score stages and its learners: worked examples of the selection and the
+// observation, the cascading information chain (re-derived downstream observations equal the
+// recorded ones while the actors are unchanged, and differ once they moved), finite-difference
+// checks of the critic and actor gradients (with and without stop-gradient), TD3's target
+// smoothing and delayed updates, CQR and CEM.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "environments/kuairand_session.hpp"
+#include "learners/multi_stage/actor_critic.hpp"
+#include "learners/multi_stage/category_quantile.hpp"
+#include "learners/multi_stage/cem.hpp"
+#include "models/gradient_check.hpp"
+
+using namespace stagesim;
+using namespace stagesim::multistage;
+
+TEST(Cascade, TopPositionsIsStableAndBestFirst) {
+  const std::vector<double> s = {0.5, 2.0, -1.0, 2.0, 0.7};
+  std::vector<int> out;
+  top_positions(s, 3, out);
+  EXPECT_EQ(out, (std::vector<int>{1, 3, 4}));  // tie 1 vs 3: the earlier first
+  top_positions(s, 10, out);
+  EXPECT_EQ(out, (std::vector<int>{1, 3, 4, 0, 2}));
+}
+
+TEST(Cascade, ObservationIsContextMeansMaxesAndShare) {
+  RowMatrixXd preds(2, 2);
+  preds << 1, 4, 3, 2;
+  Eigen::RowVectorXd ctx(1), obs;
+  ctx << 9;
+  observe(ctx, preds, 8, obs);
+  Eigen::RowVectorXd want(6);
+  want << 9, 2, 3, 3, 4, 0.25;
+  EXPECT_EQ(obs, want);
+}
+
+namespace {
+
+// A small world, three stages, and a replay filled by the behaviour policy.
+struct Fixture {
+  SessionWorldParams p;
+  std::unique_ptr<KuairandSessionWorld> world;
+  std::vector<SessionUser> users;
+  std::vector<std::vector<RowMatrixXd>> tables;
+  CascadeShape shape;
+  int pool = 40;
+  RequestSource source;
+
+  explicit Fixture(int n_users = 6) {
+    p.items = 120;
+    p.users = n_users;
+    world = std::make_unique<KuairandSessionWorld>(p, 11, std::vector<double>{0.8, 0.4, 0.1});
+    users = world->make_users(0, 0, n_users);
+    tables.resize(users.size());
+    std::vector<int> all(p.items);
+    for (int i = 0; i < p.items; ++i) all[i] = i;
+    for (std::size_t u = 0; u < users.size(); ++u) {
+      Eigen::VectorXd s;
+      world->affinity(users[u], s);
+      tables[u].resize(3);
+      for (int k = 0; k < 3; ++k) world->predict(s, all, k, tables[u][k]);
+    }
+    shape.keep = {16, 8, 4};
+    shape.context_dim = world->feature_dim() + 2;
+    shape.objectives = kObjectives;
+    source = [this](const RequestKey& k, RequestInputs& in) {
+      world->pool(users[k.user], k.request, pool, in.pool);
+      in.predict = predictor(k.user);
+      in.context = context(k);
+    };
+  }
+  PredictFn predictor(std::int64_t u) const {
+    const auto* t = &tables[static_cast<std::size_t>(u)];
+    return [t](int stage, std::span<const int> items, RowMatrixXd& out) {
+      const RowMatrixXd& tab = (*t)[stage];
+      out.resize(static_cast<Eigen::Index>(items.size()), tab.cols());
+      for (std::size_t k = 0; k < items.size(); ++k) out.row(k) = tab.row(items[k]);
+    };
+  }
+  Eigen::RowVectorXd context(const RequestKey& k) const {
+    Eigen::RowVectorXd c(shape.context_dim);
+    c.head(world->feature_dim()) = users[k.user].features;
+    c[world->feature_dim()] = static_cast<double>(k.request) / 10.0;
+    c[world->feature_dim() + 1] = 0;
+    return c;
+  }
+  // `requests` consecutive requests per user under ac's behaviour policy, linked into transitions.
+  void fill(ActorCritic& ac, int requests, Rng& rng) {
+    Eigen::RowVectorXd noise;
+    PolicyFn behaviour = ac.policy(&noise, &rng);
+    for (std::int64_t u = 0; u < static_cast<std::int64_t>(users.size()); ++u) {
+      std::vector<CascadeTrace> traces(requests);
+      std::vector<Eigen::RowVectorXd> noises(requests);
+      for (int r = 0; r < requests; ++r) {
+        RequestInputs in;
+        source({u, r}, in);
+        run_cascade(shape, in.context, in.pool, in.predict, behaviour, traces[r]);
+        noises[r] = noise;
+      }
+      for (int r = 0; r + 1 < requests; ++r) {
+        Transition t;
+        t.key = {u, r};
+        t.next_key = {u, r + 1};
+        t.obs = traces[r].obs;
+        t.next_obs = traces[r + 1].obs;
+        t.action.resize(ac.action_dim());
+        for (int i = 0; i < shape.stages(); ++i)
+          t.action.segment(i * kObjectives, kObjectives) = traces[r].action[i];
+        t.noise = noises[r];
+        t.reward = 0.1 * r + traces[r].obs[0][shape.context_dim + kPlayTime];
+        t.done = r + 2 == requests;
+        ac.store(std::move(t));
+      }
+    }
+  }
+};
+
+ActorCriticOptions small(ActorCriticKind kind) {
+  ActorCriticOptions o;
+  o.kind = kind;
+  o.hidden = {8};
+  o.batch = 16;
+  o.exploration = 0.3;
+  return o;
+}
+
+}  // namespace
+
+TEST(Cic, RederivedObservationsEqualRecordedOnesWhileActorsAreUnchanged) {
+  Fixture f;
+  Rng init(1), rng(2);
+  ActorCritic ac(f.shape, small(ActorCriticKind::unex), init);
+  f.fill(ac, 6, rng);
+  ASSERT_GT(ac.stored(), 20);
+  CascadeTrace tr;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(ac.stored()); ++i) {
+    ac.rederive(i, f.source, tr);
+    const Transition& t = ac.transition(i);
+    for (int s = 0; s < f.shape.stages(); ++s) {
+      ASSERT_EQ(tr.obs[s], t.obs[s]) << "entry " << i << " stage " << s;
+      ASSERT_EQ(tr.action[s], t.action.segment(s * kObjectives, kObjectives));
+    }
+  }
+  // After the actors moved, the chain re-derives different downstream observations (the
+  // recorded ones are stale): the equality above is not vacuous.
+  for (int k = 0; k < 8; ++k) ac.update(f.source, rng);
+  ASSERT_GT(ac.actor_updates(), 0);
+  int differ = 0;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(ac.stored()); ++i) {
+    ac.rederive(i, f.source, tr);
+    differ += tr.obs[0] != ac.transition(i).obs[0];  // τ¹ itself never changes
+    differ += 100 * (tr.action[2] != ac.transition(i).action.segment(2 * kObjectives, kObjectives));
+  }
+  EXPECT_EQ(differ % 100, 0);
+  EXPECT_GT(differ / 100, 0);
+}
+
+TEST(ActorCritic, CriticGradientMatchesFiniteDifferences) {
+  for (ActorCriticKind kind : {ActorCriticKind::td3, ActorCriticKind::unex}) {
+    Fixture f;
+    Rng init(3), rng(4);
+    ActorCritic ac(f.shape, small(kind), init);
+    f.fill(ac, 5, rng);
+    std::vector<std::size_t> idx;
+    for (std::size_t i = 0; i < 12; ++i) idx.push_back(i);
+    const auto batch = ac.critic_batch(idx, f.source, rng);
+    for (int c = 0; c < 2; ++c) {
+      const auto rep = models::check_gradient(ac.critic_params(c), [&](models::ParameterSet* g) {
+        return ac.critic_loss(batch, c, g);
+      });
+      EXPECT_TRUE(rep.passed()) << rep.summary();
+    }
+  }
+}
+
+// −mean Q(τ̂, μ(τ̂)): with SG the τ̂ are fixed; without, τ̂^{i+1} moves with a^i through the
+// relaxed selection's Jacobian, and actor 1's gradient picks up the downstream terms.
+TEST(ActorCritic, ActorGradientsMatchFiniteDifferencesWithAndWithoutStopGradient) {
+  std::vector<models::ParameterSet> sg_grads;
+  for (bool sg : {true, false}) {
+    Fixture f;
+    Rng init(5), rng(6);
+    ActorCriticOptions o = small(ActorCriticKind::unex);
+    o.stop_gradient = sg;
+    ActorCritic ac(f.shape, o, init);
+    f.fill(ac, 5, rng);
+    std::vector<std::size_t> idx;
+    for (std::size_t i = 0; i < 12; ++i) idx.push_back(i);
+    const auto batch = ac.actor_batch(idx, f.source);
+    EXPECT_EQ(batch.jacobian.empty(), sg);
+    std::vector<models::ParameterSet> grads;
+    for (int i = 0; i < ac.actors(); ++i) grads.push_back(ac.actor_params(i).zeros_like());
+    ac.actor_loss(batch, &grads);
+    for (int i = 0; i < ac.actors(); ++i) {
+      const auto rep = models::check_gradient(ac.actor_params(i), [&](models::ParameterSet* g) {
+        std::vector<models::ParameterSet> all;
+        for (int k = 0; k < ac.actors(); ++k) all.push_back(ac.actor_params(k).zeros_like());
+        const double l = ac.actor_loss(batch, g ? &all : nullptr);
+        if (g) copy_values(*g, all[i]);
+        return l;
+      });
+      EXPECT_TRUE(rep.passed()) << "actor " << i << " sg " << sg << ": " << rep.summary();
+    }
+    if (sg) {
+      sg_grads = grads;
+    } else {
+      // The last actor has nothing downstream: the same gradient; the first one differs.
+      EXPECT_TRUE((sg_grads[2][0] - grads[2][0]).cwiseAbs().maxCoeff() < 1e-12);
+      EXPECT_GT((sg_grads[0][0] - grads[0][0]).cwiseAbs().maxCoeff(), 1e-9);
+    }
+  }
+}
+
+TEST(Td3, TargetSmoothingIsClippedGaussianAndDdpgHasNone) {
+  Fixture f(1);
+  Rng init(7);
+  ActorCriticOptions o = small(ActorCriticKind::td3);
+  o.target_noise = 0.2;
+  o.noise_clip = 0.25;
+  ActorCritic td3(f.shape, o, init);
+  RequestInputs in;
+  f.source({0, 0}, in);
+  Eigen::RowVectorXd obs = Eigen::RowVectorXd::Zero(f.shape.observation_dim());
+  Eigen::RowVectorXd clean, noisy;
+  td3.target_action(0, obs, nullptr, clean);
+  Rng rng(8);
+  double sum = 0, sq = 0, n = 0, max_dev = 0;
+  for (int k = 0; k < 4000; ++k) {
+    td3.target_action(0, obs, &rng, noisy);
+    for (Eigen::Index j = 0; j < noisy.size(); ++j) {
+      const double e = std::clamp(clean[j] + 0.0, -1.0, 1.0);
+      if (std::abs(e) > 0.7) continue;  // away from the box, so only the noise clip acts
+      const double d = noisy[j] - e;
+      max_dev = std::max(max_dev, std::abs(d));
+      sum += d;
+      sq += d * d;
+      n += 1;
+    }
+  }
+  ASSERT_GT(n, 1000);
+  EXPECT_LE(max_dev, 0.25 + 1e-12);
+  EXPECT_GT(max_dev, 0.24);  // the clip is reached
+  // sd of σZ clipped at ±kσ, k = 1.25: σ·√((2Φ(k) − 1) − 2kφ(k) + k²·2(1 − Φ(k)))
+  // = 0.2·√(0.78870 − 0.45662 + 0.33016) = 0.16276 (unclipped it would be 0.2); n ≥ 1000 draws
+  // give an SE of the sd below 0.004.
+  EXPECT_NEAR(sum / n, 0.0, 0.01);
+  EXPECT_NEAR(std::sqrt(sq / n), 0.16276, 0.004);
+
+  ActorCritic ddpg(f.shape, small(ActorCriticKind::ddpg), init);
+  ddpg.target_action(0, obs, nullptr, clean);
+  ddpg.target_action(0, obs, &rng, noisy);
+  EXPECT_EQ(clean, noisy);
+}
+
+TEST(Td3, ActorAndTargetsUpdateEveryPolicyDelayCriticUpdates) {
+  Fixture f;
+  Rng init(9), rng(10);
+  ActorCriticOptions o = small(ActorCriticKind::td3);
+  o.policy_delay = 3;
+  ActorCritic ac(f.shape, o, init);
+  f.fill(ac, 5, rng);
+  const models::ParameterSet actor0 = ac.actor_params(0), critic0 = ac.critic_params(0),
+                             ctarget0 = ac.critic_target(0), atarget0 = ac.actor_target(0);
+  auto same = [](const models::ParameterSet& a, const models::ParameterSet& b) {
+    for (std::size_t t = 0; t < a.size(); ++t)
+      if (a[t] != b[t]) return false;
+    return true;
+  };
+  ac.update(f.source, rng);
+  ac.update(f.source, rng);
+  EXPECT_EQ(ac.updates(), 2);
+  EXPECT_EQ(ac.actor_updates(), 0);
+  EXPECT_FALSE(same(critic0, ac.critic_params(0)));
+  EXPECT_TRUE(same(actor0, ac.actor_params(0)));
+  EXPECT_TRUE(same(ctarget0, ac.critic_target(0)));
+  EXPECT_TRUE(same(atarget0, ac.actor_target(0)));
+  ac.update(f.source, rng);
+  EXPECT_EQ(ac.actor_updates(), 1);
+  EXPECT_FALSE(same(actor0, ac.actor_params(0)));
+  EXPECT_FALSE(same(ctarget0, ac.critic_target(0)));
+  EXPECT_FALSE(same(atarget0, ac.actor_target(0)));
+
+  // DDPG: every critic update is also an actor update.
+  ActorCritic dd(f.shape, small(ActorCriticKind::ddpg), init);
+  f.fill(dd, 5, rng);
+  dd.update(f.source, rng);
+  EXPECT_EQ(dd.actor_updates(), 1);
+}
+
+TEST(Cqr, QuantileWithinItsCell) {
+  CategoryQuantile q(2, 2, 100);
+  EXPECT_DOUBLE_EQ(q.quantile(0, 0, 5.0), 0.5);  // empty cell
+  for (double v : {1.0, 2.0, 3.0, 4.0}) q.add_and_rescale(0, 1, v);
+  EXPECT_DOUBLE_EQ(q.quantile(0, 1, 2.5), 0.5);
+  EXPECT_DOUBLE_EQ(q.quantile(0, 1, 4.0), 0.875);  // (3 + ½) / 4
+  EXPECT_DOUBLE_EQ(q.quantile(0, 1, 0.0), 0.0);
+  EXPECT_DOUBLE_EQ(q.quantile(1, 1, 2.5), 0.5);  // other cells untouched
+  // A cell of large rewards and one of small rewards map onto the same [0, 1] scale.
+  CategoryQuantile r(1, 2, 1000);
+  for (int k = 0; k < 200; ++k) {
+    r.add_and_rescale(0, 0, k);
+    r.add_and_rescale(0, 1, 1000.0 * k);
+  }
+  EXPECT_NEAR(r.quantile(0, 0, 100), r.quantile(0, 1, 100000), 1e-12);
+  // Past capacity the cell keeps a bounded sample.
+  CategoryQuantile s(1, 1, 50);
+  for (int k = 0; k < 5000; ++k) s.add_and_rescale(0, 0, k % 100);
+  EXPECT_EQ(s.count(0, 0), 5000);
+  EXPECT_NEAR(s.quantile(0, 0, 50), 0.5, 0.2);
+}
+
+TEST(Cem, FindsTheMaximumOfAConcaveFunctionInTheBox) {
+  Eigen::RowVectorXd target(3);
+  target << 0.3, -0.6, 1.0;  // the last on the bound
+  CemOptions o;
+  o.iterations = 30;
+  o.population = 20;
+  o.elites = 5;
+  Rng rng(12);
+  int calls = 0;
+  const CemResult r =
+      run_cem(Eigen::RowVectorXd::Zero(3), o, rng,
+              [&](const Eigen::RowVectorXd& w, int, int) {
+                ++calls;
+                return -(w - target).squaredNorm();
+              });
+  EXPECT_EQ(calls, 600);
+  EXPECT_LT((r.mean - target).cwiseAbs().maxCoeff(), 0.08);
+  EXPECT_GE(r.best_score.back(), r.best_score.front());
+}
