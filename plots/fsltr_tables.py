@@ -11,6 +11,7 @@ Metric names are explicit: R = macro recall, P = precision, NDCG normalised (see
 docs/full-stage-ltr.md for the micro recall and unnormalised DCG outputs).
 """
 import argparse
+import re
 import sys
 
 import h5py
@@ -31,10 +32,16 @@ def main():
     a = ap.parse_args()
     f = h5py.File(a.file, "r")
     names = [v.decode() for v in f["tasks/variant"][:]]
+    # A file without [[variant]] names: "stage method" from each task's resolved configuration.
+    for t, n in enumerate(names):
+        if not n:
+            cfg = f["tasks/resolved"][t].decode()
+            get = lambda key: re.search(rf"^{key} = '([^']*)'", cfg, re.M)
+            st, me = get("stage"), get("method")
+            names[t] = f"{st.group(1) if st else ''} {me.group(1) if me else ''}".strip()
     ks = [int(k) for k in f["axes/k"][0] if np.isfinite(k)]
     data = {m: 100.0 * f["metrics/" + m][:] for m, _ in COLUMNS}  # [task, rep, k]
     stage = [n.split()[0] if " " in n else "" for n in names]
-    head = ["Stage", "Method"] + [f"{lab}@{k}" for k in ks for _, lab in COLUMNS[:1]] * 0
     cols = [(m, lab, j, k) for j, k in enumerate(ks) for m, lab in COLUMNS]
     head = ["Stage", "Method"] + [f"{lab}@{k}" for m, lab, j, k in cols]
     if a.paper:

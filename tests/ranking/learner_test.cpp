@@ -87,6 +87,11 @@ TEST(FsLtrJob, RunsOnKuaiRecFixtures) {
                          " > /dev/null 2>&1")
                             .c_str()),
             0);
+  // The table script reads the output (stage and method from the resolved configuration).
+  EXPECT_EQ(std::system(("/usr/bin/python3 " + std::string(STAGESIM_SOURCE_DIR) +
+                         "/plots/fsltr_tables.py " + out + " > /dev/null 2>&1")
+                            .c_str()),
+            0);
   // Without data_dir: a check-time error naming the key.
   std::ofstream(toml) << "[experiment]\nname = \"k\"\n[job]\ntype = \"full_stage_ltr\"\n"
                          "world = \"kuairec\"\n";
