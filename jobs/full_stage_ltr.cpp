@@ -15,6 +15,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <sstream>
 
 #include "environments/data/data_error.hpp"
 #include "environments/fully_observed.hpp"
@@ -173,14 +174,16 @@ std::string world_scope(const FsLtrOpts& o, const std::string& root) {
 
 // The options the pipeline and the requests depend on (not the learner's).
 std::string pipeline_scope(const FsLtrOpts& o, const std::string& root) {
-  std::string s = world_scope(o, root);
-  for (auto v : o.tower_widths) s += std::to_string(v) + ",";
-  s += ";";
-  for (auto v : o.rank_widths) s += std::to_string(v) + ",";
+  // A stream rather than string += (GCC 12 reports a false -Wrestrict on the latter).
+  std::ostringstream s;
+  s << world_scope(o, root);
+  for (auto v : o.tower_widths) s << v << ',';
+  s << ';';
+  for (auto v : o.rank_widths) s << v << ',';
   for (auto v : {o.pipeline_epochs, o.pipeline_batch, o.pipeline_examples, o.candidates,
                  o.prerank_keep, o.rank_keep, o.prerank_logged, o.rank_logged, o.train_requests})
-    s += " " + std::to_string(v);
-  return s;
+    s << ' ' << v;
+  return s.str();
 }
 
 std::vector<int> to_int(const std::vector<int64_t>& v) {

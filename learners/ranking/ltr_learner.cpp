@@ -44,10 +44,6 @@ int draw_distinct(std::vector<std::int64_t>& from, int count, Rng& rng,
   return n;
 }
 
-bool is_fs(LtrMethod m) {
-  return m == LtrMethod::kFsRankNet || m == LtrMethod::kFsLambdaRank;
-}
-
 }  // namespace
 
 LtrGroups make_groups(const FullyObservedWorld& world, const LtrSplit& split, const LtrOptions& o,

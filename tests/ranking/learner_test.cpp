@@ -73,6 +73,34 @@ TEST(FsLtrJob, RunsThroughTheCli) {
   EXPECT_EQ(WEXITSTATUS(rc), 2);
 }
 
+// Results do not depend on the thread count: two learners × two replications (tasks sharing a
+// replication's pipeline run concurrently with 2 threads) give bit-identical outputs.
+TEST(FsLtrJob, SameResultsForAnyThreadCount) {
+  const std::string dir = ::testing::TempDir();
+  const std::string toml = dir + "/fsltr_threads.toml";
+  std::ofstream(toml) << "[experiment]\nname = \"t\"\nseed = 3\nreplications = 2\n[job]\n"
+                         "type = \"full_stage_ltr\"\nusers = 80\nitems = 400\ncandidates = 100\n"
+                         "prerank_keep = 30\nrank_keep = 8\nprerank_logged = 30\nrank_logged = 8\n"
+                         "pipeline_examples = 3000\nepochs = 2\n"
+                         "[[variant]]\nname = \"a\"\njob.method = \"fs_lr\"\n"
+                         "[[variant]]\nname = \"b\"\njob.method = \"rankflow\"\n"
+                         "job.rankflow_alpha = 0.5\n";
+  for (int threads : {1, 2})
+    ASSERT_EQ(std::system((std::string(STAGESIM_BINARY) + " run " + toml + " --threads " +
+                           std::to_string(threads) + " --out " + dir + "/fsltr_threads_" +
+                           std::to_string(threads) + ".h5 > /dev/null 2>&1")
+                              .c_str()),
+              0);
+  const std::string compare =
+      "/usr/bin/python3 -c \"import h5py, numpy as np, sys; a = h5py.File(sys.argv[1]); "
+      "b = h5py.File(sys.argv[2]); sys.exit(0 if all(np.array_equal(a['metrics/' + k][:], "
+      "b['metrics/' + k][:], equal_nan=True) for k in a['metrics']) else 1)\" " +
+      dir + "/fsltr_threads_1.h5 " + dir + "/fsltr_threads_2.h5";
+  const int rc = std::system(compare.c_str());
+  if (WEXITSTATUS(rc) > 1) GTEST_SKIP() << "no python3 with h5py/numpy";
+  EXPECT_EQ(WEXITSTATUS(rc), 0);
+}
+
 // The KuaiRec world through the job, on the fixture files (a handful of items per user).
 TEST(FsLtrJob, RunsOnKuaiRecFixtures) {
   const std::string dir = ::testing::TempDir();
