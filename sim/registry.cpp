@@ -30,6 +30,7 @@ JobEntry pool_learning_job_entry();
 JobEntry strategic_rounds_job_entry();
 JobEntry multi_stage_rl_job_entry();
 JobEntry kuairand_calibration_job_entry();
+JobEntry full_stage_ltr_job_entry();
 
 Registry builtin_registry() {
   Registry r;
@@ -60,6 +61,7 @@ Registry builtin_registry() {
   r.jobs.push_back(strategic_rounds_job_entry());
   r.jobs.push_back(multi_stage_rl_job_entry());
   r.jobs.push_back(kuairand_calibration_job_entry());
+  r.jobs.push_back(full_stage_ltr_job_entry());
   return r;
 }
 

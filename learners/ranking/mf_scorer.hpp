@@ -1,0 +1,42 @@
+#pragma once
+// The matrix-factorisation scorer every FS-LTR learner trains (FS-LTR spec §3): a user and an item
+// embedding table (64-dim by default), L2-normalised at training and serving, s(u, v) = ⟨u, v⟩ / τ
+// (the cosine two-tower of models/two_tower.hpp). Groups of items per user are scored as one
+// flattened batch of (user, item) pairs; loss gradients flow back through the model module.
+#include <span>
+
+#include "models/parameters.hpp"
+#include "models/two_tower.hpp"
+
+namespace stagesim::ranking {
+
+struct MfOptions {
+  int users = 0, items = 0;
+  int dim = 64;
+  double temperature = 0.1;  // τ: cosine scores lie in [−1/τ, 1/τ]
+  double init_sd = 0.1;
+};
+
+class MfScorer {
+ public:
+  explicit MfScorer(const MfOptions& o);
+  void init(Rng& rng);
+
+  models::ParameterSet& params() { return params_; }
+  const models::ParameterSet& params() const { return params_; }
+
+  // scores[i] = s(users[i], items[i]).
+  void pair_scores(std::span<const int> users, std::span<const int> items, Eigen::VectorXd& scores);
+  // After pair_scores on the same pairs: grads = ∂L/∂θ for d_scores = ∂L/∂scores.
+  void pair_backward(std::span<const int> users, std::span<const int> items,
+                     const Eigen::VectorXd& d_scores, models::ParameterSet& grads);
+  // scores(i, v) = s(users[i], v) for every item v.
+  void score_all(std::span<const int> users, RowMatrixXd& scores);
+
+ private:
+  models::ParameterSet params_;
+  std::optional<models::TwoTower> model_;
+  models::TwoTower::Cache cache_;
+};
+
+}  // namespace stagesim::ranking
