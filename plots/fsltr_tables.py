@@ -11,12 +11,16 @@ Metric names are explicit: R = macro recall, P = precision, NDCG normalised (see
 docs/full-stage-ltr.md for the micro recall and unnormalised DCG outputs).
 """
 import argparse
-import re
+import os
 import sys
 
-import h5py
-import numpy as np
-from scipy import stats
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _env  # noqa: E402,F401  (first: the package path and an interpreter with h5py)
+
+import numpy as np  # noqa: E402
+from scipy import stats  # noqa: E402
+
+import stagesim  # noqa: E402
 
 PAPER_HR50 = {"Retr BPR": 35.59, "Retr SSM": 37.88, "Retr RankFlow": 38.64, "Retr FS-RN": 38.60,
               "Retr FS-LR": 40.75, "Prerank BCE": 32.57, "Prerank RankFlow": 39.22,
@@ -30,17 +34,14 @@ def main():
     ap.add_argument("--paper", action="store_true")
     ap.add_argument("-o", "--out")
     a = ap.parse_args()
-    f = h5py.File(a.file, "r")
-    names = [v.decode() for v in f["tasks/variant"][:]]
+    res = stagesim.open(a.file)
+    names = list(res.tasks["variant"])
     # A file without [[variant]] names: "stage method" from each task's resolved configuration.
-    for t, n in enumerate(names):
-        if not n:
-            cfg = f["tasks/resolved"][t].decode()
-            get = lambda key: re.search(rf"^{key} = '([^']*)'", cfg, re.M)
-            st, me = get("stage"), get("method")
-            names[t] = f"{st.group(1) if st else ''} {me.group(1) if me else ''}".strip()
-    ks = [int(k) for k in f["axes/k"][0] if np.isfinite(k)]
-    data = {m: 100.0 * f["metrics/" + m][:] for m, _ in COLUMNS}  # [task, rep, k]
+    stages = res.param("job.stage", default="")
+    methods = res.param("job.method", default="")
+    names = [n or f"{st} {me}".strip() for n, st, me in zip(names, stages, methods)]
+    ks = [int(k) for k in res.axes["k"][0] if np.isfinite(k)]
+    data = {m: 100.0 * res.values(m) for m, _ in COLUMNS}  # [task, rep, k]
     stage = [n.split()[0] if " " in n else "" for n in names]
     cols = [(m, lab, j, k) for j, k in enumerate(ks) for m, lab in COLUMNS]
     head = ["Stage", "Method"] + [f"{lab}@{k}" for m, lab, j, k in cols]

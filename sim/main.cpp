@@ -18,7 +18,6 @@
 #include <mpi.h>
 #endif
 
-#include "sim/world_export.hpp"
 #include "sim/cluster.hpp"
 #include "sim/errors.hpp"
 #include "sim/estimate.hpp"
@@ -30,6 +29,7 @@
 #include "sim/runner.hpp"
 #include "sim/slurm.hpp"
 #include "sim/summary.hpp"
+#include "sim/world_export.hpp"
 #include "stagesim_version.hpp"
 
 namespace po = boost::program_options;
@@ -152,12 +152,17 @@ int cmd_check(const std::vector<std::string>& args) {
   }
   if (vm.count("array") && vm["array"].as<int>() < 1) throw ConfigError("--array must be >= 1");
   std::printf("%s: ok\n", ex.path.c_str());
+  // "1 configuration (0 grid axes, 1 variant) x 1 replication = 1 task in 1 unit".
+  auto count = [](std::size_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
   std::printf(
-      "experiment %s: %zu configurations (%zu grid axes, %zu variants) x %lld "
-      "replications = %zu tasks in %zu units\n",
-      ex.name.c_str(), ex.configs.size(), ex.grid_axes.size(),
-      std::max<std::size_t>(1, ex.variants.size()), static_cast<long long>(ex.replications),
-      ex.task_count(), units);
+      "experiment %s: %s (%s, %s) x %s = %s in %s\n", ex.name.c_str(),
+      count(ex.configs.size(), "configuration", "configurations").c_str(),
+      count(ex.grid_axes.size(), "grid axis", "grid axes").c_str(),
+      count(std::max<std::size_t>(1, ex.variants.size()), "variant", "variants").c_str(),
+      count(static_cast<std::size_t>(ex.replications), "replication", "replications").c_str(),
+      count(ex.task_count(), "task", "tasks").c_str(), count(units, "unit", "units").c_str());
   if (ex.jobs) {
     // A job's outputs with their shapes per task cell, e.g. validation_objective_moe[epoch=20].
     std::printf("job %s: outputs ", ex.configs.front().job_type.c_str());

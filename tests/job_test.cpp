@@ -192,7 +192,7 @@ TEST(Jobs, CheckValidatesAndEstimates) {
   write_file(dir / "f5.toml", kSmallFig5);
   auto r = run_command(stagesim_binary() + " check " + (dir / "f5.toml").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("2 configurations (1 grid axes, 1 variants) x 3 replications = 6 tasks "
+  EXPECT_NE(r.output.find("2 configurations (1 grid axis, 1 variant) x 3 replications = 6 tasks "
                           "in 6 units"),
             std::string::npos)
       << r.output;
