@@ -11,9 +11,6 @@ failed=0
 count=0
 while IFS= read -r f; do
   if [[ $f =~ $needs_data ]]; then continue; fi
-  # Fitted session-world parameter files (a [session_world] table, read through params_file)
-  # live beside the experiments that use them; they are not experiments.
-  if grep -q '^\[session_world\]' "$f"; then continue; fi
   count=$((count + 1))
   if ! out=$("$bin" check "$f" 2>&1); then
     echo "FAIL $f: $(grep -m1 error <<<"$out")"

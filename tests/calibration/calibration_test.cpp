@@ -406,7 +406,7 @@ TEST(CalibrationJob, RunsOnTheShippedFixtureAndWritesALoadableFit) {
   // it (bit for bit there); elsewhere the last digits of sums may differ and move the
   // derivative-free searches a little, hence the tolerances.
   const SessionWorldParams shipped = read_session_world_params(
-      source_dir() + "/experiments/multi_stage_rl/kuairand_fixture_fit.toml");
+      source_dir() + "/params/kuairand_fixture_fit.toml");
   for (int b = 0; b < kBehaviours; ++b)
     EXPECT_NEAR(p.logit_offset[b], shipped.logit_offset[b], 1e-3);
   EXPECT_NEAR(p.initial_satisfaction, shipped.initial_satisfaction,
@@ -430,7 +430,7 @@ TEST(CalibrationJob, TheWorldLoadsTheShippedFit) {
   // The fit is a params_file of the kuairand_session world (environments/session_world_params.hpp):
   // `check` of a file that uses it passes, and a bad value in it is reported with its line.
   const fs::path dir = scratch_dir("calibration_world");
-  const std::string fit = source_dir() + "/experiments/multi_stage_rl/kuairand_fixture_fit.toml";
+  const std::string fit = source_dir() + "/params/kuairand_fixture_fit.toml";
   test::write_file(dir / "w.toml",
                    "[experiment]\nname = \"w\"\n[world]\ntype = \"kuairand_session\"\n"
                    "params_file = \"" +
