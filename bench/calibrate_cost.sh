@@ -32,3 +32,4 @@ run table1_eval_heavy experiments/early_stage_pg/table1.toml --set experiment.ho
 run table4_fixture experiments/early_stage_pg/table4.toml --data-dir tests/fixtures/kuairec \
   --set 'stages.esr.keep=[2,3]' --set experiment.horizon=64000 --set experiment.checkpoints=4 \
   --set experiment.replications=2 --set stages.esr.update_every=16
+run proposition2 experiments/two_stage/proposition2_bandit.toml --set experiment.replications=40

@@ -8,6 +8,7 @@
 
 namespace stagesim {
 
+
 Footprint memory_footprint(const Experiment& ex) {
   Footprint f;
   const double C = static_cast<double>(ex.configs.size());
@@ -77,8 +78,7 @@ double experiment_flops(const Experiment& ex) {
 }
 
 double estimate_seconds(double flops, int threads) {
-  constexpr double kFlopsPerSecond = 10e9;  // per thread
-  return flops / kFlopsPerSecond / std::max(1, threads);
+  return kRunOverheadSeconds + flops / kFlopsPerSecond / std::max(1, threads);
 }
 
 }  // namespace stagesim

@@ -7,6 +7,15 @@
 
 namespace stagesim {
 
+// The cost model (fitted with bench/calibrate_cost.sh on CPU time; docs/cluster.md, "Cost
+// estimate"): the stages' and worlds' flop formulas run at kFlopsPerSecond per thread; each stage
+// replica adds kStageOverheadFlops per request for the engine's work around it (candidate lists,
+// selection, feedback routing), which dominates small problems; a run adds kRunOverheadSeconds
+// (start-up, configuration, the HDF5 file).
+inline constexpr double kFlopsPerSecond = 35e9;
+inline constexpr double kStageOverheadFlops = 3400;
+inline constexpr double kRunOverheadSeconds = 0.25;
+
 struct Footprint {
   double results_bytes = 0;  // the writer's copy of every cell, its buffers and the HDF5 image
   double worker_bytes = 0;   // the largest world configuration's world and systems (per thread)
@@ -23,8 +32,7 @@ void check_memory(const Experiment& ex, int threads);
 // Estimated flops of the whole run (every configuration × replication).
 double experiment_flops(const Experiment& ex);
 
-// Wall time of `flops` on `threads` threads; the rate is calibrated on measured runs (see
-// docs/cluster.md, "Cost estimate").
+// Wall time of a run of `flops` on `threads` threads (the model above).
 double estimate_seconds(double flops, int threads);
 
 }  // namespace stagesim

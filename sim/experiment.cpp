@@ -651,7 +651,7 @@ void build_pipeline(Config& c, std::vector<ParsedStage>& parsed, const toml::tab
       s.build.validate(sc);
     }
     out_count[i + 1] = std::min<double>(static_cast<double>(s.keep) * s.replicas, c.world.items);
-    c.cost += s.replicas * s.build.cost(per_replica, dim);
+    c.cost += s.replicas * (s.build.cost(per_replica, dim) + kStageOverheadFlops);
     // Per replica: the stage's own state, and the engine's candidate, selection and weight
     // buffers.
     c.bytes += s.replicas * ((s.build.bytes ? s.build.bytes(per_replica, dim)
