@@ -506,7 +506,7 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
   if (!type || type->value_or(std::string()) != "kuairand_session")
     throw KeyError("learner", "needs [world] type = \"kuairand_session\" (the session world)");
   const SessionWorldParams p =
-      session_world_params_from_table(*ctx.world_table, "world", ctx.data_dir);
+      session_world_params_from_table(*ctx.world_table, "world", ctx.data_dir, ctx.config_dir);
   const std::size_t N = o.keep.size();
   if (N < 1) throw KeyError("keep", "is empty; give one count per stage, e.g. [30, 12, 6]");
   for (std::size_t i = 0; i < N; ++i) {
