@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+
+#include <boost/random/normal_distribution.hpp>
 
 #include "environments/kuairand_session.hpp"
 #include "learners/multi_stage/actor_critic.hpp"
@@ -353,4 +356,92 @@ TEST(Cic, TargetChainEqualsStoredNextObservationsAtTheStart) {
   // (another GEMM kernel), so equality holds to rounding, not bit for bit.
   EXPECT_LT((a.x - b.x).cwiseAbs().maxCoeff(), 1e-12);
   EXPECT_LT((a.y - b.y).cwiseAbs().maxCoeff(), 1e-9) << a.y.transpose() << "\n" << b.y.transpose();
+}
+
+// The relaxed selection's Jacobian (used without SG) against central finite differences of the
+// surrogate it differentiates: soft mean q̄(a) = Σ_k m_k q_k / Σ_k m_k, m_k = σ((p_k·a − θ)/T),
+// observed as log1p(q̄), with θ (midpoint of last kept and best dropped score) and T (temperature
+// · sd of the scores) held at their values at a — the "locally constant" parts. Tolerance from
+// the FD error itself, not a guess: the central difference D(h) has truncation error ≈
+// |D(h) − D(2h)|/3 (Richardson: the error is ∝ h²) plus rounding ≈ ε·|f|/h, and the check allows
+// 10× that. A Jacobian that drops the log1p factor 1/(1 + q̄) (or is off by 1 %) fails it.
+TEST(Cascade, RelaxedJacobianMatchesFiniteDifferencesOfTheSoftSelection) {
+  Fixture f;
+  const double temperature = 0.5;
+  CascadeOptions co;
+  co.relaxed_jacobian = true;
+  co.temperature = temperature;
+  Rng rng(31);
+  boost::random::normal_distribution<double> n01;
+  int checked = 0;
+  for (std::int64_t u = 0; u < 3; ++u) {
+    RequestInputs in;
+    f.source({u, 1}, in);
+    Eigen::RowVectorXd a0(kObjectives);
+    for (int j = 0; j < kObjectives; ++j) a0[j] = std::tanh(n01(rng));
+    PolicyFn policy = [&](int, const Eigen::RowVectorXd&, Eigen::RowVectorXd& a) { a = a0; };
+    CascadeTrace tr;
+    run_cascade(f.shape, in.context, in.pool, in.predict, policy, tr, co);
+    ASSERT_EQ(tr.jacobian.size(), 2u);
+    RowMatrixXd P, Q;
+    in.predict(0, in.pool, P);  // stage-1 predictions of its candidates (the scores' inputs)
+    in.predict(1, in.pool, Q);  // stage-2 predictions of the same candidates (τ²'s means)
+    const Eigen::Index n = P.rows();
+    const int keep = f.shape.keep[0];
+    std::vector<double> s0(static_cast<std::size_t>(n));
+    Eigen::Map<Eigen::VectorXd>(s0.data(), n) = P * a0.transpose();
+    std::vector<int> pos;
+    top_positions(s0, keep, pos);
+    std::vector<char> kept(static_cast<std::size_t>(n), 0);
+    for (int p : pos) kept[p] = 1;
+    double best_dropped = -INFINITY;
+    for (Eigen::Index k = 0; k < n; ++k)
+      if (!kept[k]) best_dropped = std::max(best_dropped, s0[k]);
+    const double theta = 0.5 * (s0[pos.back()] + best_dropped);
+    const Eigen::Map<const Eigen::VectorXd> sv(s0.data(), n);
+    const double sd = std::sqrt((sv.array() - sv.mean()).square().mean());
+    const double T = temperature * sd + 1e-12;
+    auto surrogate = [&](const Eigen::RowVectorXd& a) {
+      const Eigen::VectorXd s = P * a.transpose();
+      Eigen::VectorXd mm(n);
+      for (Eigen::Index k = 0; k < n; ++k) mm[k] = 1.0 / (1.0 + std::exp(-(s[k] - theta) / T));
+      const Eigen::RowVectorXd qbar = (mm.transpose() * Q) / mm.sum();
+      return Eigen::RowVectorXd(qbar.array().log1p());
+    };
+    const Eigen::RowVectorXd f0 = surrogate(a0);
+    const double h = 1e-4, eps = std::numeric_limits<double>::epsilon();
+    const RowMatrixXd& jac = tr.jacobian[0];
+    ASSERT_EQ(jac.rows(), kObjectives);
+    ASSERT_EQ(jac.cols(), kObjectives);
+    RowMatrixXd dropped_log1p = jac;
+    for (int j = 0; j < kObjectives; ++j) dropped_log1p.row(j) *= std::exp(f0[j]);
+    int wrong_fails = 0, wrong_checked = 0;
+    for (int l = 0; l < kObjectives; ++l) {
+      auto central = [&](double step) {
+        Eigen::RowVectorXd ap = a0, am = a0;
+        ap[l] += step;
+        am[l] -= step;
+        return Eigen::RowVectorXd((surrogate(ap) - surrogate(am)) / (2 * step));
+      };
+      const Eigen::RowVectorXd d1 = central(h), d2 = central(2 * h);
+      for (int j = 0; j < kObjectives; ++j) {
+        const double allowed =
+            10.0 * (std::abs(d1[j] - d2[j]) / 3.0 + 4.0 * eps * std::abs(f0[j]) / h) + 1e-13;
+        EXPECT_LE(std::abs(jac(j, l) - d1[j]), allowed)
+            << "user " << u << " d obs[" << j << "] / d a[" << l << "]: analytic " << jac(j, l)
+            << " numeric " << d1[j];
+        ++checked;
+        if (std::abs(d1[j]) > 1e3 * allowed) {
+          ++wrong_checked;
+          wrong_fails += std::abs(dropped_log1p(j, l) - d1[j]) > allowed;
+          wrong_fails += std::abs(1.01 * jac(j, l) - d1[j]) > allowed;
+        }
+      }
+    }
+    // The check can fail: the wrong Jacobians fail wherever the gradient is well above the FD
+    // error.
+    ASSERT_GT(wrong_checked, 5);
+    EXPECT_EQ(wrong_fails, 2 * wrong_checked);
+  }
+  EXPECT_EQ(checked, 3 * kObjectives * kObjectives);
 }
