@@ -58,6 +58,7 @@ struct MultiStageRlOpts {
   bool stop_gradient = true;
   bool cic_critic_current = true;
   bool cic_actor = true;
+  bool critic_downstream_obs = true;
   bool cqr = false;
   std::vector<int64_t> hidden = {32, 32};
   double actor_lr = 1e-3, critic_lr = 1e-3, gamma = 0.9, tau = 0.01;
@@ -116,6 +117,9 @@ OptionGroup<MultiStageRlOpts> options() {
       .add("cic_actor", &O::cic_actor,
            "unex_cic: actor updates on the chain re-derived under the current actors (true) or "
            "on the stored observations (false: CIC then acts on the TD targets only)")
+      .add("critic_downstream_obs", &O::critic_downstream_obs,
+           "unex: the global critic sees τ²…ᴺ (true, the spec's Q(τ¹…ᴺ, a¹…ᴺ)) or zeros in their "
+           "place (false: Q(τ¹, a¹…ᴺ); diagnosis)")
       .add("cqr", &O::cqr,
            "actor–critic learners: train on each item reward's quantile within (user activity "
            "group, item first-tag group)")
@@ -388,6 +392,7 @@ class MultiStageRlJob final : public Job {
         ao.stop_gradient = o_.stop_gradient;
         ao.cic_critic_current = o_.cic_critic_current;
         ao.cic_actor = o_.cic_actor;
+        ao.critic_downstream_obs = o_.critic_downstream_obs;
         ao.hidden.assign(o_.hidden.begin(), o_.hidden.end());
         ao.actor_lr = o_.actor_lr;
         ao.critic_lr = o_.critic_lr;
