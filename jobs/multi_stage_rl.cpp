@@ -17,6 +17,7 @@
 // quantiles), plus −return_weight · return_day / max_return_day at each session's end.
 // Streams: the world from the [world] table's own key (every learner faces the same catalogue and
 // users, and each user the same draws: common random numbers); the learner from the task's key.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -584,7 +585,13 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
       {"mean_action", "weight", "mean fusion weight at test (stage-major)", {"weight"}},
       {"train_requests", "requests", "requests served in training", {}},
       {"updates", "updates", "critic updates", {}}};
-  const double depth_guess = 10.0 * static_cast<double>(p.max_sessions);
+  // Requests per user: sessions × the depth satisfaction allows at a typical request (the
+  // initial level over the fatigue; 10 on the default world, where the constants below were
+  // calibrated), capped by the leave hazard and max_requests.
+  const double depth_guess = static_cast<double>(p.max_sessions) *
+                             std::min({p.initial_satisfaction / std::max(p.fatigue, 1e-9),
+                                       p.leave_hazard > 0 ? 1.0 / p.leave_hazard : INFINITY,
+                                       static_cast<double>(p.max_requests)});
   const double cascade = static_cast<double>(pool) * (p.dim + 20.0 * J);
   const double users =
       static_cast<double>(o.episodes) * (o.learner == LearnerKind::cem
