@@ -546,3 +546,38 @@ TEST(ActorCritic, ActorGradientMatchesFiniteDifferencesWithoutDownstreamCriticIn
   }
   EXPECT_GT(first_grad, 0.0);
 }
+
+// The target networks after an actor step: θ' ← τ·θ + (1 − τ)·θ' for every actor and critic, with
+// θ the freshly updated parameters (hand-computed from the values before and after the step).
+TEST(Td3, TargetsArePolyakMixturesOfTheUpdatedNetworks) {
+  for (ActorCriticKind kind : {ActorCriticKind::td3, ActorCriticKind::unex}) {
+    Fixture f;
+    Rng init(61), rng(62);
+    ActorCriticOptions o = small(kind);
+    o.policy_delay = 1;
+    o.tau = 0.3;
+    ActorCritic ac(f.shape, o, init);
+    f.fill(ac, 5, rng);
+    std::vector<models::ParameterSet> before;
+    for (int i = 0; i < ac.actors(); ++i) before.push_back(ac.actor_target(i));
+    for (int c = 0; c < 2; ++c) before.push_back(ac.critic_target(c));
+    ac.update(f.source, rng);
+    ASSERT_EQ(ac.actor_updates(), 1);
+    for (int k = 0; k < ac.actors() + 2; ++k) {
+      const bool actor = k < ac.actors();
+      const int n = actor ? k : k - ac.actors();
+      const models::ParameterSet& now = actor ? ac.actor_params(n) : ac.critic_params(n);
+      const models::ParameterSet& target = actor ? ac.actor_target(n) : ac.critic_target(n);
+      for (std::size_t t = 0; t < now.size(); ++t) {
+        const RowMatrixXd want = 0.3 * now[t] + 0.7 * before[static_cast<std::size_t>(k)][t];
+        EXPECT_LT((target[t] - want).cwiseAbs().maxCoeff(), 1e-15)
+            << "net " << k << " tensor " << t;
+      }
+      // …and not vacuous: the network moved in this step.
+      double moved = 0;
+      for (std::size_t t = 0; t < now.size(); ++t)
+        moved += (now[t] - before[static_cast<std::size_t>(k)][t]).cwiseAbs().sum();
+      EXPECT_GT(moved, 0.0) << "net " << k;
+    }
+  }
+}
