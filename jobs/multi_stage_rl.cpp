@@ -189,6 +189,7 @@ class Simulation {
       tabs = &eval_tables_;
     }
     const PredictFn predict = predictor(*tabs);
+    summary.begin_user();
     for (std::int64_t session = 0; session < S; ++session) {
       SessionState st;
       w_.start_session(u, st);
@@ -276,6 +277,7 @@ enum Output : std::size_t {
   kPlayTimeSe,
   kReturnDay,
   kRetention,
+  kUserRetention,
   kEvalPlayTime,
   kEvalDepth,
   kMeanAction,
@@ -491,6 +493,7 @@ class MultiStageRlJob final : public Job {
     ctx.output(kPlayTimeSe)[0] = s.play_time_se();
     ctx.output(kReturnDay)[0] = s.return_day();
     ctx.output(kRetention)[0] = s.retention();
+    ctx.output(kUserRetention)[0] = s.user_retention();
     for (int j = 0; j < N * J; ++j)
       ctx.output(kMeanAction)[static_cast<std::size_t>(j)] =
           count > 0 ? action_sum[j] / count : NAN;
@@ -573,7 +576,8 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
       {"play_time", "s", "mean play time per session", {}},
       {"play_time_se", "s", "standard error of play time per session over test sessions", {}},
       {"return_day", "days", "mean gap before the next session", {}},
-      {"retention", "share", "share of returns within retention_days", {}},
+      {"retention", "share", "share of returns within retention_days (over sessions)", {}},
+      {"user_retention", "share", "share of users whose first return is within retention_days", {}},
       {"eval_play_time",
        "s",
        "play time per session of fresh users after each episode",

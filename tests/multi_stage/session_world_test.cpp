@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "environments/kuairand_session.hpp"
+#include "metrics/session_summary.hpp"
 
 using namespace stagesim;
 
@@ -297,4 +298,28 @@ TEST(SessionWorld, ReturnDayIsTruncatedGeometric) {
   EXPECT_NEAR(sum / p.users, mean, 4 * std::sqrt(var / p.users));
   EXPECT_NEAR(static_cast<double>(ones) / p.users, P / den,
               4 * std::sqrt(P / den * (1 - P / den) / p.users));
+}
+
+// KuaiSim's session metrics on hand-made sessions: retention pools every return gap, user
+// retention counts each user once, by the gap after the user's first session.
+TEST(SessionSummary, RetentionOverReturnsAndOverUsers) {
+  SessionSummary s;
+  s.begin_user();  // user A: gaps 1, 3 (first return next day)
+  s.add_session(4, 2.0, 60);
+  s.add_return(1, 1);
+  s.add_session(2, 1.0, 30);
+  s.add_return(3, 1);
+  s.add_session(6, 3.0, 90);
+  s.begin_user();  // user B: gaps 2, 1, 1 (first return after 2 days)
+  s.add_session(1, 0.5, 10);
+  s.add_return(2, 1);
+  s.add_return(1, 1);
+  s.add_return(1, 1);
+  EXPECT_DOUBLE_EQ(s.retention(), 3.0 / 5.0);
+  EXPECT_DOUBLE_EQ(s.user_retention(), 1.0 / 2.0);
+  EXPECT_DOUBLE_EQ(s.return_day(), 8.0 / 5.0);
+  EXPECT_DOUBLE_EQ(s.depth(), 13.0 / 4.0);
+  EXPECT_DOUBLE_EQ(s.play_time(), 190.0 / 4.0);
+  EXPECT_DOUBLE_EQ(s.depth_quantile(0.5), 3.0);
+  EXPECT_EQ(s.depth_histogram(4), (std::vector<double>{0.25, 0.25, 0.0, 0.5}));
 }
