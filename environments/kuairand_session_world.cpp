@@ -130,16 +130,23 @@ WorldEntry kuairand_session_world_entry() {
   e.type = "kuairand_session";
   e.help =
       "KuaiRand-shaped session world: 7 behaviours + play time, satisfaction that good responses "
-      "raise and requests lower, truncated-geometric return days; params_file = a fitted "
-      "[session_world] TOML (the multi_stage_rl job's world; also an engine world)";
+      "raise and requests lower, truncated-geometric return days; params_file / data_params_file = "
+      "a fitted [session_world] TOML (the multi_stage_rl job's world; also an engine world)";
   e.params = session_world_options().info();
   e.params.insert(e.params.begin(),
                   ParamInfo{"params_file", "string", "\"\"", "",
                             "fitted parameters ([session_world] TOML, e.g. from the calibration "
-                            "job); keys given here override the file's"});
+                            "job), relative to --data-dir; replaces data_params_file; keys given "
+                            "here override the file's"});
+  e.params.insert(e.params.begin() + 1,
+                  ParamInfo{"data_params_file", "string", "\"\"", "",
+                            "fitted parameters kept with the experiments (e.g. "
+                            "params/kuairand_fixture_fit.toml), relative to the experiment file's "
+                            "folder; the base when params_file is not given"});
   e.parse = [](const toml::table& t, const std::string& path, toml::table& resolved,
                const ParseContext& ctx) {
-    const SessionWorldParams p = session_world_params_from_table(t, path, ctx.data_dir);
+    const SessionWorldParams p =
+        session_world_params_from_table(t, path, ctx.data_dir, ctx.config_dir);
     resolved.insert_or_assign("type", "kuairand_session");
     for (auto&& [k, v] : session_world_table(p)) resolved.insert_or_assign(k, v);
     WorldBuild b;

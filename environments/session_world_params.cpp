@@ -1,6 +1,7 @@
 #include "environments/session_world_params.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 namespace stagesim {
@@ -175,33 +176,72 @@ void write_session_world_params(const SessionWorldParams& p, const std::string& 
 
 SessionWorldParams session_world_params_from_table(const toml::table& world,
                                                    const std::string& path,
-                                                   const std::string& data_dir) {
+                                                   const std::string& data_dir,
+                                                   const std::string& config_dir) {
   toml::table merged;
   std::string where;
-  if (const toml::node* f = world.get("params_file")) {
+  // The base file: params_file (against --data-dir) when given, else data_params_file (against
+  // the experiment file's folder).
+  auto base_file = [&](const char* key, const std::string& dir,
+                       const char* relative_to) -> std::pair<const toml::node*, std::string> {
+    const toml::node* f = world.get(key);
+    if (!f) return {nullptr, ""};
     auto s = f->value_exact<std::string>();
     if (!s)
-      throw ConfigError(source_of(*f) + ": key '" + path +
-                        ".params_file' must be a string (the fitted-parameter file's path)");
-    const std::string file =
-        (s->empty() || (*s)[0] == '/' || data_dir.empty()) ? *s : data_dir + "/" + *s;
-    const toml::table t = read_table(file);
+      throw ConfigError(source_of(*f) + ": key '" + path + "." + key +
+                        "' must be a string (the path of a fit written by the calibration job, " +
+                        relative_to + ")");
+    if (s->empty()) return {nullptr, ""};
+    return {f, ((*s)[0] == '/' || dir.empty()) ? *s : dir + "/" + *s};
+  };
+  auto [node, file] = base_file("params_file", data_dir, "relative to --data-dir");
+  std::string key = "params_file";
+  if (auto [dnode, dfile] =
+          base_file("data_params_file", config_dir, "relative to the experiment file's folder");
+      !node && dnode) {
+    node = dnode;
+    file = dfile;
+    key = "data_params_file";
+  }
+  if (node) {
+    const std::string at = source_of(*node) + ": key '" + path + "." + key + "': ";
+    if (!std::filesystem::is_regular_file(file))
+      throw ConfigError(
+          at + "cannot open " + file +
+          (key == "params_file" ? " (relative to --data-dir)"
+                                : " (relative to the experiment file's folder)") +
+          "; write it with the calibration job (experiments/multi_stage_rl/calibrate.toml) or fix "
+          "the path");
+    toml::table t;
+    try {
+      t = read_table(file);
+    } catch (const ConfigError& e) {
+      throw ConfigError(std::string(e.what()) + " (read for key '" + path + "." + key + "' at " +
+                        source_of(*node) + ")");
+    }
     const toml::table* sw = t["session_world"].as_table();
     if (!sw)
-      throw ConfigError(source_of(*f) + ": key '" + path + ".params_file': " + file +
-                        " has no [session_world] table");
+      throw ConfigError(at + file +
+                        " has no [session_world] table; give a fit written by the calibration "
+                        "job (experiments/multi_stage_rl/calibrate.toml)");
     // Validate the file on its own first, so its errors name the file's lines.
-    (void)parse_checked(*sw, "session_world", " (in " + file + ")");
+    const std::string read_for = "read for key '" + path + "." + key + "' at " + source_of(*node);
+    try {
+      (void)parse_checked(*sw, "session_world", " (in " + file + ", " + read_for + ")");
+    } catch (const ConfigError& e) {
+      const std::string m = e.what();
+      throw ConfigError(m.find(read_for) == std::string::npos ? m + " (" + read_for + ")" : m);
+    }
     merged = *sw;
     where = " (with the parameters of " + file + ")";
   }
   for (const auto& [k, v] : world) {
-    if (k.str() == "type" || k.str() == "params_file") continue;
+    if (k.str() == "type" || k.str() == "params_file" || k.str() == "data_params_file") continue;
     merged.insert_or_assign(k, v);
   }
   // Keys from the experiment keep their own source positions after the copy.
   SessionWorldParams p = session_world_options().parse(
-      merged, path, "world type 'kuairand_session'", {"type", "params_file"});
+      merged, path, "world type 'kuairand_session'", {"type", "params_file", "data_params_file"});
   if (std::string e = check_session_world_params(p); !e.empty()) {
     const std::string key = e.substr(0, e.find(':'));
     throw ConfigError(key_source(world, key) + ": key '" + path + "." + key + "'" +

@@ -33,7 +33,8 @@
 // Behaviour order everywhere (arrays of 7): click, long_view, like, comment, forward, follow,
 // hate — KuaiRand's is_click, long_view, is_like, is_comment, is_forward, is_follow, is_hate.
 //
-// Fitted-parameter file (written by the calibration job, read through `params_file`): TOML with
+// Fitted-parameter file (written by the calibration job, read through `params_file` or
+// `data_params_file`): TOML with
 // one table [session_world] whose keys are exactly the option names below (any subset; missing
 // keys keep their defaults), e.g.
 //     [session_world]
@@ -119,10 +120,15 @@ toml::table session_world_table(const SessionWorldParams& p);
 void write_session_world_params(const SessionWorldParams& p, const std::string& path,
                                 const toml::table& extra = {});
 
-// [world] table → params: params_file (resolved against data_dir) as the base, then the table's
-// own keys except `type` and `params_file`. ConfigError with file:line on any problem.
+// [world] table → params: the base file, then the table's own keys except `type`, `params_file`
+// and `data_params_file`. The base file is `params_file` (resolved against data_dir, i.e.
+// --data-dir: the real fit beside the data) when given and non-empty, else `data_params_file`
+// (resolved against config_dir, the experiment file's folder: a fit kept in the repository, e.g.
+// params/kuairand_fixture_fit.toml), else none (the defaults). ConfigError with file:line and the
+// key on any problem (missing file, wrong type, malformed TOML, bad values in the file).
 SessionWorldParams session_world_params_from_table(const toml::table& world,
                                                    const std::string& path,
-                                                   const std::string& data_dir);
+                                                   const std::string& data_dir,
+                                                   const std::string& config_dir = "");
 
 }  // namespace stagesim

@@ -329,7 +329,7 @@ JobBuild build(CalibrationOpts& o, const toml::table& t, const std::string& path
     base = read_session_world_params(ctx.data_path(o.base_params));
   } else if (ctx.world_table && ctx.world_table->get("type") &&
              ctx.world_table->get("type")->value_or(std::string()) == "kuairand_session") {
-    base = session_world_params_from_table(*ctx.world_table, "world", ctx.data_dir);
+    base = session_world_params_from_table(*ctx.world_table, "world", ctx.data_dir, ctx.config_dir);
   } else if (fixture && fs::is_regular_file(root + "/session_world.toml")) {
     base = read_session_world_params(root + "/session_world.toml");
   }

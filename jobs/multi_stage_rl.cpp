@@ -17,6 +17,7 @@
 // quantiles), plus −return_weight · return_day / max_return_day at each session's end.
 // Streams: the world from the [world] table's own key (every learner faces the same catalogue and
 // users, and each user the same draws: common random numbers); the learner from the task's key.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -58,6 +59,7 @@ struct MultiStageRlOpts {
   bool stop_gradient = true;
   bool cic_critic_current = true;
   bool cic_actor = true;
+  bool critic_downstream_obs = true;
   bool cqr = false;
   std::vector<int64_t> hidden = {32, 32};
   double actor_lr = 1e-3, critic_lr = 1e-3, gamma = 0.9, tau = 0.01;
@@ -116,6 +118,9 @@ OptionGroup<MultiStageRlOpts> options() {
       .add("cic_actor", &O::cic_actor,
            "unex_cic: actor updates on the chain re-derived under the current actors (true) or "
            "on the stored observations (false: CIC then acts on the TD targets only)")
+      .add("critic_downstream_obs", &O::critic_downstream_obs,
+           "unex: the global critic sees τ²…ᴺ (true, the spec's Q(τ¹…ᴺ, a¹…ᴺ)) or zeros in their "
+           "place (false: Q(τ¹, a¹…ᴺ); diagnosis)")
       .add("cqr", &O::cqr,
            "actor–critic learners: train on each item reward's quantile within (user activity "
            "group, item first-tag group)")
@@ -184,6 +189,7 @@ class Simulation {
       tabs = &eval_tables_;
     }
     const PredictFn predict = predictor(*tabs);
+    summary.begin_user();
     for (std::int64_t session = 0; session < S; ++session) {
       SessionState st;
       w_.start_session(u, st);
@@ -271,6 +277,7 @@ enum Output : std::size_t {
   kPlayTimeSe,
   kReturnDay,
   kRetention,
+  kUserRetention,
   kEvalPlayTime,
   kEvalDepth,
   kMeanAction,
@@ -388,6 +395,7 @@ class MultiStageRlJob final : public Job {
         ao.stop_gradient = o_.stop_gradient;
         ao.cic_critic_current = o_.cic_critic_current;
         ao.cic_actor = o_.cic_actor;
+        ao.critic_downstream_obs = o_.critic_downstream_obs;
         ao.hidden.assign(o_.hidden.begin(), o_.hidden.end());
         ao.actor_lr = o_.actor_lr;
         ao.critic_lr = o_.critic_lr;
@@ -485,6 +493,7 @@ class MultiStageRlJob final : public Job {
     ctx.output(kPlayTimeSe)[0] = s.play_time_se();
     ctx.output(kReturnDay)[0] = s.return_day();
     ctx.output(kRetention)[0] = s.retention();
+    ctx.output(kUserRetention)[0] = s.user_retention();
     for (int j = 0; j < N * J; ++j)
       ctx.output(kMeanAction)[static_cast<std::size_t>(j)] =
           count > 0 ? action_sum[j] / count : NAN;
@@ -506,7 +515,7 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
   if (!type || type->value_or(std::string()) != "kuairand_session")
     throw KeyError("learner", "needs [world] type = \"kuairand_session\" (the session world)");
   const SessionWorldParams p =
-      session_world_params_from_table(*ctx.world_table, "world", ctx.data_dir);
+      session_world_params_from_table(*ctx.world_table, "world", ctx.data_dir, ctx.config_dir);
   const std::size_t N = o.keep.size();
   if (N < 1) throw KeyError("keep", "is empty; give one count per stage, e.g. [30, 12, 6]");
   for (std::size_t i = 0; i < N; ++i) {
@@ -567,7 +576,8 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
       {"play_time", "s", "mean play time per session", {}},
       {"play_time_se", "s", "standard error of play time per session over test sessions", {}},
       {"return_day", "days", "mean gap before the next session", {}},
-      {"retention", "share", "share of returns within retention_days", {}},
+      {"retention", "share", "share of returns within retention_days (over sessions)", {}},
+      {"user_retention", "share", "share of users whose first return is within retention_days", {}},
       {"eval_play_time",
        "s",
        "play time per session of fresh users after each episode",
@@ -579,7 +589,13 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
       {"mean_action", "weight", "mean fusion weight at test (stage-major)", {"weight"}},
       {"train_requests", "requests", "requests served in training", {}},
       {"updates", "updates", "critic updates", {}}};
-  const double depth_guess = 10.0 * static_cast<double>(p.max_sessions);
+  // Requests per user: sessions × the depth satisfaction allows at a typical request (the
+  // initial level over the fatigue; 10 on the default world, where the constants below were
+  // calibrated), capped by the leave hazard and max_requests.
+  const double depth_guess = static_cast<double>(p.max_sessions) *
+                             std::min({p.initial_satisfaction / std::max(p.fatigue, 1e-9),
+                                       p.leave_hazard > 0 ? 1.0 / p.leave_hazard : INFINITY,
+                                       static_cast<double>(p.max_requests)});
   const double cascade = static_cast<double>(pool) * (p.dim + 20.0 * J);
   const double users =
       static_cast<double>(o.episodes) * (o.learner == LearnerKind::cem

@@ -2,7 +2,9 @@
 // Per-session statistics under KuaiSim's names, for jobs that run sessions themselves (the
 // multi-stage RL job): depth (requests per session) with its distribution (quantiles and a
 // histogram), total and average reward per session, play time per session, return day (gap in
-// days before the next session) and retention (share of returns within a horizon of days).
+// days before the next session), retention (share of returns within a horizon of days, over every
+// session that could be followed by another) and user retention (share of users whose first
+// session is followed by a return within the horizon: each user counts once).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -18,11 +20,18 @@ class SessionSummary {
     play_ += play_seconds;
     play_sq_ += play_seconds * play_seconds;
   }
+  // The sessions that follow belong to a new user (for user_retention).
+  void begin_user() { first_return_pending_ = true; }
   // A finished session that could be followed by another: its return gap in days.
   void add_return(int day, int retention_days) {
     day_ += day;
     ++returns_;
     if (day <= retention_days) ++retained_;
+    if (first_return_pending_) {
+      first_return_pending_ = false;
+      ++users_;
+      if (day <= retention_days) ++users_retained_;
+    }
   }
 
   double sessions() const { return static_cast<double>(depths_.size()); }
@@ -45,6 +54,11 @@ class SessionSummary {
   double return_day() const { return ratio(day_, static_cast<double>(returns_)); }
   double retention() const {
     return ratio(static_cast<double>(retained_), static_cast<double>(returns_));
+  }
+  // Share of users (begun with begin_user, with at least one return) whose first return came
+  // within the horizon.
+  double user_retention() const {
+    return ratio(static_cast<double>(users_retained_), static_cast<double>(users_));
   }
   // Quantile q of the depth distribution (linear interpolation between order statistics).
   double depth_quantile(double q) const {
@@ -69,7 +83,8 @@ class SessionSummary {
   static double ratio(double a, double b) { return b > 0 ? a / b : NAN; }
   std::vector<double> depths_;
   double reward_ = 0, play_ = 0, play_sq_ = 0, day_ = 0;
-  std::int64_t returns_ = 0, retained_ = 0;
+  std::int64_t returns_ = 0, retained_ = 0, users_ = 0, users_retained_ = 0;
+  bool first_return_pending_ = false;
 };
 
 }  // namespace stagesim

@@ -23,7 +23,8 @@ from _jobs import axis_values, output_array  # noqa: E402
 COLUMNS = [("play_time", "play time / session (s)", 0), ("depth", "depth", 1),
            ("depth_q10", "q10", 0), ("depth_q50", "q50", 0), ("depth_q90", "q90", 0),
            ("total_reward", "total reward", 1), ("average_reward", "avg reward", 2),
-           ("return_day", "return day", 2), ("retention", "retention", 3)]
+           ("return_day", "return day", 2), ("retention", "retention", 3),
+           ("user_retention", "user retention", 3)]
 
 
 def mean_se(a):

@@ -1196,6 +1196,7 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
   GlobalSettings global;
   ParseContext ctx;
   ctx.data_dir = opts.data_dir;
+  ctx.config_dir = std::filesystem::path(path).parent_path().string();
   ctx.cache = reg.cache.get();
   for (size_t point = 0; point < n_points; ++point) {
     for (size_t vi = 0; vi < n_variants; ++vi) {

@@ -41,6 +41,9 @@ struct WorldBuild;
 // What a component's parser may need besides its own keys.
 struct ParseContext {
   std::string data_dir;  // --data-dir: base for relative data paths ("" = current directory)
+  // Folder of the experiment file: base for paths that belong to the repository, not to the data
+  // (e.g. [world] data_params_file); "" = current directory.
+  std::string config_dir;
   DataCache* cache = nullptr;
   // For jobs: the file's [world] table as written and what it builds (nullptr without [world]).
   const toml::table* world_table = nullptr;
@@ -62,7 +65,7 @@ struct WorldBuild {
   std::vector<std::string> objectives = {"reward"};
   bool stateful = false;       // one instance per system; World::observe is called
   bool owns_arrivals = false;  // the world sets each request's time (sessions, return gaps)
-  double bytes = 0;             // memory one world instance holds, with its current request
+  double bytes = 0;            // memory one world instance holds, with its current request
   // Capabilities stages and metrics are checked against before anything runs.
   bool has_tables = false;        // World::tables() gives a users × items q table
   bool samples_requests = false;  // World::sample_request works (offline evaluation)

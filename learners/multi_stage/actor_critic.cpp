@@ -35,6 +35,12 @@ int ActorCritic::critic_inputs() const {
   return (single_agent() ? 1 : N) * shape_.observation_dim() + N * shape_.objectives;
 }
 
+void ActorCritic::mask_downstream(RowMatrixXd& x) const {
+  const int N = shape_.stages(), D = shape_.observation_dim();
+  if (single_agent() || o_.critic_downstream_obs || N < 2) return;
+  x.middleCols(D, (N - 1) * D).setZero();
+}
+
 void ActorCritic::build(Net& n, const std::string& name, int inputs, int outputs, Activation out,
                         double lr, Rng& init) {
   MlpSpec s;
@@ -184,6 +190,7 @@ ActorCritic::CriticBatch ActorCritic::critic_batch(const std::vector<std::size_t
       b.x.row(r).segment(n_obs * D, N * J) = t.action;
     }
   }
+  mask_downstream(b.x);
   std::vector<std::size_t> live;
   for (Eigen::Index r = 0; r < B; ++r) {
     b.y[r] = replay_[idx[r]].reward;
@@ -217,6 +224,7 @@ ActorCritic::CriticBatch ActorCritic::critic_batch(const std::vector<std::size_t
       xn.middleCols(n_obs * D + i * a.cols(), a.cols()) = a;
     }
   }
+  mask_downstream(xn);
   Eigen::VectorXd q = critics_[0].mlp->forward(critics_[0].target, xn, scratch_).col(0);
   if (critics_.size() > 1)
     q = q.cwiseMin(critics_[1].mlp->forward(critics_[1].target, xn, scratch_).col(0));
@@ -295,6 +303,7 @@ double ActorCritic::actor_loss(const ActorBatch& b, std::vector<ParameterSet>* g
   for (int i = 0; i < n_act; ++i) x.middleCols(i * D, D) = tau[i];
   const int a0 = n_act * D;
   for (int i = 0; i < n_act; ++i) x.middleCols(a0 + i * act[i].cols(), act[i].cols()) = act[i];
+  mask_downstream(x);
   Net& q = critics_[0];
   const RowMatrixXd& qv = q.mlp->forward(q.params, x, q.cache);
   double loss = -qv.mean();
@@ -303,7 +312,8 @@ double ActorCritic::actor_loss(const ActorBatch& b, std::vector<ParameterSet>* g
   if (!grads) return loss;
   RowMatrixXd dq = RowMatrixXd::Constant(B, 1, -1.0 / static_cast<double>(B)), dx;
   q.mlp->backward(q.params, x, q.cache, dq, q.grads, &dx);  // critic grads: scratch only
-  RowMatrixXd dtau_next;                                    // total ∂L/∂τ̂^{i+1}
+  if (!single_agent() && !o_.critic_downstream_obs) dx.middleCols(D, (N - 1) * D).setZero();
+  RowMatrixXd dtau_next;  // total ∂L/∂τ̂^{i+1}
   for (int i = n_act - 1; i >= 0; --i) {
     const Eigen::Index w = act[i].cols();
     RowMatrixXd da = dx.middleCols(a0 + i * w, w);
@@ -316,7 +326,6 @@ double ActorCritic::actor_loss(const ActorBatch& b, std::vector<ParameterSet>* g
                              relax ? &dtau : nullptr);
     if (relax) dtau_next = dtau + dx.middleCols(i * D, D);
   }
-  (void)N;
   return loss;
 }
 

@@ -42,6 +42,10 @@ struct ActorCriticOptions {
   // CIC, actor updates: re-derive the chain under the current actors (true) or use the stored
   // observations (false; CIC then acts on the TD targets only) — for diagnosis.
   bool cic_actor = true;
+  // UNEX-RL: the global critic's inputs hold τ^{2..N} (true, the spec's Q^g(τ^{1..N}, a^{1..N}))
+  // or zeros in their place (false: Q^g(τ¹, a^{1..N}), so ∂Q/∂a^i is a^i's whole effect, also the
+  // part that passes through the downstream candidate sets) — for diagnosis.
+  bool critic_downstream_obs = true;
   std::vector<int> hidden = {32, 32};
   double actor_lr = 1e-3;
   double critic_lr = 1e-3;
@@ -154,6 +158,8 @@ class ActorCritic {
                       bool replay_noise);
   double smoothing(Rng& rng) const;
   int critic_inputs() const;
+  // Zeros the τ^{2..N} blocks of critic inputs x when critic_downstream_obs is off.
+  void mask_downstream(RowMatrixXd& x) const;
 
   CascadeShape shape_;
   ActorCriticOptions o_;

@@ -405,8 +405,8 @@ TEST(CalibrationJob, RunsOnTheShippedFixtureAndWritesALoadableFit) {
   // The shipped default fit was made by this command: the same numbers on the machine that made
   // it (bit for bit there); elsewhere the last digits of sums may differ and move the
   // derivative-free searches a little, hence the tolerances.
-  const SessionWorldParams shipped = read_session_world_params(
-      source_dir() + "/params/kuairand_fixture_fit.toml");
+  const SessionWorldParams shipped =
+      read_session_world_params(source_dir() + "/params/kuairand_fixture_fit.toml");
   for (int b = 0; b < kBehaviours; ++b)
     EXPECT_NEAR(p.logit_offset[b], shipped.logit_offset[b], 1e-3);
   EXPECT_NEAR(p.initial_satisfaction, shipped.initial_satisfaction,
@@ -423,6 +423,47 @@ TEST(CalibrationJob, RunsOnTheShippedFixtureAndWritesALoadableFit) {
   const Dataset ret = read_dataset(out, "metrics/fitted_return_day");
   EXPECT_EQ(ret.shape[2], 10u);
   EXPECT_NEAR(std::accumulate(ret.values.begin(), ret.values.end(), 0.0), 1.0, 1e-9);
+  fs::remove_all(dir);
+}
+
+// Round trip: the calibration job's output is the world of an experiment that names it with
+// data_params_file (relative to the experiment file's folder, not to the working directory): every
+// fitted value arrives, and the experiment's own keys override the fit's.
+TEST(CalibrationJob, ItsFitIsTheWorldOfDataParamsFile) {
+  const fs::path dir = scratch_dir("calibration_roundtrip");
+  fs::create_directories(dir / "params");
+  fs::create_directories(dir / "experiments");
+  const std::string fit = (dir / "params" / "fit.toml").string();
+  auto r = run_command("cd " + source_dir() + " && " + stagesim_binary() +
+                       " run experiments/multi_stage_rl/calibrate.toml --quiet --set "
+                       "job.params_out=\"" +
+                       fit + "\" --out " + (dir / "cal.h5").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const SessionWorldParams written = read_session_world_params(fit);
+  const std::string exp = (dir / "experiments" / "w.toml").string();
+  test::write_file(exp,
+                   "[experiment]\nname = \"w\"\n[world]\ntype = \"kuairand_session\"\n"
+                   "data_params_file = \"../params/fit.toml\"\nitems = 700\n[job]\n"
+                   "type = \"multi_stage_rl\"\n");
+  r = run_command("cd / && " + stagesim_binary() + " check " + exp);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const toml::table world = *toml::parse_file(exp)["world"].as_table();
+  const SessionWorldParams p =
+      session_world_params_from_table(world, "world", "", (dir / "experiments").string());
+  SessionWorldParams expected = written;
+  expected.items = 700;
+  EXPECT_EQ(session_world_table(p), session_world_table(expected));
+  EXPECT_NE(written.items, 700);
+  // params_file (against --data-dir) replaces data_params_file: the real fit beside the data.
+  SessionWorldParams other = written;
+  other.return_bias = 0.25;
+  write_session_world_params(other, (dir / "real_fit.toml").string());
+  toml::table both = world;
+  both.insert_or_assign("params_file", "real_fit.toml");
+  const SessionWorldParams q =
+      session_world_params_from_table(both, "world", dir.string(), (dir / "experiments").string());
+  EXPECT_EQ(q.return_bias, 0.25);
+  EXPECT_EQ(q.items, 700);
   fs::remove_all(dir);
 }
 

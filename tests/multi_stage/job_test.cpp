@@ -54,8 +54,9 @@ TEST(MultiStageRlJob, CheckListsKuaiSimMetricsAndRejectsMisfits) {
   const std::string f = (d / "small.toml").string();
   auto r = run_command(stagesim_binary() + " check " + f);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (const char* out : {"depth,", "depth_histogram[depth=40]", "total_reward", "average_reward",
-                          "play_time", "return_day", "retention", "eval_play_time[episode=2]"})
+  for (const char* out :
+       {"depth,", "depth_histogram[depth=40]", "total_reward", "average_reward", "play_time",
+        "return_day", "retention", "user_retention", "eval_play_time[episode=2]"})
     EXPECT_NE(r.output.find(out), std::string::npos) << out << "\n" << r.output;
   r = run_command(stagesim_binary() + " check " + f + " --set 'job.keep=[20,10,5]'");
   EXPECT_EQ(r.exit_code, 2);

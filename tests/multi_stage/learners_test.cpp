@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+
+#include <boost/random/normal_distribution.hpp>
 
 #include "environments/kuairand_session.hpp"
 #include "learners/multi_stage/actor_critic.hpp"
@@ -353,4 +356,228 @@ TEST(Cic, TargetChainEqualsStoredNextObservationsAtTheStart) {
   // (another GEMM kernel), so equality holds to rounding, not bit for bit.
   EXPECT_LT((a.x - b.x).cwiseAbs().maxCoeff(), 1e-12);
   EXPECT_LT((a.y - b.y).cwiseAbs().maxCoeff(), 1e-9) << a.y.transpose() << "\n" << b.y.transpose();
+}
+
+// The relaxed selection's Jacobian (used without SG) against central finite differences of the
+// surrogate it differentiates: soft mean q̄(a) = Σ_k m_k q_k / Σ_k m_k, m_k = σ((p_k·a − θ)/T),
+// observed as log1p(q̄), with θ (midpoint of last kept and best dropped score) and T (temperature
+// · sd of the scores) held at their values at a — the "locally constant" parts. Tolerance from
+// the FD error itself, not a guess: the central difference D(h) has truncation error ≈
+// |D(h) − D(2h)|/3 (Richardson: the error is ∝ h²) plus rounding ≈ ε·|f|/h, and the check allows
+// 10× that. A Jacobian that drops the log1p factor 1/(1 + q̄) (or is off by 1 %) fails it.
+TEST(Cascade, RelaxedJacobianMatchesFiniteDifferencesOfTheSoftSelection) {
+  Fixture f;
+  const double temperature = 0.5;
+  CascadeOptions co;
+  co.relaxed_jacobian = true;
+  co.temperature = temperature;
+  Rng rng(31);
+  boost::random::normal_distribution<double> n01;
+  int checked = 0;
+  for (std::int64_t u = 0; u < 3; ++u) {
+    RequestInputs in;
+    f.source({u, 1}, in);
+    Eigen::RowVectorXd a0(kObjectives);
+    for (int j = 0; j < kObjectives; ++j) a0[j] = std::tanh(n01(rng));
+    PolicyFn policy = [&](int, const Eigen::RowVectorXd&, Eigen::RowVectorXd& a) { a = a0; };
+    CascadeTrace tr;
+    run_cascade(f.shape, in.context, in.pool, in.predict, policy, tr, co);
+    ASSERT_EQ(tr.jacobian.size(), 2u);
+    RowMatrixXd P, Q;
+    in.predict(0, in.pool, P);  // stage-1 predictions of its candidates (the scores' inputs)
+    in.predict(1, in.pool, Q);  // stage-2 predictions of the same candidates (τ²'s means)
+    const Eigen::Index n = P.rows();
+    const int keep = f.shape.keep[0];
+    std::vector<double> s0(static_cast<std::size_t>(n));
+    Eigen::Map<Eigen::VectorXd>(s0.data(), n) = P * a0.transpose();
+    std::vector<int> pos;
+    top_positions(s0, keep, pos);
+    std::vector<char> kept(static_cast<std::size_t>(n), 0);
+    for (int p : pos) kept[p] = 1;
+    double best_dropped = -INFINITY;
+    for (Eigen::Index k = 0; k < n; ++k)
+      if (!kept[k]) best_dropped = std::max(best_dropped, s0[k]);
+    const double theta = 0.5 * (s0[pos.back()] + best_dropped);
+    const Eigen::Map<const Eigen::VectorXd> sv(s0.data(), n);
+    const double sd = std::sqrt((sv.array() - sv.mean()).square().mean());
+    const double T = temperature * sd + 1e-12;
+    auto surrogate = [&](const Eigen::RowVectorXd& a) {
+      const Eigen::VectorXd s = P * a.transpose();
+      Eigen::VectorXd mm(n);
+      for (Eigen::Index k = 0; k < n; ++k) mm[k] = 1.0 / (1.0 + std::exp(-(s[k] - theta) / T));
+      const Eigen::RowVectorXd qbar = (mm.transpose() * Q) / mm.sum();
+      return Eigen::RowVectorXd(qbar.array().log1p());
+    };
+    const Eigen::RowVectorXd f0 = surrogate(a0);
+    const double h = 1e-4, eps = std::numeric_limits<double>::epsilon();
+    const RowMatrixXd& jac = tr.jacobian[0];
+    ASSERT_EQ(jac.rows(), kObjectives);
+    ASSERT_EQ(jac.cols(), kObjectives);
+    RowMatrixXd dropped_log1p = jac;
+    for (int j = 0; j < kObjectives; ++j) dropped_log1p.row(j) *= std::exp(f0[j]);
+    int wrong_fails = 0, wrong_checked = 0;
+    for (int l = 0; l < kObjectives; ++l) {
+      auto central = [&](double step) {
+        Eigen::RowVectorXd ap = a0, am = a0;
+        ap[l] += step;
+        am[l] -= step;
+        return Eigen::RowVectorXd((surrogate(ap) - surrogate(am)) / (2 * step));
+      };
+      const Eigen::RowVectorXd d1 = central(h), d2 = central(2 * h);
+      for (int j = 0; j < kObjectives; ++j) {
+        const double allowed =
+            10.0 * (std::abs(d1[j] - d2[j]) / 3.0 + 4.0 * eps * std::abs(f0[j]) / h) + 1e-13;
+        EXPECT_LE(std::abs(jac(j, l) - d1[j]), allowed)
+            << "user " << u << " d obs[" << j << "] / d a[" << l << "]: analytic " << jac(j, l)
+            << " numeric " << d1[j];
+        ++checked;
+        if (std::abs(d1[j]) > 1e3 * allowed) {
+          ++wrong_checked;
+          wrong_fails += std::abs(dropped_log1p(j, l) - d1[j]) > allowed;
+          wrong_fails += std::abs(1.01 * jac(j, l) - d1[j]) > allowed;
+        }
+      }
+    }
+    // The check can fail: the wrong Jacobians fail wherever the gradient is well above the FD
+    // error.
+    ASSERT_GT(wrong_checked, 5);
+    EXPECT_EQ(wrong_fails, 2 * wrong_checked);
+  }
+  EXPECT_EQ(checked, 3 * kObjectives * kObjectives);
+}
+
+// Hand-computed TD targets and actor loss. Target critics set to constants (every weight 0, the
+// output bias c_k: ReLU hidden units are 0, so Q'_k ≡ c_k) make the target y = r + γ·min(c_0,
+// c_1) for TD3 and UNEX-RL (twin critics, min), r + γ·c_0 for DDPG (one critic), and y = r at
+// a user's last request (done); the critic's action inputs are the stored actions (CTDE, single
+// agent) and the critic's own constant makes the actor loss −c + λ·mean Σ_i ‖μ^i(τ^i)‖².
+TEST(ActorCritic, TdTargetAndActorLossMatchHandComputedValues) {
+  struct Case {
+    ActorCriticKind kind;
+    bool cic;
+  };
+  for (const Case cs : {Case{ActorCriticKind::ddpg, false}, Case{ActorCriticKind::td3, false},
+                        Case{ActorCriticKind::unex, false}, Case{ActorCriticKind::unex, true}}) {
+    Fixture f;
+    Rng init(41), rng(42);
+    ActorCriticOptions o = small(cs.kind);
+    o.cic = cs.cic;
+    o.gamma = 0.7;
+    ActorCritic ac(f.shape, o, init);
+    f.fill(ac, 4, rng);
+    const int n_critics = cs.kind == ActorCriticKind::ddpg ? 1 : 2;
+    const double c[2] = {1.25, -0.5};
+    auto set_constant = [](models::ParameterSet& q, double v) {
+      for (auto& t : q) t.setZero();
+      RowMatrixXd& bias = q[q.size() - 1];
+      ASSERT_EQ(bias.size(), 1);
+      bias(0, 0) = v;
+    };
+    for (int k = 0; k < n_critics; ++k) set_constant(ac.critic_target(k), c[k]);
+    std::vector<std::size_t> idx;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(ac.stored()); ++i) idx.push_back(i);
+    const auto b = ac.critic_batch(idx, f.source, rng);
+    const double next_q = n_critics == 1 ? c[0] : std::min(c[0], c[1]);
+    int done = 0;
+    const int D = f.shape.observation_dim(), N = f.shape.stages();
+    const int n_obs = cs.kind == ActorCriticKind::unex ? N : 1;
+    for (std::size_t r = 0; r < idx.size(); ++r) {
+      const Transition& t = ac.transition(idx[r]);
+      done += t.done;
+      EXPECT_DOUBLE_EQ(b.y[static_cast<Eigen::Index>(r)], t.reward + (t.done ? 0.0 : 0.7 * next_q))
+          << "entry " << r;
+      // Actions unchanged since the replay was filled: CIC re-derives the stored ones too.
+      EXPECT_LT(
+          (b.x.row(static_cast<Eigen::Index>(r)).segment(n_obs * D, N * kObjectives) - t.action)
+              .cwiseAbs()
+              .maxCoeff(),
+          1e-12);
+    }
+    EXPECT_GT(done, 0);
+    // Actor loss with a constant critic: only the action penalty moves it.
+    set_constant(ac.critic_params(0), 2.0);
+    const auto ab = ac.actor_batch(idx, f.source);
+    PolicyFn mu = ac.policy(nullptr, nullptr);
+    double penalty = 0;
+    for (std::size_t r = 0; r < idx.size(); ++r) {
+      Eigen::RowVectorXd a;
+      for (int i = 0; i < N; ++i) {
+        mu(i,
+           ab.obs[static_cast<std::size_t>(cs.kind == ActorCriticKind::unex ? i : 0)].row(
+               static_cast<Eigen::Index>(r)),
+           a);
+        penalty += a.squaredNorm();
+      }
+    }
+    EXPECT_NEAR(ac.actor_loss(ab, nullptr), -2.0 + o.action_l2 * penalty / idx.size(), 1e-12);
+  }
+}
+
+// critic_downstream_obs = false (diagnosis): τ^{2..N} are zeros in the critic's inputs, so the
+// actor gradient without SG flows only through the downstream actions a^{i+1}(τ̂^{i+1}); the
+// finite differences of the loss agree, and the critic's TD inputs hold the zeros.
+TEST(ActorCritic, ActorGradientMatchesFiniteDifferencesWithoutDownstreamCriticInputs) {
+  Fixture f;
+  Rng init(51), rng(52);
+  ActorCriticOptions o = small(ActorCriticKind::unex);
+  o.stop_gradient = false;
+  o.critic_downstream_obs = false;
+  ActorCritic ac(f.shape, o, init);
+  f.fill(ac, 5, rng);
+  std::vector<std::size_t> idx;
+  for (std::size_t i = 0; i < 12; ++i) idx.push_back(i);
+  const auto cb = ac.critic_batch(idx, f.source, rng);
+  const int D = f.shape.observation_dim();
+  EXPECT_EQ(cb.x.middleCols(D, 2 * D).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_GT(cb.x.leftCols(D).cwiseAbs().maxCoeff(), 0.0);
+  const auto batch = ac.actor_batch(idx, f.source);
+  ASSERT_FALSE(batch.jacobian.empty());
+  double first_grad = 0;
+  for (int i = 0; i < ac.actors(); ++i) {
+    const auto rep = models::check_gradient(ac.actor_params(i), [&](models::ParameterSet* g) {
+      std::vector<models::ParameterSet> all;
+      for (int k = 0; k < ac.actors(); ++k) all.push_back(ac.actor_params(k).zeros_like());
+      const double l = ac.actor_loss(batch, g ? &all : nullptr);
+      if (g) copy_values(*g, all[i]);
+      return l;
+    });
+    EXPECT_TRUE(rep.passed()) << "actor " << i << ": " << rep.summary();
+    if (i == 0) first_grad = rep.analytic_abs_sum[0];
+  }
+  EXPECT_GT(first_grad, 0.0);
+}
+
+// The target networks after an actor step: θ' ← τ·θ + (1 − τ)·θ' for every actor and critic, with
+// θ the freshly updated parameters (hand-computed from the values before and after the step).
+TEST(Td3, TargetsArePolyakMixturesOfTheUpdatedNetworks) {
+  for (ActorCriticKind kind : {ActorCriticKind::td3, ActorCriticKind::unex}) {
+    Fixture f;
+    Rng init(61), rng(62);
+    ActorCriticOptions o = small(kind);
+    o.policy_delay = 1;
+    o.tau = 0.3;
+    ActorCritic ac(f.shape, o, init);
+    f.fill(ac, 5, rng);
+    std::vector<models::ParameterSet> before;
+    for (int i = 0; i < ac.actors(); ++i) before.push_back(ac.actor_target(i));
+    for (int c = 0; c < 2; ++c) before.push_back(ac.critic_target(c));
+    ac.update(f.source, rng);
+    ASSERT_EQ(ac.actor_updates(), 1);
+    for (int k = 0; k < ac.actors() + 2; ++k) {
+      const bool actor = k < ac.actors();
+      const int n = actor ? k : k - ac.actors();
+      const models::ParameterSet& now = actor ? ac.actor_params(n) : ac.critic_params(n);
+      const models::ParameterSet& target = actor ? ac.actor_target(n) : ac.critic_target(n);
+      for (std::size_t t = 0; t < now.size(); ++t) {
+        const RowMatrixXd want = 0.3 * now[t] + 0.7 * before[static_cast<std::size_t>(k)][t];
+        EXPECT_LT((target[t] - want).cwiseAbs().maxCoeff(), 1e-15)
+            << "net " << k << " tensor " << t;
+      }
+      // …and not vacuous: the network moved in this step.
+      double moved = 0;
+      for (std::size_t t = 0; t < now.size(); ++t)
+        moved += (now[t] - before[static_cast<std::size_t>(k)][t]).cwiseAbs().sum();
+      EXPECT_GT(moved, 0.0) << "net " << k;
+    }
+  }
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "environments/kuairand_session.hpp"
+#include "metrics/session_summary.hpp"
 
 using namespace stagesim;
 
@@ -89,6 +90,60 @@ TEST(SessionWorldParams, ExperimentKeysOverrideTheFile) {
   EXPECT_EQ(p.fatigue, 0.5);
   EXPECT_EQ(p.kappa, 0.7);
   EXPECT_EQ(p.users, SessionWorldParams{}.users);
+}
+
+// data_params_file: resolved against the experiment file's folder; every bad input is one line
+// that names the key, the file and the fix (missing file, wrong type, malformed TOML, a fit
+// without [session_world], a bad value inside the fit at its own line).
+TEST(SessionWorldParams, DataParamsFileIsRelativeToTheExperimentAndItsErrorsNameFileAndKey) {
+  const auto d = scratch("data_params");
+  std::filesystem::create_directories(d / "params");
+  std::filesystem::create_directories(d / "exp");
+  SessionWorldParams fit;
+  fit.fatigue = 0.4;
+  fit.return_bias = 0.3;
+  write_session_world_params(fit, (d / "params" / "fit.toml").string());
+  auto world_with = [](const std::string& value) {
+    return toml::parse("type = \"kuairand_session\"\ndata_params_file = " + value + "\n",
+                       std::string_view("exp/main.toml"));
+  };
+  const std::string exp_dir = (d / "exp").string();
+  const SessionWorldParams p = session_world_params_from_table(world_with("\"../params/fit.toml\""),
+                                                               "world", "/nonexistent", exp_dir);
+  EXPECT_EQ(session_world_table(p), session_world_table(fit));
+  // An empty value = no file (the defaults).
+  EXPECT_EQ(session_world_table(
+                session_world_params_from_table(world_with("\"\""), "world", "", exp_dir)),
+            session_world_table(SessionWorldParams{}));
+  auto one_line_error = [&](const std::string& value) {
+    const std::string e = error_of(
+        [&] { (void)session_world_params_from_table(world_with(value), "world", "", exp_dir); });
+    EXPECT_FALSE(e.empty()) << value;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+    EXPECT_NE(e.find("world.data_params_file"), std::string::npos) << e;
+    return e;
+  };
+  std::string e = one_line_error("\"../params/missing.toml\"");
+  EXPECT_NE(e.find("exp/main.toml:2"), std::string::npos) << e;
+  EXPECT_NE(e.find("params/missing.toml"), std::string::npos) << e;
+  EXPECT_NE(e.find("cannot open"), std::string::npos) << e;
+  EXPECT_NE(e.find("calibrate.toml"), std::string::npos) << e;  // the fix
+  e = one_line_error("3");
+  EXPECT_NE(e.find("exp/main.toml:2"), std::string::npos) << e;
+  EXPECT_NE(e.find("must be a string"), std::string::npos) << e;
+  std::ofstream(d / "params" / "syntax.toml") << "[session_world]\nfatigue = = 1\n";
+  e = one_line_error("\"../params/syntax.toml\"");
+  EXPECT_NE(e.find("syntax.toml:2"), std::string::npos) << e;
+  std::ofstream(d / "params" / "no_table.toml") << "fatigue = 1\n";
+  e = one_line_error("\"../params/no_table.toml\"");
+  EXPECT_NE(e.find("no [session_world]"), std::string::npos) << e;
+  std::ofstream(d / "params" / "bad_value.toml") << "[session_world]\nitems = 10\nfatigue = -2\n";
+  e = one_line_error("\"../params/bad_value.toml\"");
+  EXPECT_NE(e.find("bad_value.toml:3"), std::string::npos) << e;
+  EXPECT_NE(e.find("fatigue"), std::string::npos) << e;
+  // A directory is not a fit.
+  e = one_line_error("\"../params\"");
+  EXPECT_NE(e.find("cannot open"), std::string::npos) << e;
 }
 
 // Under random exposure the rate of behaviour b is E σ(offset_b + affinity_b s + e_ib): with
@@ -243,4 +298,28 @@ TEST(SessionWorld, ReturnDayIsTruncatedGeometric) {
   EXPECT_NEAR(sum / p.users, mean, 4 * std::sqrt(var / p.users));
   EXPECT_NEAR(static_cast<double>(ones) / p.users, P / den,
               4 * std::sqrt(P / den * (1 - P / den) / p.users));
+}
+
+// KuaiSim's session metrics on hand-made sessions: retention pools every return gap, user
+// retention counts each user once, by the gap after the user's first session.
+TEST(SessionSummary, RetentionOverReturnsAndOverUsers) {
+  SessionSummary s;
+  s.begin_user();  // user A: gaps 1, 3 (first return next day)
+  s.add_session(4, 2.0, 60);
+  s.add_return(1, 1);
+  s.add_session(2, 1.0, 30);
+  s.add_return(3, 1);
+  s.add_session(6, 3.0, 90);
+  s.begin_user();  // user B: gaps 2, 1, 1 (first return after 2 days)
+  s.add_session(1, 0.5, 10);
+  s.add_return(2, 1);
+  s.add_return(1, 1);
+  s.add_return(1, 1);
+  EXPECT_DOUBLE_EQ(s.retention(), 3.0 / 5.0);
+  EXPECT_DOUBLE_EQ(s.user_retention(), 1.0 / 2.0);
+  EXPECT_DOUBLE_EQ(s.return_day(), 8.0 / 5.0);
+  EXPECT_DOUBLE_EQ(s.depth(), 13.0 / 4.0);
+  EXPECT_DOUBLE_EQ(s.play_time(), 190.0 / 4.0);
+  EXPECT_DOUBLE_EQ(s.depth_quantile(0.5), 3.0);
+  EXPECT_EQ(s.depth_histogram(4), (std::vector<double>{0.25, 0.25, 0.0, 0.5}));
 }
