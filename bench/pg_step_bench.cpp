@@ -8,7 +8,8 @@
 //   200/5/1/8  Table 6's heaviest cell (GRPO 16 × 8)
 // Phase benchmarks (Phase*) time the parts of one K = 10 step separately, and Engine* the same
 // step through the engine (experiments/early_stage_pg/table1.toml, short horizon).
-//   pg_step_bench --benchmark_filter='Step' --benchmark_repetitions=5 --benchmark_report_aggregates_only
+//   pg_step_bench --benchmark_filter='Step' --benchmark_repetitions=5
+//   --benchmark_report_aggregates_only
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>
@@ -65,10 +66,18 @@ void args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"K", "M", "L", "G"})->Unit(benchmark::kMillisecond)->MinTime(0.2);
 }
 
-void StepVPg(benchmark::State& s) { run_steps(s, Estimator::kVPg); }
-void StepVPgSwr(benchmark::State& s) { run_steps(s, Estimator::kVPgSwr); }
-void StepCaPg(benchmark::State& s) { run_steps(s, Estimator::kCaPg); }
-void StepCaPgSwr(benchmark::State& s) { run_steps(s, Estimator::kCaPgSwr); }
+void StepVPg(benchmark::State& s) {
+  run_steps(s, Estimator::kVPg);
+}
+void StepVPgSwr(benchmark::State& s) {
+  run_steps(s, Estimator::kVPgSwr);
+}
+void StepCaPg(benchmark::State& s) {
+  run_steps(s, Estimator::kCaPg);
+}
+void StepCaPgSwr(benchmark::State& s) {
+  run_steps(s, Estimator::kCaPgSwr);
+}
 
 BENCHMARK(StepVPg)->Apply(args);
 BENCHMARK(StepVPgSwr)->Apply(args);
@@ -135,7 +144,8 @@ void PhaseTopK(benchmark::State& state) {
   Rng rng(3);
   for (int i = 0; i < kBatch; ++i)
     for (int b = 0; b < 1000; ++b)
-      keys[i * 1000 + b] = f.logits[0](i, b) - std::log(-std::log((rng() >> 11) * 0x1p-53 + 1e-300));
+      keys[i * 1000 + b] =
+          f.logits[0](i, b) - std::log(-std::log((rng() >> 11) * 0x1p-53 + 1e-300));
   TopSelector top;
   std::vector<int> out(10);
   for (auto _ : state) {
@@ -164,9 +174,9 @@ void engine_steps(benchmark::State& state, const std::string& variant) {
   lo.set = {"experiment.replications=1", "experiment.horizon=" + std::to_string(kSteps * 128),
             "experiment.checkpoints=1", "experiment.checkpoint_start=false",
             "metrics.policy_value.requests=1"};
-  Experiment ex = load_experiment(
-      std::string(STAGESIM_SOURCE_DIR) + "/experiments/early_stage_pg/table1.toml", lo,
-      builtin_registry());
+  Experiment ex =
+      load_experiment(std::string(STAGESIM_SOURCE_DIR) + "/experiments/early_stage_pg/table1.toml",
+                      lo, builtin_registry());
   Unit u = plan_units(ex)[0];
   u.configs.clear();
   for (const Config& c : ex.configs)
@@ -176,10 +186,18 @@ void engine_steps(benchmark::State& state, const std::string& variant) {
   state.counters["ms_per_step"] = benchmark::Counter(
       kSteps, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
-void EngineVPg(benchmark::State& s) { engine_steps(s, "V-PG"); }
-void EngineVPgSwr(benchmark::State& s) { engine_steps(s, "V-PG-SwR"); }
-void EngineCaPg(benchmark::State& s) { engine_steps(s, "CA-PG"); }
-void EngineCaPgSwr(benchmark::State& s) { engine_steps(s, "CA-PG-SwR"); }
+void EngineVPg(benchmark::State& s) {
+  engine_steps(s, "V-PG");
+}
+void EngineVPgSwr(benchmark::State& s) {
+  engine_steps(s, "V-PG-SwR");
+}
+void EngineCaPg(benchmark::State& s) {
+  engine_steps(s, "CA-PG");
+}
+void EngineCaPgSwr(benchmark::State& s) {
+  engine_steps(s, "CA-PG-SwR");
+}
 BENCHMARK(EngineVPg)->Unit(benchmark::kMillisecond);
 BENCHMARK(EngineVPgSwr)->Unit(benchmark::kMillisecond);
 BENCHMARK(EngineCaPg)->Unit(benchmark::kMillisecond);
