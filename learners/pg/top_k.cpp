@@ -33,36 +33,6 @@ void select_small(const T* key, int n_items, int n, int* out) {
   }
 }
 
-// Few of many (the samplers' and CA-PG's top 10 of 1000): one pass keeping the top n in a sorted
-// buffer, as select_small, but a block of kBlock keys is first reduced to its maximum (a
-// vectorised max) and skipped unless that beats the buffer's last key. For keys in random order
-// only ~n (1 + ln(N / n)) keys ever enter, so the cost is ~N / kBlock vector max operations. The
-// result equals select_small's: strict comparisons keep ties at the lower index. While the last
-// key is a NaN every key is inserted individually (a NaN key then still ranks below numbers).
-template <class T>
-void select_streaming(const T* key, int n_items, int n, int* out) {
-  constexpr int kBlock = 16;
-  const int head = std::min(n_items, n);
-  select_small(key, head, head, out);
-  for (int b0 = head; b0 < n_items; b0 += kBlock) {
-    const int b1 = std::min(b0 + kBlock, n_items);
-    T thr = key[out[n - 1]];
-    if (thr == thr) {
-      T mx = key[b0];
-      for (int b = b0 + 1; b < b1; ++b) mx = key[b] > mx ? key[b] : mx;  // NaNs never win
-      if (!(mx > thr)) continue;
-    }
-    for (int b = b0; b < b1; ++b) {
-      if (!above(key[b], key[out[n - 1]])) continue;
-      int pos = n - 1;
-      for (; pos > 0 && above(key[b], key[out[pos - 1]]); --pos) out[pos] = out[pos - 1];
-      out[pos] = b;
-    }
-  }
-}
-
-constexpr int kStreamingMax = 64;  // above this n the chunked selection below is faster
-
 // The selection for either key type; `value` is scratch of that type.
 template <class T>
 void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& found,
@@ -70,10 +40,6 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
   if (n <= 0) return;
   if (n_items < 2 * kChunk) {
     select_small(key, n_items, n, out);
-    return;
-  }
-  if (n <= kStreamingMax) {
-    select_streaming(key, n_items, n, out);
     return;
   }
   // Equal keys (and NaNs, which are all equivalent) keep index order.
@@ -84,19 +50,25 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
   const int n_chunks = n_items / kChunk;
   if (n <= n_chunks) {
     // The n-th largest chunk maximum is a key that at least n items reach: only items at or
-    // above it can be in the top n, and whole chunks below it are skipped after one vectorised
-    // max. Typically fewer than 2n items survive to the final sort.
-    using Chunks = Eigen::Matrix<T, kChunk, Eigen::Dynamic>;
+    // above it can be in the top n, and whole chunks below it are skipped. Chunk c is the strided
+    // set {c + i·n_chunks : i < kChunk}, so all maxima come from one vertical (elementwise) max
+    // over kChunk contiguous rows, which vectorises for float and double alike (a per-chunk
+    // horizontal max does not). Typically fewer than 2n items survive to the final sort.
     value.resize(static_cast<std::size_t>(2 * n_chunks));
-    Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>> chunk_max(value.data(), n_chunks);
-    chunk_max = Eigen::Map<const Chunks>(key, kChunk, n_chunks).colwise().maxCoeff();
+    T* chunk_max = value.data();
+    std::copy(key, key + n_chunks, chunk_max);
+    for (int i = 1; i < kChunk; ++i) {
+      const T* row = key + i * n_chunks;
+      for (int c = 0; c < n_chunks; ++c)
+        chunk_max[c] = row[c] > chunk_max[c] ? row[c] : chunk_max[c];
+    }
     T* order = value.data() + n_chunks;
-    std::copy(value.data(), value.data() + n_chunks, order);
+    std::copy(chunk_max, chunk_max + n_chunks, order);
     std::nth_element(order, order + (n - 1), order + n_chunks, above<T>);
     const T bound = order[n - 1];
     for (int c = 0; c < n_chunks; ++c) {
       if (!(chunk_max[c] >= bound)) continue;
-      for (int b = c * kChunk; b < (c + 1) * kChunk; ++b) {
+      for (int b = c; b < kChunk * n_chunks; b += n_chunks) {
         if (key[b] >= bound) found.push_back(b);
       }
     }
