@@ -10,6 +10,9 @@ namespace stagesim::pg {
 namespace {
 
 constexpr int kChunk = 32;
+// Up to this n the small selections run by insertion into a sorted run (cheaper than
+// nth_element + sort for the samplers' and CA-PG's top 10).
+constexpr int kFewest = 32;
 
 // a ranks above b: a strict weak order even with NaN keys, which rank below everything (a NaN
 // must never reach a sort with plain `>`: the order would be inconsistent, which is undefined).
@@ -63,18 +66,42 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
         chunk_max[c] = row[c] > chunk_max[c] ? row[c] : chunk_max[c];
     }
     T* order = value.data() + n_chunks;
-    std::copy(chunk_max, chunk_max + n_chunks, order);
-    std::nth_element(order, order + (n - 1), order + n_chunks, above<T>);
-    const T bound = order[n - 1];
+    T bound;
+    if (n <= kFewest) {
+      // The n-th largest of the maxima by insertion into a sorted run of n (no selection pass).
+      int count = 0;
+      for (int c = 0; c < n_chunks; ++c) {
+        const T v = chunk_max[c];
+        if (count == n) {
+          if (!above(v, order[n - 1])) continue;
+          --count;
+        }
+        int pos = count++;
+        for (; pos > 0 && above(v, order[pos - 1]); --pos) order[pos] = order[pos - 1];
+        order[pos] = v;
+      }
+      bound = order[n - 1];
+    } else {
+      std::copy(chunk_max, chunk_max + n_chunks, order);
+      std::nth_element(order, order + (n - 1), order + n_chunks, above<T>);
+      bound = order[n - 1];
+    }
+    // Into a buffer sized once (no push_back bookkeeping in the strided scan).
+    found.resize(static_cast<std::size_t>(n_items));
+    int* f = found.data();
+    int n_found = 0;
     for (int c = 0; c < n_chunks; ++c) {
       if (!(chunk_max[c] >= bound)) continue;
       for (int b = c; b < kChunk * n_chunks; b += n_chunks) {
-        if (key[b] >= bound) found.push_back(b);
+        f[n_found] = b;
+        n_found += key[b] >= bound;
       }
     }
     for (int b = n_chunks * kChunk; b < n_items; ++b) {
-      if (key[b] >= bound) found.push_back(b);
+      f[n_found] = b;
+      n_found += key[b] >= bound;
     }
+    found.resize(static_cast<std::size_t>(n_found));
   } else if (n < n_items) {
     // Same idea with the exact n-th largest key, found by selection on a copy of the values
     // (cheaper than comparing through indices).
@@ -92,6 +119,20 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
     // Only NaN keys (which compare false with any bound) make the scan miss: rank them all.
     found.resize(static_cast<std::size_t>(n_items));
     std::iota(found.begin(), found.end(), 0);
+  }
+  if (n <= kFewest) {
+    // Insertion by (key, index) into the sorted output: the same total order as the sort below.
+    int count = 0;
+    for (int b : found) {
+      if (count == n) {
+        if (!before(b, out[n - 1])) continue;
+        --count;
+      }
+      int pos = count++;
+      for (; pos > 0 && before(b, out[pos - 1]); --pos) out[pos] = out[pos - 1];
+      out[pos] = b;
+    }
+    return;
   }
   if (static_cast<int>(found.size()) > n) {
     std::nth_element(found.begin(), found.begin() + (n - 1), found.end(), before);
