@@ -50,17 +50,22 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
     return above(key[a], key[b]) || (!above(key[b], key[a]) && a < b);
   };
   found.clear();
-  const int n_chunks = n_items / kChunk;
+  // Chunks of 32 for few of many; smaller (down to 4) so that there are at least n chunks for
+  // larger n (the blocks of 40 and the top 201 of K = 200 among 1000 items).
+  int chunk = kChunk;
+  while (chunk > 4 && n > n_items / chunk) chunk /= 2;
+  const int n_chunks = n_items / chunk;
+  const auto above_t = [](T a, T b) { return above(a, b); };  // inlined, unlike a function pointer
   if (n <= n_chunks) {
     // The n-th largest chunk maximum is a key that at least n items reach: only items at or
     // above it can be in the top n, and whole chunks below it are skipped. Chunk c is the strided
-    // set {c + i·n_chunks : i < kChunk}, so all maxima come from one vertical (elementwise) max
-    // over kChunk contiguous rows, which vectorises for float and double alike (a per-chunk
+    // set {c + i·n_chunks : i < chunk}, so all maxima come from one vertical (elementwise) max
+    // over chunk contiguous rows, which vectorises for float and double alike (a per-chunk
     // horizontal max does not). Typically fewer than 2n items survive to the final sort.
     value.resize(static_cast<std::size_t>(2 * n_chunks));
     T* chunk_max = value.data();
     std::copy(key, key + n_chunks, chunk_max);
-    for (int i = 1; i < kChunk; ++i) {
+    for (int i = 1; i < chunk; ++i) {
       const T* row = key + i * n_chunks;
       for (int c = 0; c < n_chunks; ++c)
         chunk_max[c] = row[c] > chunk_max[c] ? row[c] : chunk_max[c];
@@ -83,7 +88,7 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
       bound = order[n - 1];
     } else {
       std::copy(chunk_max, chunk_max + n_chunks, order);
-      std::nth_element(order, order + (n - 1), order + n_chunks, above<T>);
+      std::nth_element(order, order + (n - 1), order + n_chunks, above_t);
       bound = order[n - 1];
     }
     // Into a buffer sized once (no push_back bookkeeping in the strided scan).
@@ -92,12 +97,12 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
     int n_found = 0;
     for (int c = 0; c < n_chunks; ++c) {
       if (!(chunk_max[c] >= bound)) continue;
-      for (int b = c; b < kChunk * n_chunks; b += n_chunks) {
+      for (int b = c; b < chunk * n_chunks; b += n_chunks) {
         f[n_found] = b;
         n_found += key[b] >= bound;
       }
     }
-    for (int b = n_chunks * kChunk; b < n_items; ++b) {
+    for (int b = n_chunks * chunk; b < n_items; ++b) {
       f[n_found] = b;
       n_found += key[b] >= bound;
     }
@@ -106,7 +111,7 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
     // Same idea with the exact n-th largest key, found by selection on a copy of the values
     // (cheaper than comparing through indices).
     value.assign(key, key + n_items);
-    std::nth_element(value.begin(), value.begin() + (n - 1), value.end(), above<T>);
+    std::nth_element(value.begin(), value.begin() + (n - 1), value.end(), above_t);
     const T bound = value[static_cast<std::size_t>(n - 1)];
     for (int b = 0; b < n_items; ++b) {
       if (key[b] >= bound) found.push_back(b);

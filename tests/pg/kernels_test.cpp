@@ -59,7 +59,7 @@ TEST(TopSelector, MatchesStableSortIncludingTies) {
     std::stable_sort(forder.begin(), forder.end(), [&](int a, int b) { return fkey[a] > fkey[b]; });
     // 10, 11, 64 and 65 straddle the streaming path's limit; ascending and descending inputs are
     // its worst and best cases.
-    for (int n : {1, 3, 10, 11, 24, 25, 64, 65, n_items / 2, n_items}) {
+    for (int n : {1, 3, 10, 11, 24, 25, 40, 64, 65, 201, n_items / 2, n_items}) {
       if (n > n_items) continue;
       std::vector<int> out(n);
       selector.select(key.data(), n_items, n, out.data());
