@@ -166,10 +166,12 @@ void PhaseBackprop(benchmark::State& state) {
 }
 BENCHMARK(PhaseBackprop)->Unit(benchmark::kMillisecond);
 
-// ---- Through the engine: Table 1's file, K = 10, one variant, 100 steps, no evaluation ----
+// ---- Through the engine: Table 1's file, K = 10, one variant, 50 or 250 steps, one tiny evaluation ----
 void engine_steps(benchmark::State& state, const std::string& variant) {
   using namespace stagesim;
-  constexpr int kSteps = 100;
+  // Two lengths (Arg = steps): the difference of their times over the difference of their steps
+  // is the marginal cost of a step, without the world's set-up and the final evaluation.
+  const int kSteps = static_cast<int>(state.range(0));
   LoadOptions lo;
   lo.set = {"experiment.replications=1", "experiment.horizon=" + std::to_string(kSteps * 128),
             "experiment.checkpoints=1", "experiment.checkpoint_start=false",
@@ -198,10 +200,10 @@ void EngineCaPg(benchmark::State& s) {
 void EngineCaPgSwr(benchmark::State& s) {
   engine_steps(s, "CA-PG-SwR");
 }
-BENCHMARK(EngineVPg)->Unit(benchmark::kMillisecond);
-BENCHMARK(EngineVPgSwr)->Unit(benchmark::kMillisecond);
-BENCHMARK(EngineCaPg)->Unit(benchmark::kMillisecond);
-BENCHMARK(EngineCaPgSwr)->Unit(benchmark::kMillisecond);
+BENCHMARK(EngineVPg)->Arg(50)->Arg(250)->Unit(benchmark::kMillisecond);
+BENCHMARK(EngineVPgSwr)->Arg(50)->Arg(250)->Unit(benchmark::kMillisecond);
+BENCHMARK(EngineCaPg)->Arg(50)->Arg(250)->Unit(benchmark::kMillisecond);
+BENCHMARK(EngineCaPgSwr)->Arg(50)->Arg(250)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
