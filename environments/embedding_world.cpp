@@ -50,13 +50,15 @@ WorldEntry embedding_world_entry() {
                              std::to_string(o.items) +
                              "); set items_equal_users = false for other shapes");
         auto load = [o] {
-          // q, σ, the scores and one temporary, users × items doubles each.
-          const double bytes = 4.0 * 8.0 * static_cast<double>(o.users) * static_cast<double>(o.items);
+          // q, σ and the scores, users × items doubles each (the set-up makes no temporaries).
+          const double bytes =
+              3.0 * 8.0 * static_cast<double>(o.users) * static_cast<double>(o.items);
           if (const double avail = available_memory_bytes(); bytes > avail)
-            throw KeyError("users", "= " + std::to_string(o.users) + " with items = " +
-                                        std::to_string(o.items) + " needs " + format_bytes(bytes) +
-                                        " for the world's users × items tables, but " +
-                                        format_bytes(avail) + " are available; lower users or items");
+            throw KeyError("users",
+                           "= " + std::to_string(o.users) +
+                               " with items = " + std::to_string(o.items) + " needs " +
+                               format_bytes(bytes) + " for the world's users × items tables, but " +
+                               format_bytes(avail) + " are available; lower users or items");
           pg::EmbeddingWorldOptions w;
           w.n_users = static_cast<int>(o.users);
           w.n_items = static_cast<int>(o.items);
@@ -65,11 +67,14 @@ WorldEntry embedding_world_entry() {
           w.items_equal_users = o.items_equal_users;
           pg::EmbeddingWorld e =
               pg::make_embedding_world(static_cast<std::uint64_t>(o.world_seed), w);
+          // The tables move (no copies), and the scores are computed into their storage, so the
+          // set-up peak equals the steady state: q, σ and the scores.
           RewardTable t;
-          t.q = e.tables.q;
-          t.sigma = e.tables.sigma;
+          t.q = std::move(e.tables.q);
+          t.sigma = std::move(e.tables.sigma);
           // The late-stage ranker's scores: the logits f themselves.
-          t.score = o.reward_scaler * (e.users * e.projection * e.items.transpose());
+          t.score.resize(e.users.rows(), e.items.rows());
+          t.score.noalias() = o.reward_scaler * (e.users * e.projection * e.items.transpose());
           finish_reward_table(t);
           return t;
         };

@@ -248,9 +248,25 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit, const U
       }
       // Arrival times and delay draws come from the world's streams: shared by every system.
       RequestStream stream(c0, wkey, delays);
-      auto req = std::make_shared<Request>();
+      // Requests are reused once no system holds them any more (delayed or batched feedback
+      // keeps them alive), so the steady state allocates none: worlds overwrite every field.
+      std::vector<std::shared_ptr<Request>> pool;
+      std::size_t cursor = 0;
+      std::shared_ptr<Request> req;
       for (std::int64_t i = 0; i < horizon; ++i) {
-        if (req.use_count() > 1) req = std::make_shared<Request>();  // a system still holds it
+        req.reset();
+        for (std::size_t k = 0; k < pool.size() && !req; ++k) {
+          const std::size_t j = (cursor + k) % pool.size();
+          if (pool[j].use_count() == 1) {
+            req = pool[j];
+            cursor = j + 1;
+          }
+        }
+        if (!req) {
+          pool.push_back(std::make_shared<Request>());
+          req = pool.back();
+          cursor = 0;
+        }
         stream.next(world, *req, i);
         if (i < start) continue;  // a restored task: the world replays its draws up to there
         for (Run* r : group) {

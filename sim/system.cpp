@@ -348,7 +348,7 @@ void System::serve(const std::shared_ptr<const Request>& req_ptr, World& world) 
     }
     return;
   }
-  auto rec = std::make_shared<Record>();
+  std::shared_ptr<Record> rec = free_record();
   rec->request = req_ptr;
   rec->served = served;
   rec->rewards = rewards_;
@@ -366,6 +366,7 @@ void System::serve(const std::shared_ptr<const Request>& req_ptr, World& world) 
   }
   if (cfg_.delay == DelayModel::none) {
     deliver(rec);
+    release_if_done(rec, 1);
     return;
   }
   const double delay =
@@ -380,6 +381,30 @@ void System::serve(const std::shared_ptr<const Request>& req_ptr, World& world) 
     pending_.push_back(std::move(rec));
   }
   calendar_.push(req.time + delay, EventKind::feedback, slot);
+}
+
+// Records are reused once delivered and learned from (no per-request allocation in the steady
+// state): every field is overwritten, or, for the per-instance ones that stay empty (static
+// candidates, no own objective), never written.
+std::shared_ptr<System::Record> System::free_record() {
+  for (std::size_t k = 0; k < record_pool_.size(); ++k) {
+    const std::size_t j = (record_cursor_ + k) % record_pool_.size();
+    if (record_pool_[j].use_count() == 1) {
+      record_cursor_ = j + 1;
+      return record_pool_[j];
+    }
+  }
+  record_pool_.push_back(std::make_shared<Record>());
+  record_cursor_ = 0;
+  return record_pool_.back();
+}
+
+// A record nothing refers to any more (besides the pool and `extra` local references) lets go of
+// its request and the stages' decision state, so their own pools can reuse them.
+void System::release_if_done(const std::shared_ptr<Record>& rec, long extra) {
+  if (rec.use_count() != 1 + extra) return;
+  rec->request.reset();
+  for (Decision& d : rec->decisions) d.state.reset();
 }
 
 std::span<const int> System::candidates_of(const Instance& inst, const Record* rec,
@@ -418,6 +443,10 @@ void System::learn_buffered(Instance& inst) {
   if (inst.buffer.empty()) return;
   inst.stage->learn(inst.buffer);
   inst.buffer.clear();
+  for (std::shared_ptr<Record>& rec : inst.held) {
+    std::shared_ptr<Record> done = std::move(rec);
+    release_if_done(done, 1);
+  }
   inst.held.clear();
 }
 
@@ -428,6 +457,7 @@ void System::advance(double t) {
       std::shared_ptr<Record> rec = std::move(pending_[ev.index]);
       free_slots_.push_back(ev.index);
       deliver(rec);
+      release_if_done(rec, 1);
     } else {
       const int e = static_cast<int>(ev.index);
       for (int i : entry_instances_[e]) learn_buffered(inst_[i]);

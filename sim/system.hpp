@@ -76,6 +76,10 @@ class System {
   unsigned stamp_now_ = 0;
   bool immediate_;  // no delay, no batching: feedback is learned from before the next request
   Calendar calendar_;
+  std::shared_ptr<Record> free_record();
+  void release_if_done(const std::shared_ptr<Record>& rec, long extra);
+  std::vector<std::shared_ptr<Record>> record_pool_;  // every record made; reused when free
+  std::size_t record_cursor_ = 0;
   std::vector<std::shared_ptr<Record>> pending_;  // slot -> record in flight
   std::vector<std::size_t> free_slots_;
   Request eval_request_;

@@ -47,12 +47,16 @@ EmbeddingWorld make_embedding_world(std::uint64_t seed, const EmbeddingWorldOpti
   world.projection.rowwise().normalize();
   world.noise_weights = standard_normal(options.dim, options.dim, rng);
 
-  RowMatrixXd f =
-      options.reward_scaler * (world.users * world.projection) * world.items.transpose();
-  world.tables.q = f.unaryExpr([](double x) { return softplus(x) + 1.0; });
-  RowMatrixXd noise_logit = (world.users * world.noise_weights) * world.items.transpose();
-  world.tables.sigma =
-      noise_logit.unaryExpr([](double x) { return 1.0 / (1.0 + std::exp(-(x + 1.0))); });
+  // Each users × items table is computed into its final storage and transformed in place, so the
+  // set-up peak is the steady state (q and σ), not twice it.
+  RowMatrixXd& q = world.tables.q;
+  q.resize(options.n_users, options.n_items);
+  q.noalias() = options.reward_scaler * (world.users * world.projection) * world.items.transpose();
+  q = q.unaryExpr([](double x) { return softplus(x) + 1.0; });
+  RowMatrixXd& sigma = world.tables.sigma;
+  sigma.resize(options.n_users, options.n_items);
+  sigma.noalias() = (world.users * world.noise_weights) * world.items.transpose();
+  sigma = sigma.unaryExpr([](double x) { return 1.0 / (1.0 + std::exp(-(x + 1.0))); });
   return world;
 }
 

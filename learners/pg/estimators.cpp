@@ -61,7 +61,8 @@ EstimatorKernel::EstimatorKernel(const EstimatorOptions& options, std::span<cons
   for (auto* v : {&suffix_, &d_, &p_, &logq_, &beta_, &prefix_}) {
     v->resize(static_cast<std::size_t>(n_slots_));
   }
-  for (auto* v : {&fp_, &fe_, &fy_, &fb_, &fgp_}) v->resize(static_cast<std::size_t>(n_slots_));
+  for (auto* v : {&fp_, &fe_, &fy_, &fb_, &fgp_, &fh_, &ft_})
+    v->resize(static_cast<std::size_t>(n_slots_));
 }
 
 void EstimatorKernel::clear_accumulators() {
@@ -357,6 +358,13 @@ void EstimatorKernel::float_slot_forward(const RowSoftmax& sm, const int* items,
 
 // float32 reference, backward from fgp_[k] = ∂ℓ/∂p_k (already weighted), in autograd's order:
 // log1p' = g/(1+x), exp' = g·exp, logsumexp' = g·softmax.
+//
+// Slot k's ∂/∂(B_k − A) = h_k reaches every earlier item j through logsumexp' as
+// h_k exp(s(items_j) − B_k). Summed over the slots k > j of the block this is
+// exp(s(items_j) − B_{k*}) T_{k*}, k* = max(j + 1, k0), with the suffix sums
+// T_k = h_k + exp(B_k − B_{k+1}) T_{k+1} (B grows with k, so every factor is <= 1): O(K) per block
+// instead of the O(K²) double loop autograd runs. A non-finite h_k also makes ∂/∂A non-finite, so
+// the overflow is reported exactly when the reference's gradient is non-finite.
 void EstimatorKernel::float_slot_backward(const RowSoftmax& sm, const int* items, int target) {
   for (int m = 0; m < n_models_; ++m) {
     const int k0 = block_start_[m], k1 = block_start_[m + 1];
@@ -367,15 +375,25 @@ void EstimatorKernel::float_slot_backward(const RowSoftmax& sm, const int* items
       const float g_z = fgp_[k] * fp_[k];  // z = a_k − n_k
       add(m, target >= 0 ? target : items[k], g_z);
       float g_a_k = -g_z;  // ∂/∂A through n_k
+      fh_[k] = 0.0f;
       if (k > 0) {
         const float g_y = -g_z / (1.0f + fy_[k]);
         const float g_b = -g_y * fe_[k];  // ∂/∂(B_k − A)
         g_a_k -= g_b;
-        for (int j = 0; j < k; ++j) {
-          add(m, items[j], g_b * std::exp(static_cast<float>(s[items[j]]) - fb_[k]));
-        }
+        fh_[k] = g_b;
       }
       g_big_a += g_a_k;
+    }
+    // Suffix sums T_k for k = k1 − 1 down to max(k0, 1), then each earlier item once.
+    const int k_low = std::max(k0, 1);
+    float t = 0.0f;
+    for (int k = k1 - 1; k >= k_low; --k) {
+      t = k + 1 < k1 ? fh_[k] + std::exp(fb_[k] - fb_[k + 1]) * t : fh_[k];
+      ft_[k] = t;
+    }
+    for (int j = 0; j < k1 - 1; ++j) {
+      const int k_star = std::max(j + 1, k0);
+      add(m, items[j], std::exp(static_cast<float>(s[items[j]]) - fb_[k_star]) * ft_[k_star]);
     }
     alpha_[m] += g_big_a / sm.sum(m);  // ∂A/∂s = softmax = w / Σw
   }

@@ -117,7 +117,7 @@ class EstimatorKernel {
   std::vector<double> mask_;  // 1, or 0 for the items excluded from a complement sum
 
   std::vector<double> suffix_, d_, p_, logq_, beta_, prefix_;  // per slot (double paths)
-  std::vector<float> fp_, fe_, fy_, fb_, fgp_;                 // per slot (float32 paths)
+  std::vector<float> fp_, fe_, fy_, fb_, fgp_, fh_, ft_;       // per slot (float32 paths)
 };
 
 // Batch form of the spec's losses: c_{i,l} = −rewards(i, l) / (B·L). grad_logits[m] (B × items)

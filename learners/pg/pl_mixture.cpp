@@ -7,7 +7,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "learners/pg/counter_rng.hpp"
 #include "learners/pg/fast_exp.hpp"
+#include "learners/pg/fast_log.hpp"
 #include "learners/pg/top_k.hpp"
 
 namespace stagesim::pg {
@@ -178,22 +180,25 @@ void CandidateSampler::sample_gumbel(const RowSoftmax& softmax, std::span<const 
     if (block_sizes[m] == 0) continue;
     const double* s = softmax.logits(m);
     if (float32) {
+      // One 64-bit key from the stream per block; the block's uniforms are counter-based hashes
+      // of the item index under it, and both logs are the vectorised log_float.
       constexpr float kLow = std::numeric_limits<float>::min();
       constexpr float kHigh = 1.0f - std::numeric_limits<float>::epsilon();
-      // Two 24-bit uniforms per 64-bit draw (the float has 24 significant bits anyway).
-      for (int b = 0; b < n_items_; b += 2) {
-        const std::uint64_t bits = rng();
-        fkey_[b] = static_cast<float>(bits >> 40) * 0x1p-24f;
-        if (b + 1 < n_items_) fkey_[b + 1] = static_cast<float>((bits >> 16) & 0xFFFFFF) * 0x1p-24f;
-      }
-      Eigen::Map<Eigen::ArrayXf> u(fkey_.data(), n_items_);
-      u = -(-(u * kHigh).max(kLow).log()).log();  // separate from the casts: stays vectorised
-      for (int b = 0; b < n_items_; ++b) key_[b] = static_cast<float>(s[b]) + fkey_[b];
-    } else {
-      for (int b = 0; b < n_items_; ++b) key_[b] = uniform(rng);
-      // Gumbel noise −log(−log U); U = 0 gives −inf: an item that cannot be drawn (p = 2^-53).
-      key = Eigen::Map<const Eigen::ArrayXd>(s, n_items_) - (-key.log()).log();
+      float* g = fkey_.data();
+      counter_uniforms_float(rng(), g, n_items_);
+      for (int b = 0; b < n_items_; ++b) g[b] = std::max(g[b] * kHigh, kLow);
+      log_float(g, g, n_items_);
+      for (int b = 0; b < n_items_; ++b) g[b] = -g[b];
+      log_float(g, g, n_items_);  // G = −log(−log U)
+      for (int b = 0; b < n_items_; ++b) g[b] = static_cast<float>(s[b]) - g[b];
+      for (int j = 0; j < k; ++j) g[out[j]] = -std::numeric_limits<float>::infinity();
+      top_.select(g, n_items_, block_sizes[m], out.data() + k);
+      k += block_sizes[m];
+      continue;
     }
+    for (int b = 0; b < n_items_; ++b) key_[b] = uniform(rng);
+    // Gumbel noise −log(−log U); U = 0 gives −inf: an item that cannot be drawn (p = 2^-53).
+    key = Eigen::Map<const Eigen::ArrayXd>(s, n_items_) - (-key.log()).log();
     for (int j = 0; j < k; ++j) key_[out[j]] = -std::numeric_limits<double>::infinity();
     top_.select(key_.data(), n_items_, block_sizes[m], out.data() + k);
     k += block_sizes[m];

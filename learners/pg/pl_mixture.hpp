@@ -7,9 +7,9 @@
 
 #include "base/matrix.hpp"
 #include "base/rng.hpp"
-#include "models/two_tower.hpp"
 #include "learners/pg/row_softmax.hpp"
 #include "learners/pg/top_k.hpp"
+#include "models/two_tower.hpp"
 
 namespace stagesim::pg {
 
@@ -62,11 +62,13 @@ enum class SamplerKind {
   // logits over items not yet taken. Same distribution; one uniform and two logs per item and
   // block, so several times slower.
   kGumbelTopK,
-  // [quirk] kGumbelTopK as the float32 reference computes it: U a 24-bit float uniform (two per
-  // 64-bit draw) scaled into [FLT_MIN, 1 − FLT_EPSILON], G = −log(−log U) and s + G in float, so
+  // [quirk] kGumbelTopK as the float32 reference computes it: U a 24-bit float uniform scaled
+  // into [FLT_MIN, 1 − FLT_EPSILON], G = −log(−log U) and s + G in float, so
   // the noise is confined to about [−4.5, 15.9]. Items more than ~20 nats below the best can never
   // be drawn, which keeps the float32 V-PG score from meeting near-zero probabilities as often as
-  // exact PL does.
+  // exact PL does. The uniforms of a block are counter-based (learners/pg/counter_rng.hpp: a keyed
+  // hash of the item index, the key one 64-bit draw of the stream per block) and the logs are
+  // learners/pg/fast_log.hpp's vectorised log_float, so a row costs ~2 vector passes per block.
   kGumbelTopKFloat32,
 };
 

@@ -10,15 +10,20 @@ namespace stagesim::pg {
 namespace {
 
 constexpr int kChunk = 32;
+// Up to this n the small selections run by insertion into a sorted run (cheaper than
+// nth_element + sort for the samplers' and CA-PG's top 10).
+constexpr int kFewest = 32;
 
 // a ranks above b: a strict weak order even with NaN keys, which rank below everything (a NaN
 // must never reach a sort with plain `>`: the order would be inconsistent, which is undefined).
-inline bool above(double a, double b) {
+template <class T>
+inline bool above(T a, T b) {
   return a > b || (b != b && a == a);
 }
 
 // Small arrays (the LSR's K candidates): insertion into a sorted buffer.
-void select_small(const double* key, int n_items, int n, int* out) {
+template <class T>
+void select_small(const T* key, int n_items, int n, int* out) {
   int count = 0;
   for (int b = 0; b < n_items; ++b) {
     if (count == n) {
@@ -31,9 +36,10 @@ void select_small(const double* key, int n_items, int n, int* out) {
   }
 }
 
-}  // namespace
-
-void TopSelector::select(const double* key, int n_items, int n, int* out) {
+// The selection for either key type; `value` is scratch of that type.
+template <class T>
+void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& found,
+                std::vector<T>& value) {
   if (n <= 0) return;
   if (n_items < 2 * kChunk) {
     select_small(key, n_items, n, out);
@@ -43,36 +49,70 @@ void TopSelector::select(const double* key, int n_items, int n, int* out) {
   const auto before = [key](int a, int b) {
     return above(key[a], key[b]) || (!above(key[b], key[a]) && a < b);
   };
-  std::vector<int>& found = index_;
   found.clear();
-  const int n_chunks = n_items / kChunk;
+  // Chunks of 32 for few of many; smaller (down to 4) so that there are at least n chunks for
+  // larger n (the blocks of 40 and the top 201 of K = 200 among 1000 items).
+  int chunk = kChunk;
+  while (chunk > 4 && n > n_items / chunk) chunk /= 2;
+  const int n_chunks = n_items / chunk;
+  const auto above_t = [](T a, T b) { return above(a, b); };  // inlined, unlike a function pointer
   if (n <= n_chunks) {
     // The n-th largest chunk maximum is a key that at least n items reach: only items at or
-    // above it can be in the top n, and whole chunks below it are skipped after one vectorised
-    // max. Typically fewer than 2n items survive to the final sort.
-    using Chunks = Eigen::Matrix<double, kChunk, Eigen::Dynamic>;
-    value_.resize(static_cast<std::size_t>(2 * n_chunks));
-    Eigen::Map<Eigen::RowVectorXd> chunk_max(value_.data(), n_chunks);
-    chunk_max = Eigen::Map<const Chunks>(key, kChunk, n_chunks).colwise().maxCoeff();
-    double* order = value_.data() + n_chunks;
-    std::copy(value_.data(), value_.data() + n_chunks, order);
-    std::nth_element(order, order + (n - 1), order + n_chunks, above);
-    const double bound = order[n - 1];
+    // above it can be in the top n, and whole chunks below it are skipped. Chunk c is the strided
+    // set {c + i·n_chunks : i < chunk}, so all maxima come from one vertical (elementwise) max
+    // over chunk contiguous rows, which vectorises for float and double alike (a per-chunk
+    // horizontal max does not). Typically fewer than 2n items survive to the final sort.
+    value.resize(static_cast<std::size_t>(2 * n_chunks));
+    T* chunk_max = value.data();
+    std::copy(key, key + n_chunks, chunk_max);
+    for (int i = 1; i < chunk; ++i) {
+      const T* row = key + i * n_chunks;
+      for (int c = 0; c < n_chunks; ++c)
+        chunk_max[c] = row[c] > chunk_max[c] ? row[c] : chunk_max[c];
+    }
+    T* order = value.data() + n_chunks;
+    T bound;
+    if (n <= kFewest) {
+      // The n-th largest of the maxima by insertion into a sorted run of n (no selection pass).
+      int count = 0;
+      for (int c = 0; c < n_chunks; ++c) {
+        const T v = chunk_max[c];
+        if (count == n) {
+          if (!above(v, order[n - 1])) continue;
+          --count;
+        }
+        int pos = count++;
+        for (; pos > 0 && above(v, order[pos - 1]); --pos) order[pos] = order[pos - 1];
+        order[pos] = v;
+      }
+      bound = order[n - 1];
+    } else {
+      std::copy(chunk_max, chunk_max + n_chunks, order);
+      std::nth_element(order, order + (n - 1), order + n_chunks, above_t);
+      bound = order[n - 1];
+    }
+    // Into a buffer sized once (no push_back bookkeeping in the strided scan).
+    found.resize(static_cast<std::size_t>(n_items));
+    int* f = found.data();
+    int n_found = 0;
     for (int c = 0; c < n_chunks; ++c) {
       if (!(chunk_max[c] >= bound)) continue;
-      for (int b = c * kChunk; b < (c + 1) * kChunk; ++b) {
-        if (key[b] >= bound) found.push_back(b);
+      for (int b = c; b < chunk * n_chunks; b += n_chunks) {
+        f[n_found] = b;
+        n_found += key[b] >= bound;
       }
     }
-    for (int b = n_chunks * kChunk; b < n_items; ++b) {
-      if (key[b] >= bound) found.push_back(b);
+    for (int b = n_chunks * chunk; b < n_items; ++b) {
+      f[n_found] = b;
+      n_found += key[b] >= bound;
     }
+    found.resize(static_cast<std::size_t>(n_found));
   } else if (n < n_items) {
     // Same idea with the exact n-th largest key, found by selection on a copy of the values
     // (cheaper than comparing through indices).
-    value_.assign(key, key + n_items);
-    std::nth_element(value_.begin(), value_.begin() + (n - 1), value_.end(), above);
-    const double bound = value_[static_cast<std::size_t>(n - 1)];
+    value.assign(key, key + n_items);
+    std::nth_element(value.begin(), value.begin() + (n - 1), value.end(), above_t);
+    const T bound = value[static_cast<std::size_t>(n - 1)];
     for (int b = 0; b < n_items; ++b) {
       if (key[b] >= bound) found.push_back(b);
     }
@@ -85,11 +125,35 @@ void TopSelector::select(const double* key, int n_items, int n, int* out) {
     found.resize(static_cast<std::size_t>(n_items));
     std::iota(found.begin(), found.end(), 0);
   }
+  if (n <= kFewest) {
+    // Insertion by (key, index) into the sorted output: the same total order as the sort below.
+    int count = 0;
+    for (int b : found) {
+      if (count == n) {
+        if (!before(b, out[n - 1])) continue;
+        --count;
+      }
+      int pos = count++;
+      for (; pos > 0 && before(b, out[pos - 1]); --pos) out[pos] = out[pos - 1];
+      out[pos] = b;
+    }
+    return;
+  }
   if (static_cast<int>(found.size()) > n) {
     std::nth_element(found.begin(), found.begin() + (n - 1), found.end(), before);
   }
   std::sort(found.begin(), found.begin() + n, before);
   std::copy(found.begin(), found.begin() + n, out);
+}
+
+}  // namespace
+
+void TopSelector::select(const double* key, int n_items, int n, int* out) {
+  select_top(key, n_items, n, out, index_, value_);
+}
+
+void TopSelector::select(const float* key, int n_items, int n, int* out) {
+  select_top(key, n_items, n, out, index_, fvalue_);
 }
 
 }  // namespace stagesim::pg

@@ -15,10 +15,13 @@ class TopSelector {
   // indices, NaNs ranked after numbers among them, but with NaNs present the fast path may miss a
   // number next to one (callers that care clamp non-finite keys first, as pl_ranker does).
   void select(const double* key, int n_items, int n, int* out);
+  // The same for float keys (identical results to selecting on the keys widened to double).
+  void select(const float* key, int n_items, int n, int* out);
 
  private:
   std::vector<int> index_;
   std::vector<double> value_;
+  std::vector<float> fvalue_;
 };
 
 }  // namespace stagesim::pg

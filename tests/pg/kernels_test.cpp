@@ -1,15 +1,19 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <numeric>
 #include <vector>
 
-#include "pg_test_util.hpp"
+#include "learners/pg/counter_rng.hpp"
 #include "learners/pg/fast_exp.hpp"
+#include "learners/pg/fast_log.hpp"
 #include "learners/pg/row_softmax.hpp"
 #include "learners/pg/top_k.hpp"
+#include "pg_test_util.hpp"
 
 namespace stagesim::pg {
 namespace {
@@ -48,13 +52,106 @@ TEST(TopSelector, MatchesStableSortIncludingTies) {
     std::vector<int> order(n_items);
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key[a] > key[b]; });
-    for (int n : {1, 3, 24, 25, n_items / 2, n_items}) {
+    // Float keys: the same order as on the keys widened to double.
+    std::vector<float> fkey(key.begin(), key.end());
+    std::vector<int> forder(n_items);
+    std::iota(forder.begin(), forder.end(), 0);
+    std::stable_sort(forder.begin(), forder.end(), [&](int a, int b) { return fkey[a] > fkey[b]; });
+    // 10, 11, 64 and 65 straddle the streaming path's limit; ascending and descending inputs are
+    // its worst and best cases.
+    for (int n : {1, 3, 10, 11, 24, 25, 40, 64, 65, 201, n_items / 2, n_items}) {
       if (n > n_items) continue;
       std::vector<int> out(n);
       selector.select(key.data(), n_items, n, out.data());
       EXPECT_TRUE(std::equal(out.begin(), out.end(), order.begin())) << n_items << " " << n;
+      selector.select(fkey.data(), n_items, n, out.data());
+      EXPECT_TRUE(std::equal(out.begin(), out.end(), forder.begin())) << n_items << " f " << n;
+    }
+    std::vector<double> up(n_items);
+    std::iota(up.begin(), up.end(), 0.0);
+    for (int n : {1, 10, 64}) {
+      if (n > n_items) continue;
+      std::vector<int> out(n);
+      selector.select(up.data(), n_items, n, out.data());
+      for (int j = 0; j < n; ++j) ASSERT_EQ(out[j], n_items - 1 - j);
+      std::reverse(up.begin(), up.end());
+      selector.select(up.data(), n_items, n, out.data());
+      for (int j = 0; j < n; ++j) ASSERT_EQ(out[j], j);
+      std::reverse(up.begin(), up.end());
     }
   }
+}
+
+// log_float against the correctly rounded log (std::log in double, rounded to float): every 61st
+// float (all mantissa residues mod 61, ~18 M values) of [2^-126, 2^7] (the range −log(−log U) of
+// the float32 sampler meets: U >= FLT_MIN gives −log U <= 87.4), within 1 ulp of the float result.
+TEST(FastLog, WithinOneUlpOnTheSamplersRange) {
+  constexpr int kBlock = 1 << 16;
+  std::vector<float> x, y(kBlock);
+  x.reserve(kBlock);
+  // The last float is tested on its own below the loop (the stride skips it).
+  std::uint32_t bits = std::bit_cast<std::uint32_t>(std::numeric_limits<float>::min());
+  const std::uint32_t last = std::bit_cast<std::uint32_t>(128.0f);
+  int worst = 0;
+  while (bits <= last) {
+    x.clear();
+    for (; bits <= last && static_cast<int>(x.size()) < kBlock; bits += 61)
+      x.push_back(std::bit_cast<float>(bits));
+    log_float(x.data(), y.data(), static_cast<int>(x.size()));
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const float ref = static_cast<float>(std::log(static_cast<double>(x[i])));
+      const int ulps =
+          std::abs(std::bit_cast<std::int32_t>(y[i]) - std::bit_cast<std::int32_t>(ref));
+      // Around log(1) = 0 ulps are tiny: compare there in absolute terms (2^-24 of the input).
+      if (std::abs(ref) < 1e-3f) {
+        ASSERT_LE(std::abs(y[i] - ref), 0x1p-47f + 0x1p-23f * std::abs(ref)) << x[i];
+        continue;
+      }
+      worst = std::max(worst, ulps);
+      ASSERT_LE(ulps, 1) << "x = " << x[i] << " got " << y[i] << " want " << ref;
+    }
+  }
+  EXPECT_LE(worst, 1);
+  {
+    float top = 128.0f;
+    log_float(&top, &top, 1);
+    EXPECT_LE(std::abs(top - std::log(128.0f)), 1e-5f);
+  }
+  // In place, and exact at 1.
+  float one[] = {1.0f, 2.0f};
+  log_float(one, one, 2);
+  EXPECT_EQ(one[0], 0.0f);
+  EXPECT_NEAR(one[1], 0.6931472f, 1e-7f);
+}
+
+// Counter-based uniforms: the same key gives the same block however it is split; a block has no
+// repeated 32-bit words; the mean and the lag-1 correlation of 2^20 uniforms are within 5 sd of
+// 1/2 and 0 (sd 1/sqrt(12 n) and 1/sqrt(n)); different keys give unrelated blocks.
+TEST(CounterRng, DeterministicUniformAndUncorrelated) {
+  constexpr int n = 1 << 20;
+  std::vector<float> u(n), part(1000);
+  counter_uniforms_float(0x1234567890abcdefULL, u.data(), n);
+  counter_uniforms_float(0x1234567890abcdefULL, part.data(), 1000);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(part[i], u[i]);
+  std::vector<std::uint32_t> words(4096);
+  for (std::uint32_t i = 0; i < 4096; ++i) words[i] = counter_bits(42, i);
+  std::sort(words.begin(), words.end());
+  EXPECT_EQ(std::adjacent_find(words.begin(), words.end()), words.end());
+  double sum = 0, lag = 0;
+  for (int i = 0; i < n; ++i) {
+    ASSERT_GE(u[i], 0.0f);
+    ASSERT_LT(u[i], 1.0f);
+    sum += u[i];
+    if (i > 0) lag += (u[i] - 0.5) * (u[i - 1] - 0.5);
+  }
+  EXPECT_NEAR(sum / n, 0.5, 5.0 / std::sqrt(12.0 * n));
+  EXPECT_NEAR(lag / (n - 1) * 12.0, 0.0, 5.0 / std::sqrt(n - 1.0));
+  // Neighbouring keys (one stream's consecutive draws can differ in a few bits).
+  std::vector<float> v(n);
+  counter_uniforms_float(0x1234567890abcdeeULL, v.data(), n);
+  double cross = 0;
+  for (int i = 0; i < n; ++i) cross += (u[i] - 0.5) * (v[i] - 0.5);
+  EXPECT_NEAR(cross / n * 12.0, 0.0, 5.0 / std::sqrt(n));
 }
 
 TEST(RowSoftmax, Log1mProbHasNoCancellation) {

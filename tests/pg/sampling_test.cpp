@@ -6,8 +6,8 @@
 #include <set>
 #include <vector>
 
-#include "pg_test_util.hpp"
 #include "learners/pg/pl_mixture.hpp"
+#include "pg_test_util.hpp"
 
 namespace stagesim::pg {
 namespace {
@@ -93,12 +93,20 @@ INSTANTIATE_TEST_SUITE_P(Samplers, ListDistribution,
                                            ChiSquareCase{SamplerKind::kSequential, {1, 1, 1}},
                                            ChiSquareCase{SamplerKind::kGumbelTopK, {3}},
                                            ChiSquareCase{SamplerKind::kGumbelTopK, {2, 1}},
-                                           ChiSquareCase{SamplerKind::kGumbelTopK, {1, 1, 1}}),
+                                           ChiSquareCase{SamplerKind::kGumbelTopK, {1, 1, 1}},
+                                           // The float32 noise (counter-based uniforms, log_float)
+                                           // truncates Gumbel to [−4.5, 15.9] and quantises U to
+                                           // 2^-24: far below this test's resolution at gaps < 3.
+                                           ChiSquareCase{SamplerKind::kGumbelTopKFloat32, {3}},
+                                           ChiSquareCase{SamplerKind::kGumbelTopKFloat32, {2, 1}},
+                                           ChiSquareCase{SamplerKind::kGumbelTopKFloat32,
+                                                         {1, 1, 1}}),
                          // Readable names: sampler and slot blocks, e.g. Sequential_2_1.
                          [](const ::testing::TestParamInfo<ChiSquareCase>& info) {
-                           std::string name = info.param.kind == SamplerKind::kSequential
-                                                  ? "Sequential"
-                                                  : "GumbelTopK";
+                           std::string name =
+                               info.param.kind == SamplerKind::kSequential   ? "Sequential"
+                               : info.param.kind == SamplerKind::kGumbelTopK ? "GumbelTopK"
+                                                                             : "GumbelTopKFloat32";
                            for (int b : info.param.blocks) name += "_" + std::to_string(b);
                            return name;
                          });
