@@ -24,6 +24,8 @@ TEST(FsLtrLearner, FsLrBeatsBprOnHr50) {
   wo.pool_share = 0.3;
   wo.popularity_effect = 0.2;
   wo.popularity_exponent = 0.8;
+  wo.label_rate = 0.3;  // easier than the KuaiRec-like defaults (quick.toml's world)
+  wo.feature_noise = 0.5;
   Rng rng(2024);
   const FullyObservedWorld w = make_synthetic_fully_observed(wo, rng);
   PipelineOptions po;
