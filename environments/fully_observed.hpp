@@ -47,18 +47,21 @@ struct FullyObservedWorld {
   double label_rate() const;
 };
 
+// Defaults: KuaiRec-like difficulty at half KuaiRec's size (docs/full-stage-ltr.md, "The
+// synthetic world": which KuaiRec statistics are matched and how). The tests and the quickstart
+// pin their own, easier worlds.
 struct SyntheticFullyObservedOptions {
   int users = 1000;
-  int items = 5000;
+  int items = 5000;  // KuaiRec: 7,176 × 10,728
   int latent_dim = 32;
   int noise_features = 8;            // extra pure-noise feature columns per side
-  double feature_noise = 0.5;        // std of the noise added to the latents in the features
-  double pool_share = 0.35;          // mean pre-rank pool size / items (KuaiRec ≈ 3500 / 10728)
+  double feature_noise = 2.0;        // std of the noise added to the (unit-variance) latents
+  double pool_share = 0.33;          // mean pre-rank pool size / items (KuaiRec ≈ 3,500 / 10,728)
   double activity_spread = 0.3;      // log-normal σ of users' pool sizes around the mean
   double popularity_exponent = 0.5;  // item weight ∝ (rank + 10)^−exponent: pool membership skew
-  double popularity_effect = 0.05;   // share of label-score variance from item popularity
-  double noise_share = 0.9;          // share of label-score variance that is pure noise
-  double label_rate = 0.3;           // share of positive pool entries
+  double popularity_effect = 0.01;   // share of label-score variance from item popularity
+  double noise_share = 0.98;         // share of label-score variance that is pure noise
+  double label_rate = 0.62;          // share of positive pool entries
 };
 
 // "" when fine, else what is wrong (names the option).
