@@ -1,10 +1,6 @@
 #include "learners/pg/counter_rng.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define STAGESIM_PG_WIDE_VECTORS __attribute__((target("prefer-vector-width=512")))
-#else
-#define STAGESIM_PG_WIDE_VECTORS
-#endif
+#include "learners/pg/wide_vectors.hpp"
 
 namespace stagesim::pg {
 

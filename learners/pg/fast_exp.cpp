@@ -1,34 +1,13 @@
 #include "learners/pg/fast_exp.hpp"
 
+#include "learners/pg/wide_vectors.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 
-// GCC keeps auto-vectorised loops at 256 bits on AVX-512 machines; this loop is pure FMA work and
-// gains ~2x from 512-bit vectors.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define STAGESIM_PG_WIDE_VECTORS __attribute__((target("prefer-vector-width=512")))
-#else
-#define STAGESIM_PG_WIDE_VECTORS
-#endif
-
 namespace stagesim::pg {
-
-namespace {
-
-// The project compiles with -ffp-contract=off; an explicit fma rounds identically in vector and
-// scalar lanes, so it keeps results independent of the batch shape. Without hardware FMA (no
-// -march=native) std::fma would be a slow library call: fall back to multiply-then-add.
-inline double mul_add(double a, double b, double c) {
-#ifdef __FMA__
-  return std::fma(a, b, c);
-#else
-  return a * b + c;
-#endif
-}
-
-}  // namespace
 
 STAGESIM_PG_WIDE_VECTORS void exp_shifted(const double* __restrict x, double shift,
                                           double* __restrict out, int n) {

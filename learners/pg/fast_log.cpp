@@ -1,31 +1,12 @@
 #include "learners/pg/fast_log.hpp"
 
+#include "learners/pg/wide_vectors.hpp"
+
 #include <bit>
 #include <cmath>
 #include <cstdint>
 
-// As in fast_exp.cpp: GCC keeps auto-vectorised loops at 256 bits on AVX-512 machines unless told.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define STAGESIM_PG_WIDE_VECTORS __attribute__((target("prefer-vector-width=512")))
-#else
-#define STAGESIM_PG_WIDE_VECTORS
-#endif
-
 namespace stagesim::pg {
-
-namespace {
-
-// Explicit fma where the hardware has it (the project compiles with -ffp-contract=off): the same
-// rounding in vector and scalar lanes, so results never depend on the array length.
-inline float mul_add(float a, float b, float c) {
-#ifdef __FMA__
-  return std::fma(a, b, c);
-#else
-  return a * b + c;
-#endif
-}
-
-}  // namespace
 
 STAGESIM_PG_WIDE_VECTORS void log_float(const float* x, float* out, int n) {
   constexpr float kSqrtHalf = 0.707106781186547524f;
