@@ -20,7 +20,7 @@ mode=${4:-subset}
 mkdir -p "$build"
 
 # Slow under the sanitizers (whole paper-style runs, statistical checks): the full mode runs them.
-SLOW='^(TwoStage|PgEngine|MoeExperiment|DatasetsWorld|CalibrationRecovery)\.|^Units\.Table1|^Run\.KilledRunResumesToIdenticalFile$|^Cluster\.(Mpi|Slurm)'
+SLOW='^(TwoStage|PgEngine|MoeExperiment|DatasetsWorld|CalibrationRecovery|FsLtrLearner)\.|^Units\.Table1|^Run\.KilledRunResumesToIdenticalFile$|^Cluster\.(Mpi|Slurm)'
 
 cxx=""
 for c in clang++-14 clang++; do
