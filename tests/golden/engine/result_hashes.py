@@ -90,7 +90,14 @@ def main():
         if want and want[0] != isa():
             print(f"skipped: hashes were made on isa={want[0]}, this machine is {isa()}")
             return 77
-        stored = [l for l in stored if l and not l.startswith("#")]
+        # "# stale CASE ..." marks cases whose hashes changed by intent but could not be remade
+        # on this ISA (no such machine at hand): they are reported, not compared.
+        stale = {c for l in stored if l.startswith("# stale ") for c in l.split()[2:]}
+        stored = [l for l in stored if l and not l.startswith("#") and l.split()[0] not in stale]
+        lines = [l for l in lines if l.split()[0] not in stale]
+        if stale:
+            print(f"not compared (hashes stale on isa={isa()}, remake them there): "
+                  + " ".join(sorted(stale)))
         bad = sorted(set(stored) ^ set(lines))
         if bad:
             print("golden result drift (- stored, + now):")
