@@ -15,6 +15,17 @@
 namespace stagesim::ranking {
 namespace {
 
+// The cascade at half the default shape (500 → 100 → 25), for worlds of a few thousand items.
+CascadeOptions small_cascade() {
+  CascadeOptions co;
+  co.candidates = 500;
+  co.prerank_keep = 100;
+  co.rank_keep = 25;
+  co.prerank_negatives = 100;
+  co.rank_negatives = 25;
+  return co;
+}
+
 TEST(FsLtrLearner, FsLrBeatsBprOnHr50) {
   SyntheticFullyObservedOptions wo;
   wo.users = 800;
@@ -31,12 +42,7 @@ TEST(FsLtrLearner, FsLrBeatsBprOnHr50) {
   PipelineOptions po;
   po.examples = 100000;
   const PipelineModels models(w, po, rng);
-  CascadeOptions co;
-  co.candidates = 500;
-  co.prerank_keep = 100;
-  co.rank_keep = 25;
-  co.prerank_negatives = 100;
-  co.rank_negatives = 25;
+  const CascadeOptions co = small_cascade();
   const LtrSplit split = simulate_splits(models, w, co, 77);
   double hr[2];
   std::int64_t n = 0;
@@ -70,12 +76,7 @@ TEST(FsLtrLearner, FsLrBeatsBprOnHr50KuaiRecLikeWorld) {
   PipelineOptions po;
   po.examples = 100000;
   const PipelineModels models(w, po, rng);
-  CascadeOptions co;
-  co.candidates = 500;
-  co.prerank_keep = 100;
-  co.rank_keep = 25;
-  co.prerank_negatives = 100;
-  co.rank_negatives = 25;
+  const CascadeOptions co = small_cascade();
   constexpr int kReps = 3;
   double diff[kReps], mean = 0;
   for (int r = 0; r < kReps; ++r) {
