@@ -166,7 +166,8 @@ void PhaseBackprop(benchmark::State& state) {
 }
 BENCHMARK(PhaseBackprop)->Unit(benchmark::kMillisecond);
 
-// ---- Through the engine: Table 1's file, K = 10, one variant, 50 or 250 steps, one tiny evaluation ----
+// ---- Through the engine: Table 1's file, K = 10, one variant, 50 or 250 steps, one tiny
+// evaluation ----
 void engine_steps(benchmark::State& state, const std::string& variant) {
   using namespace stagesim;
   // Two lengths (Arg = steps): the difference of their times over the difference of their steps

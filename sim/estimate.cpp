@@ -8,7 +8,6 @@
 
 namespace stagesim {
 
-
 Footprint memory_footprint(const Experiment& ex) {
   Footprint f;
   const double C = static_cast<double>(ex.configs.size());
@@ -45,22 +44,23 @@ void check_memory(const Experiment& ex, int threads) {
   if (f.results_bytes + f.worker_bytes > avail) {
     if (f.results_bytes >= f.worker_bytes)
       throw ConfigError(
-          source("experiment.replications") +
-          ": key 'experiment.replications' = " + std::to_string(ex.replications) + ": the results need " +
-          format_bytes(f.results_bytes) + " of memory (" + std::to_string(ex.configs.size()) +
-          " configurations × " + std::to_string(ex.replications) + " replications × " +
-          std::to_string(ex.series.size()) + " series × " + std::to_string(ex.checkpoints) +
-          " checkpoints), but " + format_bytes(avail) +
+          source("experiment.replications") + ": key 'experiment.replications' = " +
+          std::to_string(ex.replications) + ": the results need " + format_bytes(f.results_bytes) +
+          " of memory (" + std::to_string(ex.configs.size()) + " configurations × " +
+          std::to_string(ex.replications) + " replications × " + std::to_string(ex.series.size()) +
+          " series × " + std::to_string(ex.checkpoints) + " checkpoints), but " +
+          format_bytes(avail) +
           " are available; lower replications or experiment.checkpoints, or split the run into "
           "separate experiments");
     const Config& c = ex.configs[f.worker_config];
-    std::string what = "world type '" + c.world_type + "' (" + std::to_string(c.world.items) +
-                       " items";
+    std::string what =
+        "world type '" + c.world_type + "' (" + std::to_string(c.world.items) + " items";
     if (c.world.dim > 0) what += " × " + std::to_string(c.world.dim) + " features";
     what += ")";
     throw ConfigError(source("world") + ": key 'world': one replication of " + what +
-                      (c.variant.empty() ? "" : ", variant " + c.variant) + " with its stages needs " +
-                      format_bytes(f.worker_bytes) + " of memory, but " + format_bytes(avail) +
+                      (c.variant.empty() ? "" : ", variant " + c.variant) +
+                      " with its stages needs " + format_bytes(f.worker_bytes) +
+                      " of memory, but " + format_bytes(avail) +
                       " are available; lower world.items or world.dim (or the stages' sizes)");
   }
   const int fit = static_cast<int>((avail - f.results_bytes) / f.worker_bytes);

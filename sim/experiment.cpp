@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -184,8 +184,9 @@ OptionGroup<ExperimentOpts> experiment_options() {
 
 const EnumTable<ArrivalProcess> kArrivalProcesses{{"fixed", ArrivalProcess::fixed},
                                                   {"poisson", ArrivalProcess::poisson}};
-const EnumTable<DelayModel> kDelayModels{
-    {"none", DelayModel::none}, {"fixed", DelayModel::fixed}, {"exponential", DelayModel::exponential}};
+const EnumTable<DelayModel> kDelayModels{{"none", DelayModel::none},
+                                         {"fixed", DelayModel::fixed},
+                                         {"exponential", DelayModel::exponential}};
 const EnumTable<TrainOn> kTrainOn{
     {"all", TrainOn::all}, {"own_pool", TrainOn::own_pool}, {"own_nominee", TrainOn::own_nominee}};
 
@@ -211,8 +212,7 @@ struct FeedbackOpts {
 OptionGroup<FeedbackOpts> feedback_options() {
   OptionGroup<FeedbackOpts> g;
   g.add("delay", &FeedbackOpts::delay,
-        "feedback delay model: none (before the next request), fixed, or exponential",
-        kDelayModels)
+        "feedback delay model: none (before the next request), fixed, or exponential", kDelayModels)
       .add("delay_mean", &FeedbackOpts::delay_mean, "mean feedback delay in time units",
            at_least<double>(0));
   return g;
@@ -240,8 +240,7 @@ OptionGroup<StageStructOpts> stage_struct_options() {
            "own nominee",
            kTrainOn)
       .add("update_every", &StageStructOpts::update_every,
-           "learn after every this many feedbacks (batch updates)",
-           between<int64_t>(1, kMaxCount))
+           "learn after every this many feedbacks (batch updates)", between<int64_t>(1, kMaxCount))
       .add("update_interval", &StageStructOpts::update_interval,
            "if > 0, learn on a clock every this many time units instead", at_least<double>(0));
   return g;
@@ -263,10 +262,9 @@ namespace {
 ConfigError unknown_type(const toml::node& at, const std::string& key, const std::string& what,
                          const std::string& value, const std::vector<std::string>& names) {
   const std::string hint = closest_match(value, names);
-  return ConfigError(source_of(at) + ": key '" + key + "': unknown " + what + " '" +
-                     printable(value) + "'" +
-                     (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                     "; registered: " + join(names));
+  return ConfigError(
+      source_of(at) + ": key '" + key + "': unknown " + what + " '" + printable(value) + "'" +
+      (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; registered: " + join(names));
 }
 
 std::vector<std::vector<int>> read_int_lists(const toml::node& n, const std::string& path,
@@ -632,9 +630,9 @@ void build_pipeline(Config& c, std::vector<ParsedStage>& parsed, const toml::tab
       sc.path = "stages." + s.name;
       sc.table = parsed[i].table;
       sc.inputs = s.inputs;
-      sc.whole_pool = s.inputs.size() == 1 && s.inputs[0] == "items" &&
-                      (s.pools == PoolMode::shared ||
-                       (s.pools == PoolMode::round_robin && s.replicas == 1));
+      sc.whole_pool =
+          s.inputs.size() == 1 && s.inputs[0] == "items" &&
+          (s.pools == PoolMode::shared || (s.pools == PoolMode::round_robin && s.replicas == 1));
       sc.candidates = per_replica;
       sc.keep = s.keep;
       sc.replicas = s.replicas;
@@ -654,9 +652,10 @@ void build_pipeline(Config& c, std::vector<ParsedStage>& parsed, const toml::tab
     c.cost += s.replicas * (s.build.cost(per_replica, dim) + kStageOverheadFlops);
     // Per replica: the stage's own state, and the engine's candidate, selection and weight
     // buffers.
-    c.bytes += s.replicas * ((s.build.bytes ? s.build.bytes(per_replica, dim)
-                                            : 8.0 * (4.0 * per_replica + 2.0 * dim * dim + 4.0 * dim)) +
-                             16.0 * per_replica + 256.0);
+    c.bytes +=
+        s.replicas * ((s.build.bytes ? s.build.bytes(per_replica, dim)
+                                     : 8.0 * (4.0 * per_replica + 2.0 * dim * dim + 4.0 * dim)) +
+                      16.0 * per_replica + 256.0);
     std::string& ln = c.level_names[level[i + 1] - 1];
     ln += (ln.empty() ? "" : "+") + s.name;
   }
