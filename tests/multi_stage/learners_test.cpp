@@ -41,6 +41,18 @@ TEST(Cascade, ObservationIsContextMeansMaxesAndShare) {
 
 namespace {
 
+// Actor i's analytic gradient of the actor loss on `batch` against finite differences.
+models::GradientCheckReport check_actor_gradient(ActorCritic& ac,
+                                                 const ActorCritic::ActorBatch& batch, int i) {
+  return models::check_gradient(ac.actor_params(i), [&](models::ParameterSet* g) {
+    std::vector<models::ParameterSet> all;
+    for (int k = 0; k < ac.actors(); ++k) all.push_back(ac.actor_params(k).zeros_like());
+    const double l = ac.actor_loss(batch, g ? &all : nullptr);
+    if (g) copy_values(*g, all[i]);
+    return l;
+  });
+}
+
 // A small world, three stages, and a replay filled by the behaviour policy.
 struct Fixture {
   SessionWorldParams p;
@@ -198,13 +210,7 @@ TEST(ActorCritic, ActorGradientsMatchFiniteDifferencesWithAndWithoutStopGradient
     for (int i = 0; i < ac.actors(); ++i) grads.push_back(ac.actor_params(i).zeros_like());
     ac.actor_loss(batch, &grads);
     for (int i = 0; i < ac.actors(); ++i) {
-      const auto rep = models::check_gradient(ac.actor_params(i), [&](models::ParameterSet* g) {
-        std::vector<models::ParameterSet> all;
-        for (int k = 0; k < ac.actors(); ++k) all.push_back(ac.actor_params(k).zeros_like());
-        const double l = ac.actor_loss(batch, g ? &all : nullptr);
-        if (g) copy_values(*g, all[i]);
-        return l;
-      });
+      const auto rep = check_actor_gradient(ac, batch, i);
       EXPECT_TRUE(rep.passed()) << "actor " << i << " sg " << sg << ": " << rep.summary();
     }
     if (sg) {
@@ -534,13 +540,7 @@ TEST(ActorCritic, ActorGradientMatchesFiniteDifferencesWithoutDownstreamCriticIn
   ASSERT_FALSE(batch.jacobian.empty());
   double first_grad = 0;
   for (int i = 0; i < ac.actors(); ++i) {
-    const auto rep = models::check_gradient(ac.actor_params(i), [&](models::ParameterSet* g) {
-      std::vector<models::ParameterSet> all;
-      for (int k = 0; k < ac.actors(); ++k) all.push_back(ac.actor_params(k).zeros_like());
-      const double l = ac.actor_loss(batch, g ? &all : nullptr);
-      if (g) copy_values(*g, all[i]);
-      return l;
-    });
+    const auto rep = check_actor_gradient(ac, batch, i);
     EXPECT_TRUE(rep.passed()) << "actor " << i << ": " << rep.summary();
     if (i == 0) first_grad = rep.analytic_abs_sum[0];
   }
