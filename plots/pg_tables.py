@@ -5,11 +5,14 @@ A dagger marks cells where some replication's training overflowed (the value is 
 good evaluation, the "frozen" view).
 
     python3 plots/pg_tables.py out/table1.h5 [--at 50000,500000] [--stage esr] [-o table.md]
+                               [--paper]
 
 Gradient steps = requests / batch, with the batch read from the stage's `update_every` in the
 stored configuration. Without --at: the checkpoints nearest to 10 % and 100 % of the run; each
 column is labelled with the step of the checkpoint actually used.
-Writes Markdown (stdout or -o) and, with --csv, a CSV.
+Writes Markdown (stdout or -o) and, with --csv, a CSV. With --paper (Table 1's grid over
+stages.esr.keep): the paper's values at @50K and @500K for the same rows and columns, and its
+ordering claims checked on this file's first column step.
 """
 import argparse
 import csv
@@ -20,6 +23,75 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _env  # noqa: E402,F401  (first: the package path and an interpreter with h5py)
 
 import stagesim  # noqa: E402
+
+
+# The CA-PG paper's Table 1 (policy value, mean over 10 seeds): (estimator, K) -> (@50K, @500K).
+PAPER_TABLE1 = {
+    ("V-PG", 5): (7.09, 7.22), ("V-PG", 10): (7.16, 7.17), ("V-PG", 20): (6.86, 6.86),
+    ("V-PG-SwR", 5): (7.68, 8.33), ("V-PG-SwR", 10): (7.80, 8.54), ("V-PG-SwR", 20): (7.88, 8.74),
+    ("CA-PG", 5): (7.39, 8.19), ("CA-PG", 10): (7.99, 8.44), ("CA-PG", 20): (8.39, 8.70),
+    ("CA-PG-SwR", 5): (7.37, 8.11), ("CA-PG-SwR", 10): (7.94, 8.40),
+    ("CA-PG-SwR", 20): (8.33, 8.62),
+}
+
+
+def paper_section(res, mean, se, steps, at, variants, missing):
+    """The paper's Table 1 beside ours and its ordering claims, as Markdown lines."""
+    axis = "stages.esr.keep"
+    if list(res.grid_axes) != [axis]:
+        raise SystemExit(f"{res.path}: --paper needs Table 1's grid (only {axis}); "
+                         f"this file's axes: {', '.join(res.grid_axes) or 'none'}")
+    n_tasks = mean.shape[0]
+    ks = sorted(dict.fromkeys(int(res.tasks[axis][t]) for t in range(n_tasks)))
+
+    def task_of(v, k):
+        return next((t for t in range(n_tasks)
+                     if res.tasks["variant"][t] == v and int(res.tasks[axis][t]) == k), None)
+
+    def at_step(t, step):
+        idx = int(abs(steps[t] - step).argmin())
+        return mean[t, idx], se[t, idx], idx
+
+    lines = ["", "The paper's Table 1 (policy value, 10 seeds):", ""]
+    header = ["estimator"] + [f"K={k} @{w}" for k in ks for w in ("50K", "500K")]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for v in variants:
+        row = [v]
+        for k in ks:
+            p = PAPER_TABLE1.get((v, k))
+            row += [f"{p[0]:.2f}", f"{p[1]:.2f}"] if p else ["", ""]
+        lines.append("| " + " | ".join(row) + " |")
+    step = at[0]
+    when = f"@{step // 1000}K" if step % 1000 == 0 else f"@{step}"
+    lines += ["", f"Ordering claims of the paper, checked here at {when} (difference ± its SE; "
+              "'>' holds when the difference exceeds 2 SE, '≥' when it is not below −2 SE):",
+              ""]
+
+    def claim(a, b, k, strict):
+        ta, tb = task_of(a, k), task_of(b, k)
+        if ta is None or tb is None:
+            return f"- K = {k}: {a} {'>' if strict else '≥'} {b} — not in this file"
+        ma, sa, _ = at_step(ta, step)
+        mb, sb, _ = at_step(tb, step)
+        d, sd = ma - mb, (sa * sa + sb * sb) ** 0.5
+        ok = d > 2 * sd if strict else d > -2 * sd
+        return (f"- K = {k}: {a} {'>' if strict else '≥'} {b}: {d:+.3f} ± {sd:.3f} — here: "
+                f"{'yes' if ok else 'NO'}")
+
+    lines.append(claim("CA-PG", "CA-PG-SwR", 10, False))
+    lines.append(claim("CA-PG-SwR", "V-PG-SwR", 10, True))
+    lines.append(claim("V-PG-SwR", "V-PG", 10, True))
+    overflow = res.values("esr_overflow_step") if "esr_overflow_step" in res.series else None
+    for k in ks:
+        t = task_of("V-PG", k)
+        if t is None or overflow is None:
+            continue
+        _, _, idx = at_step(t, step)
+        o = overflow[t, :, idx]
+        n = sum(1 for x in o if x >= 0)  # -1 while training; NaN where not run
+        lines.append(f"- K = {k}: V-PG overflowed by {when} in {n} of {o.shape[0]} replications")
+    lines.append("  (the paper: V-PG overflows at large K)")
+    return lines
 
 
 def batch_of(res, task, stage):
@@ -38,6 +110,8 @@ def main():
     ap.add_argument("--metric", default="policy_value")
     ap.add_argument("-o", "--out", help="Markdown output (default: stdout)")
     ap.add_argument("--csv", help="also write the table as CSV")
+    ap.add_argument("--paper", action="store_true",
+                    help="add the CA-PG paper's Table 1 and check its ordering claims")
     args = ap.parse_args()
 
     res = stagesim.open(args.file)
@@ -90,6 +164,8 @@ def main():
     lines.append("")
     lines.append(f"mean ± SE over {value.shape[1]} replications; † = training overflowed in at "
                  "least one replication (last good value kept)")
+    if args.paper:
+        lines += paper_section(res, mean, se, steps, at, variants, missing)
     out = "\n".join(lines) + "\n"
     if args.out:
         with open(args.out, "w") as fh:

@@ -48,18 +48,21 @@ Experiment load(const std::string& source, bool is_text, const std::vector<std::
 
 py::dict run(const std::string& source, bool is_text, const std::vector<std::string>& set,
              std::optional<std::uint64_t> seed, const std::string& data_dir, int threads,
-             const std::string& out, bool progress, bool resume) {
-  if (threads < 0) throw ConfigError("threads must be >= 0 (0 = all cores)");
+             const std::string& out, bool progress, bool resume, const std::string& journal,
+             double checkpoint_interval) {
+  RunOptions ro;
+  ro.out = out;
+  ro.journal = journal;
+  ro.threads = threads;
+  ro.progress = progress;
+  ro.resume = resume;
+  ro.checkpoint_interval = checkpoint_interval;
+  check_run_options(ro, OptionSpelling::python);
   RunSummary s;
   {
     py::gil_scoped_release nogil;  // other Python threads keep running meanwhile
     Registry reg = builtin_registry();
     Experiment ex = load(source, is_text, set, seed, data_dir, reg);
-    RunOptions ro;
-    ro.out = out;
-    ro.threads = threads;
-    ro.progress = progress;
-    ro.resume = resume;
     s = run_experiment(ex, ro);
   }
   py::dict d;
@@ -216,7 +219,7 @@ PYBIND11_MODULE(_stagesim, m) {
   m.attr("git_commit") = kGitCommit;
   m.def("run", &run, py::arg("source"), py::arg("is_text"), py::arg("set"), py::arg("seed"),
         py::arg("data_dir"), py::arg("threads"), py::arg("out"), py::arg("progress"),
-        py::arg("resume"));
+        py::arg("resume"), py::arg("journal"), py::arg("checkpoint_interval"));
   m.def("check", &check, py::arg("source"), py::arg("is_text"), py::arg("set"), py::arg("seed"),
         py::arg("data_dir"));
   m.def("list", &list_components);

@@ -60,12 +60,16 @@ bool get(const unsigned char*& p, const unsigned char* end, T& v) {
 
 }  // namespace
 
-Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& results)
+Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& results,
+                 std::uint64_t compact_above)
     : path_(std::move(path)),
       series_(ex.series.size()),
       checkpoints_(ex.checkpoints),
-      tables_(ex.tables.size()) {
+      tables_(ex.tables.size()),
+      replications_(static_cast<std::size_t>(ex.replications)),
+      compact_above_(compact_above) {
   const Header h = make_header(ex);
+  layout_.finished.assign(ex.configs.size() * replications_, false);
   struct stat st;
   bool exists = ::stat(path_.c_str(), &st) == 0;
   if (exists && !resume)
@@ -73,7 +77,7 @@ Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& r
                   ": an interrupted run left this journal; continue it with --resume, or "
                   "delete it to start over");
   if (exists) {
-    const std::size_t good = load(path_, ex, results, records_read_, nullptr);
+    const std::size_t good = load(path_, ex, results, records_read_, nullptr, &layout_);
     if (good == 0) {
       // No complete header (the disk filled while it was created): nothing was recorded.
       if (::unlink(path_.c_str()) != 0) throw IoError("cannot replace " + errno_text(errno, path_));
@@ -110,10 +114,18 @@ Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& r
   if (fd_ < 0)
     throw IoError("cannot write the journal " + errno_text(errno, path_) +
                   "; check that the output directory exists and is writable");
+  compact_if_worthwhile();  // a resumed journal may hold many obsolete checkpoints
+}
+
+std::uint64_t Journal::Layout::live() const {
+  std::uint64_t n = 0;
+  for (const Span& c : cells) n += c.size;
+  for (const auto& kv : checkpoints) n += kv.second.first.size;
+  return n;
 }
 
 std::size_t Journal::load(const std::string& path, const Experiment& ex, Results& results,
-                          std::size_t& records, Checkpoints* checkpoints) {
+                          std::size_t& records, Checkpoints* checkpoints, Layout* layout) {
   const Header h = make_header(ex);
   const std::size_t per_cell = ex.cell_size;  // series × checkpoints, or a job's arrays
   std::error_code ec;
@@ -182,8 +194,23 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
       get(r, rend, state_len);
       if (static_cast<std::size_t>(rend - r) != state_len) break;
       c.state.assign(r, rend);
+      const std::size_t key = cfg * h.replications + rep;
+      if (layout) {
+        const Span span{good, next_good - good};
+        auto it = layout->checkpoints.find(key);
+        if (layout->finished[key]) {
+          layout->dead += span.size;
+        } else if (it == layout->checkpoints.end()) {
+          layout->checkpoints.emplace(key, std::make_pair(span, c.position));
+        } else if (it->second.second <= c.position) {
+          layout->dead += it->second.first.size;
+          it->second = {span, c.position};
+        } else {
+          layout->dead += span.size;
+        }
+      }
       if (checkpoints) {
-        auto& slot = (*checkpoints)[cfg * h.replications + rep];
+        auto& slot = (*checkpoints)[key];
         if (slot.state.empty() || slot.position <= c.position) slot = std::move(c);
       }
       ++records;
@@ -228,6 +255,18 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
       cells.push_back(std::move(c));
     }
     if (!ok) break;
+    if (layout) {
+      layout->cells.push_back(Span{good, next_good - good});
+      for (const CellResult& c : cells) {
+        const std::size_t key = c.config * h.replications + c.replication;
+        layout->finished[key] = true;
+        auto it = layout->checkpoints.find(key);
+        if (it != layout->checkpoints.end()) {
+          layout->dead += it->second.first.size;
+          layout->checkpoints.erase(it);
+        }
+      }
+    }
     for (CellResult& c : cells) {
       results.cell(c.config, c.replication) = std::move(c.values);
       results.tables[c.config * results.replications + c.replication] = std::move(c.tables);
@@ -241,7 +280,7 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
 std::size_t Journal::read_into(const std::string& path, const Experiment& ex, Results& results,
                                Checkpoints* checkpoints) {
   std::size_t records = 0;
-  load(path, ex, results, records, checkpoints);
+  load(path, ex, results, records, checkpoints, nullptr);
   return records;
 }
 
@@ -309,7 +348,18 @@ void Journal::append(const std::vector<CellResult>& cells) {
     throw IoError(path_ +
                   ": one unit's results exceed 4 GiB (a large stage log?); log fewer requests "
                   "(metrics.stage_log.every) or split the run");
-  append_record(kRecordMagic, payload);
+  const Span span = append_record(kRecordMagic, payload);
+  layout_.cells.push_back(span);
+  for (const CellResult& c : cells) {
+    const std::size_t key = c.config * replications_ + c.replication;
+    layout_.finished[key] = true;
+    auto it = layout_.checkpoints.find(key);
+    if (it != layout_.checkpoints.end()) {
+      layout_.dead += it->second.first.size;
+      layout_.checkpoints.erase(it);
+    }
+  }
+  compact_if_worthwhile();
 }
 
 void Journal::append(const TaskCheckpoint& c) {
@@ -323,10 +373,24 @@ void Journal::append(const TaskCheckpoint& c) {
   payload.insert(payload.end(), c.state.begin(), c.state.end());
   // Too large for a record: not journaled, so this task restarts from its last smaller one.
   if (payload.size() > 0xffffffffu) return;
-  append_record(kCheckpointMagic, payload);
+  const Span span = append_record(kCheckpointMagic, payload);
+  const std::size_t key = c.config * replications_ + c.replication;
+  auto it = layout_.checkpoints.find(key);
+  if (layout_.finished[key]) {
+    layout_.dead += span.size;
+  } else if (it == layout_.checkpoints.end()) {
+    layout_.checkpoints.emplace(key, std::make_pair(span, c.position));
+  } else if (it->second.second <= c.position) {
+    layout_.dead += it->second.first.size;
+    it->second = {span, c.position};
+  } else {
+    layout_.dead += span.size;
+  }
+  compact_if_worthwhile();
 }
 
-void Journal::append_record(std::uint32_t magic, const std::vector<unsigned char>& payload) {
+Journal::Span Journal::append_record(std::uint32_t magic,
+                                     const std::vector<unsigned char>& payload) {
   std::vector<unsigned char> rec;
   put(rec, magic);
   put(rec, static_cast<std::uint32_t>(payload.size()));
@@ -344,6 +408,91 @@ void Journal::append_record(std::uint32_t magic, const std::vector<unsigned char
   if (::fdatasync(fd_) != 0)
     throw IoError("cannot sync " + errno_text(errno, path_) +
                   "; free space and rerun with --resume");
+  return Span{static_cast<std::uint64_t>(before), rec.size()};
+}
+
+void Journal::compact_if_worthwhile() {
+  // Amortised: a compaction copies the live bytes, at most as many as the dead ones it frees.
+  if (layout_.dead <= compact_above_ || layout_.dead < layout_.live()) return;
+  if (compact()) {
+    ++compactions_;
+  } else {
+    // No room for the copy (or another failure): the journal stays as it is, intact, and the
+    // next attempt waits until as much again is obsolete.
+    compact_above_ = std::max(compact_above_, layout_.dead) * 2;
+  }
+}
+
+bool Journal::compact() {
+  // The live records, in file order, are copied after the header into a temporary that is
+  // synced and renamed over the journal: a crash at any point leaves either the old journal or
+  // the compacted one, both complete.
+  std::vector<std::pair<Span, Span*>> live;
+  for (Span& c : layout_.cells) live.emplace_back(c, &c);
+  for (auto& kv : layout_.checkpoints) live.emplace_back(kv.second.first, &kv.second.first);
+  std::sort(live.begin(), live.end(),
+            [](const auto& a, const auto& b) { return a.first.offset < b.first.offset; });
+  const int in = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return false;
+  const std::string tmp = unique_temporary(path_);
+  const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (out < 0) {
+    ::close(in);
+    return false;
+  }
+  std::vector<char> buf(std::size_t{1} << 20);
+  // Copies [offset, offset + size) of the journal to the end of the temporary.
+  auto copy = [&](std::uint64_t offset, std::uint64_t size) {
+    while (size > 0) {
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(size, buf.size()));
+      const ssize_t r = ::pread(in, buf.data(), want, static_cast<off_t>(offset));
+      if (r <= 0) {
+        if (r < 0 && errno == EINTR) continue;
+        return false;
+      }
+      for (ssize_t done = 0; done < r;) {
+        const ssize_t w = ::write(out, buf.data() + done, static_cast<std::size_t>(r - done));
+        if (w < 0) {
+          if (errno == EINTR) continue;
+          return false;
+        }
+        done += w;
+      }
+      offset += static_cast<std::uint64_t>(r);
+      size -= static_cast<std::uint64_t>(r);
+    }
+    return true;
+  };
+  bool ok = copy(0, sizeof(Header));
+  std::vector<std::uint64_t> new_offsets;
+  std::uint64_t at = sizeof(Header);
+  for (const auto& [span, where] : live) {
+    if (!ok) break;
+    new_offsets.push_back(at);
+    ok = copy(span.offset, span.size);
+    at += span.size;
+  }
+  ok = ok && ::fsync(out) == 0;
+  ok = (::close(out) == 0) && ok;
+  ::close(in);
+  if (!ok || ::rename(tmp.c_str(), path_.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  try {
+    sync_parent_directory(path_);
+  } catch (const IoError&) {
+    // The rename took effect; a later sync of the directory makes it durable.
+  }
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0)
+    throw IoError("cannot reopen the compacted journal " + errno_text(errno, path_) +
+                  "; tasks already recorded are safe — rerun with --resume");
+  ::close(fd_);
+  fd_ = fd;
+  for (std::size_t i = 0; i < live.size(); ++i) live[i].second->offset = new_offsets[i];
+  layout_.dead = 0;
+  return true;
 }
 
 void Journal::remove() {

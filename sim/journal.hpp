@@ -4,7 +4,11 @@
 // reads the journal back, drops a torn final record, and continues. The final HDF5 file is built
 // from these records, so it is identical whether or not the run was interrupted. Long tasks also
 // journal checkpoint records (TaskCheckpoint); --resume continues an unfinished task from its
-// latest one.
+// latest one. Checkpoints that a later one of the same task, or the task's finished cells,
+// make obsolete are dropped by compaction (a copy renamed over the journal) once they outweigh
+// both the live records and `compact_above` bytes, so a long run's journal stays within about
+// twice its live size.
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -18,7 +22,8 @@ class Journal {
  public:
   // Creates the journal (fails if one exists and !resume), or with resume reads the finished cells
   // into `results` (which must already be sized for `ex`).
-  Journal(std::string path, const Experiment& ex, bool resume, Results& results);
+  Journal(std::string path, const Experiment& ex, bool resume, Results& results,
+          std::uint64_t compact_above = std::uint64_t{64} << 20);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -41,17 +46,39 @@ class Journal {
   static std::vector<std::string> list(const std::string& base);
   const std::string& path() const { return path_; }
   std::size_t records_read() const { return records_read_; }
+  // Bytes of obsolete checkpoint records still in the file, and how often it was compacted.
+  std::uint64_t dead_bytes() const { return layout_.dead; }
+  std::size_t compactions() const { return compactions_; }
+
+  // Where a journal's records are, by kind: every record of finished cells, and per unfinished
+  // task the record of its latest checkpoint; `dead` counts the bytes of all other checkpoints.
+  struct Span {
+    std::uint64_t offset = 0, size = 0;
+  };
+  struct Layout {
+    std::vector<Span> cells;
+    std::map<std::size_t, std::pair<Span, std::int64_t>> checkpoints;  // task -> record, position
+    std::vector<bool> finished;                                        // by task
+    std::uint64_t dead = 0;
+    std::uint64_t live() const;
+  };
 
  private:
   void write_all(const void* data, std::size_t n);
   // Returns the byte offset after the last complete record.
   static std::size_t load(const std::string& path, const Experiment& ex, Results& results,
-                          std::size_t& records, Checkpoints* checkpoints);
-  void append_record(std::uint32_t magic, const std::vector<unsigned char>& payload);
+                          std::size_t& records, Checkpoints* checkpoints, Layout* layout);
+  // Appends one record; returns its span in the file.
+  Span append_record(std::uint32_t magic, const std::vector<unsigned char>& payload);
+  void compact_if_worthwhile();
+  bool compact();
   std::string path_;
   int fd_ = -1;
-  std::size_t series_, checkpoints_, tables_;
+  std::size_t series_, checkpoints_, tables_, replications_;
   std::size_t records_read_ = 0;
+  std::uint64_t compact_above_;
+  Layout layout_;
+  std::size_t compactions_ = 0;
 };
 
 }  // namespace stagesim

@@ -238,22 +238,11 @@ int cmd_run(const std::vector<std::string>& args) {
   RunOptions ro;
   ro.out = vm.count("out") ? vm["out"].as<std::string>() : ex.name + ".h5";
   ro.threads = vm["threads"].as<int>();
-  if (ro.threads < 0) throw ConfigError("--threads must be >= 0 (0 = all cores)");
-  // More threads than 4 per core never helps, and thousands exhaust memory (thread stacks).
-  const int max_threads = std::max(16, 4 * omp_get_num_procs());
-  if (ro.threads > max_threads)
-    throw ConfigError("--threads " + std::to_string(ro.threads) + " exceeds " +
-                      std::to_string(max_threads) + " (4 per core of this machine's " +
-                      std::to_string(omp_get_num_procs()) + "); use --threads 0 for all cores");
-  check_memory(ex, ro.threads > 0 ? ro.threads : omp_get_max_threads());
   ro.resume = vm.count("resume") > 0;
   if (vm.count("journal")) ro.journal = vm["journal"].as<std::string>();
   ro.progress = vm.count("quiet") == 0;
   ro.units = unit_mode(vm);
   ro.checkpoint_interval = vm["checkpoint-interval"].as<double>();
-  if (!std::isfinite(ro.checkpoint_interval) ||
-      (ro.checkpoint_interval < 0 && ro.checkpoint_interval != -1))
-    throw ConfigError("--checkpoint-interval must be >= 0 seconds, or -1 for no checkpoints");
   ro.cluster = g_cluster;
   if (vm.count("shard")) {
     const std::string sh = vm["shard"].as<std::string>();
@@ -265,6 +254,8 @@ int cmd_run(const std::vector<std::string>& args) {
     ro.shard_index = i;
     ro.shard_count = n;
   }
+  check_run_options(ro, OptionSpelling::cli);
+  check_memory(ex, ro.threads > 0 ? ro.threads : omp_get_max_threads());
   std::filesystem::path parent = std::filesystem::path(ro.out).parent_path();
   if (!parent.empty()) {
     std::error_code ec;

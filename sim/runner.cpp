@@ -382,6 +382,28 @@ Journal::Checkpoints decode_checkpoints(std::span<const unsigned char> bytes) {
 
 }  // namespace
 
+void check_run_options(const RunOptions& opts, OptionSpelling spelling) {
+  const bool cli = spelling == OptionSpelling::cli;
+  const std::string threads = cli ? "--threads" : "threads";
+  if (opts.threads < 0) throw ConfigError(threads + " must be >= 0 (0 = all cores)");
+  // More threads than 4 per core never helps, and thousands exhaust memory (thread stacks).
+  const int max_threads = std::max(16, 4 * omp_get_num_procs());
+  if (opts.threads > max_threads)
+    throw ConfigError(threads + " " + std::to_string(opts.threads) + " exceeds " +
+                      std::to_string(max_threads) + " (4 per core of this machine's " +
+                      std::to_string(omp_get_num_procs()) + "); use " + threads +
+                      (cli ? " 0" : "=0") + " for all cores");
+  if (!std::isfinite(opts.checkpoint_interval) ||
+      (opts.checkpoint_interval < 0 && opts.checkpoint_interval != -1))
+    throw ConfigError(std::string(cli ? "--checkpoint-interval" : "checkpoint_interval") +
+                      " must be >= 0 seconds, or -1 for no checkpoints");
+  if (opts.shard_count < 1 || opts.shard_index < 0 || opts.shard_index >= opts.shard_count)
+    throw ConfigError(std::string(cli ? "--shard" : "shard") + " " +
+                      std::to_string(opts.shard_index) + "/" + std::to_string(opts.shard_count) +
+                      ": expected i/n with 0 <= i < n, e.g. " +
+                      (cli ? "--shard 0/8" : "shard=(0, 8)"));
+}
+
 RunSummary run_experiment(const Experiment& ex, const RunOptions& opts) {
   auto t0 = std::chrono::steady_clock::now();
   LocalCluster local;

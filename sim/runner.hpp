@@ -114,4 +114,12 @@ struct RunSummary {
 
 RunSummary run_experiment(const Experiment& ex, const RunOptions& opts);
 
+// How check_run_options names a RunOptions field in its errors: the CLI's flag or the Python
+// keyword, so one check serves both front ends.
+enum class OptionSpelling { cli, python };
+// Throws ConfigError naming the option and its valid range for an out-of-range thread count
+// (negative, or more than 4 per core), checkpoint interval (non-finite, or negative other
+// than -1) or shard (not 0 <= i < n).
+void check_run_options(const RunOptions& opts, OptionSpelling spelling);
+
 }  // namespace stagesim

@@ -251,6 +251,67 @@ TEST(Checkpoints, JournalKeepsTheLatestCheckpointPerTask) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Checkpoints, ObsoleteCheckpointsAreCompactedAwayAndTheLatestSurvive) {
+  auto dir = scratch_dir("ckpt_compact");
+  const Experiment ex = parse(kBandit, {"experiment.replications=3"});
+  const std::string path = (dir / "j").string();
+  Results res;
+  res.reset(ex.configs.size(), ex.replications, ex.series.size(), ex.checkpoints);
+  auto checkpoint = [&](std::size_t rep, std::int64_t pos) {
+    TaskCheckpoint c;
+    c.replication = rep;
+    c.position = pos;
+    c.values.assign(ex.cell_size, static_cast<double>(pos));
+    c.state.assign(4000, static_cast<unsigned char>(pos % 251));
+    return c;
+  };
+  const std::uint64_t one = 8 + 3 * 8 + ex.cell_size * 8 + 8 + 4000 + 4;  // bytes per record
+  {
+    Journal j(path, ex, false, res, /*compact_above=*/3 * one);
+    for (std::int64_t pos = 1; pos <= 40; ++pos) {
+      j.append(checkpoint(0, pos));
+      j.append(checkpoint(1, 1000 - pos));  // older positions never replace the first one
+    }
+    // Without compaction the file would hold 80 records; it holds the 2 live ones and at most
+    // as many dead bytes as the threshold plus the live size.
+    EXPECT_GT(j.compactions(), 0u);
+    EXPECT_LE(std::filesystem::file_size(path), 48 + 2 * one + 3 * one + 2 * one);
+    EXPECT_LE(j.dead_bytes(), 3 * one + 2 * one);
+    // Task 0 finishes: its checkpoint becomes obsolete, task 1's stays.
+    CellResult done;
+    done.replication = 0;
+    done.values.assign(ex.cell_size, 7.0);
+    j.append(std::vector<CellResult>{done});
+    j.append(checkpoint(2, 5));
+  }
+  Journal::Checkpoints cps;
+  Results seen;
+  seen.reset(ex.configs.size(), ex.replications, ex.series.size(), ex.checkpoints);
+  Journal::read_into(path, ex, seen, &cps);
+  EXPECT_EQ(seen.cell(0, 0).front(), 7.0);
+  ASSERT_EQ(cps.count(1), 1u);
+  EXPECT_EQ(cps.at(1).position, 999);
+  EXPECT_EQ(cps.at(1).state.front(), 999 % 251);
+  EXPECT_EQ(cps.at(2).position, 5);
+  // Resuming with a threshold of 0 compacts at once: only live records remain, and they read
+  // back the same.
+  {
+    Results again;
+    again.reset(ex.configs.size(), ex.replications, ex.series.size(), ex.checkpoints);
+    Journal j(path, ex, true, again, /*compact_above=*/0);
+    EXPECT_EQ(j.dead_bytes(), 0u);
+    EXPECT_EQ(again.cell(0, 0).front(), 7.0);
+  }
+  const std::uint64_t cells_record = 8 + 4 + 16 + ex.cell_size * 8 + 4;
+  EXPECT_EQ(std::filesystem::file_size(path), 48 + cells_record + 2 * one);
+  cps.clear();
+  Journal::read_into(path, ex, seen, &cps);
+  EXPECT_EQ(cps.size(), 2u);
+  EXPECT_EQ(cps.at(1).position, 999);
+  EXPECT_EQ(cps.at(2).position, 5);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Checkpoints, KilledAtSixtyPercentResumesToIdenticalDatasets) {
   // The CLI end to end: a CA-PG task journals a checkpoint at each of its 20 metric checkpoints;
   // kill -9 once 12 are on disk, --resume, and compare every dataset with an uninterrupted run.

@@ -112,14 +112,18 @@ def _source(path_or_text):
 
 
 def run(path_or_toml_text, set=None, threads=0, out=None, seed=None, data_dir=None,
-        resume=False, progress=False):
+        resume=False, progress=False, journal=None, checkpoint_interval=300):
     """Runs an experiment in this process and returns its stagesim.Results.
 
     path_or_toml_text: an experiment file, or its TOML text (errors then name "<string>:line").
     set: overrides, {"world.items": [10, 100], "stages.policy.alpha": 0.5} or ["key=value", ...].
     threads: worker threads (0 = all cores); results do not depend on it.
     out: where to write the HDF5 file; None = a temporary file, read into memory and deleted.
-    seed, data_dir, resume: as the CLI's --seed, --data-dir, --resume."""
+    seed, data_dir, resume, journal: as the CLI's --seed, --data-dir, --resume, --journal.
+    checkpoint_interval: seconds between two journaled checkpoints of a long task, so that
+    resume=True continues it midway (0 = at every metric checkpoint, -1 = never); as the CLI's
+    --checkpoint-interval. Without out, the journal sits in the temporary directory and is
+    deleted with it, so resuming needs out (or journal)."""
     m = _native()
     source, is_text = _source(path_or_toml_text)
     tmpdir = None
@@ -132,7 +136,8 @@ def run(path_or_toml_text, set=None, threads=0, out=None, seed=None, data_dir=No
         os.makedirs(parent, exist_ok=True)
     try:
         info = m.run(source, is_text, _overrides(set), seed, data_dir or "", int(threads), target,
-                     bool(progress), bool(resume))
+                     bool(progress), bool(resume), os.fspath(journal) if journal else "",
+                     float(checkpoint_interval))
         res = open_results(target)
         if tmpdir is not None:
             res.load()

@@ -61,6 +61,19 @@ class Run(unittest.TestCase):
         self.assertEqual(len(res.frame()), 3 * 4 * 6 * len(res.series))
         self.assertFalse(os.path.exists(out + ".journal"))
 
+    def test_journal_and_checkpoint_interval_reach_the_run(self):
+        # A journal in a directory that does not exist fails on that path: the argument is used.
+        bad_journal = path("no_such_dir/run.journal")
+        with self.assertRaises(stagesim.IoError) as e:
+            stagesim.run(QUICKSTART, set=SMALL, out=path("j.h5"), journal=bad_journal)
+        self.assertIn(bad_journal, str(e.exception))
+        # Checkpoints at every metric checkpoint change nothing in the results.
+        out = path("ckpt.h5")
+        stagesim.run(QUICKSTART, set=SMALL, threads=1, out=out, journal=path("ckpt.journal"),
+                     checkpoint_interval=0)
+        assert_bit_identical(self, out, self.cli_out)
+        self.assertFalse(os.path.exists(path("ckpt.journal")))
+
     def test_toml_text_and_set_forms(self):
         with open(QUICKSTART) as fh:
             text = fh.read()
@@ -133,6 +146,23 @@ class Errors(unittest.TestCase):
         self.assertIn("did you mean 'alpha'", str(e.exception))
         with self.assertRaises(stagesim.ConfigError):
             stagesim.run(QUICKSTART, threads=-1)
+
+    def test_run_options_are_checked_as_the_cli_checks_them(self):
+        # One check serves both front ends; each names its own spelling of the option.
+        for bad in (-2, float("nan"), float("inf")):
+            with self.assertRaises(stagesim.ConfigError) as e:
+                stagesim.run(QUICKSTART, set=SMALL, checkpoint_interval=bad)
+            self.assertEqual(str(e.exception),
+                             "checkpoint_interval must be >= 0 seconds, or -1 for no checkpoints")
+        with self.assertRaises(stagesim.ConfigError) as e:
+            stagesim.run(QUICKSTART, set=SMALL, threads=10**6)
+        self.assertRegex(str(e.exception), r"^threads 1000000 exceeds \d+ \(4 per core")
+        r = cli("run", QUICKSTART, "--out", path("x.h5"), "--checkpoint-interval", "-2",
+                check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--checkpoint-interval must be >= 0 seconds, or -1 for no checkpoints",
+                      r.stderr)
+
 
     def test_missing_file_and_unwritable_output(self):
         with self.assertRaises(stagesim.ConfigError) as e:

@@ -392,6 +392,10 @@ class PlotScripts(unittest.TestCase):
         self.assertIn("± ", table)
         res = stagesim.open(out)
         self.assertEqual(table.count("\n| "), len(set(res.tasks["variant"])))
+        paper = script("pg_tables.py", out, "--paper")
+        self.assertIn("| V-PG | 7.09 | 7.22 |", paper)  # the paper's K = 5 row, @50K and @500K
+        self.assertIn("- K = 10: CA-PG ≥ CA-PG-SwR — not in this file", paper)
+        self.assertRegex(paper, r"- K = 5: V-PG overflowed by @\S+ in [012] of 2 replications")
 
 
 if __name__ == "__main__":
