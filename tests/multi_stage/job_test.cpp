@@ -177,10 +177,11 @@ job.learner = "unex_cic"
 // each of 2 replications.
 TEST(MultiStageRlJob, PerGroupWeightsBeatPlayTimeFusionOnMainTomlsWorld) {
   const std::string main = read_file(source_dir() + "/experiments/multi_stage_rl/main.toml");
-  const auto w0 = main.find("[world]"), w1 = main.find("[job]");
+  // Table headers at the start of a line (comments may name them too).
+  const auto w0 = main.find("\n[world]") + 1, w1 = main.find("\n[job]") + 1;
   const auto v0 = main.find("[[variant]]\nname = \"fixed (per group, hand-set)\"");
-  ASSERT_NE(w0, std::string::npos);
-  ASSERT_NE(w1, std::string::npos);
+  ASSERT_NE(w0, 0u);
+  ASSERT_NE(w1, 0u);
   ASSERT_NE(v0, std::string::npos) << "main.toml lost its per-group reference variant";
   std::string world = main.substr(w0, w1 - w0);
   const std::string rel = "\"../../params/";
