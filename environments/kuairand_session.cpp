@@ -189,12 +189,15 @@ void KuairandSessionWorld::respond_one(const SessionUser& u, const Eigen::Vector
 bool KuairandSessionWorld::update(const SessionUser& u, std::int64_t request,
                                   const RowMatrixXd& responses, SessionState& s) const {
   double gain = 0, behaviours = 0;
+  const bool by_group = !p_.group_satisfaction_gain.empty();
+  const double* g = by_group ? p_.group_satisfaction_gain.data() + 8 * u.group : nullptr;
+  const double per_minute = (by_group ? g[kBehaviours] : p_.play_gain) - p_.fatigue_per_minute;
   for (Eigen::Index l = 0; l < responses.rows(); ++l) {
     for (int b = 0; b < kBehaviours; ++b) {
-      gain += p_.satisfaction_gain[b] * responses(l, b);
+      gain += (by_group ? g[b] : p_.satisfaction_gain[b]) * responses(l, b);
       behaviours += (b == kBehaviours - 1 ? -1.0 : 1.0) * responses(l, b);
     }
-    gain += p_.play_gain * responses(l, kPlayTime) / 60.0;
+    gain += per_minute * responses(l, kPlayTime) / 60.0;
     s.play += responses(l, kPlayTime);
   }
   s.satisfaction += gain - p_.fatigue;

@@ -62,6 +62,12 @@ OptionGroup<SessionWorldParams> session_world_options() {
       .add("satisfaction_gain", &P::satisfaction_gain,
            "per behaviour: satisfaction each positive response adds (hate < 0)")
       .add("play_gain", &P::play_gain, "satisfaction per minute of play time", at_least<double>(0))
+      .add("group_satisfaction_gain", &P::group_satisfaction_gain,
+           "per activity group, 8 values each (the 7 behaviours' satisfaction gains, then the "
+           "gain per play minute), row-major; [] = every group uses satisfaction_gain, play_gain")
+      .add("fatigue_per_minute", &P::fatigue_per_minute,
+           "satisfaction every minute of play time costs (besides fatigue per request)",
+           at_least<double>(0))
       .add("leave_hazard", &P::leave_hazard,
            "probability of leaving after any request, however satisfied", between<double>(0, 1))
       .add("max_requests", &P::max_requests,
@@ -111,6 +117,14 @@ std::string check_session_world_params(const SessionWorldParams& p) {
     }
     if (std::abs(s - 1) > 1e-6)
       return "user_group_shares: sum to " + format_number(s) + "; they must sum to 1";
+  }
+  if (!p.group_satisfaction_gain.empty()) {
+    if (static_cast<int64_t>(p.group_satisfaction_gain.size()) != p.user_groups * 8)
+      return "group_satisfaction_gain: has " + std::to_string(p.group_satisfaction_gain.size()) +
+             " values but user_groups = " + std::to_string(p.user_groups) +
+             "; give 8 per group (7 behaviours, then per play minute) or []";
+    for (double x : p.group_satisfaction_gain)
+      if (!std::isfinite(x)) return "group_satisfaction_gain: has a non-finite value";
   }
   if (!p.group_return.empty() && static_cast<int64_t>(p.group_return.size()) != p.user_groups)
     return "group_return: has " + std::to_string(p.group_return.size()) +

@@ -20,7 +20,9 @@
 //   N(0,1). satisfaction: starts a session at S_u = initial_satisfaction · exp(satisfaction_sd ·
 //   η_u −
 //     satisfaction_sd²/2) (η_u ~ N(0,1), fixed per user); after each request of `slate` items
-//     S ← S − fatigue + Σ_positions (Σ_b satisfaction_gain[b] · y_b + play_gain · play/60);
+//     S ← S − fatigue + Σ_positions (Σ_b gain_b · y_b + (play_gain − fatigue_per_minute) ·
+//     play/60), with gain_b, play_gain = satisfaction_gain, play_gain or, when
+//     group_satisfaction_gain is given, its row of the user's activity group;
 //     the session ends when S ≤ 0, with probability leave_hazard after any request, or after
 //     max_requests requests (a safety cap, far above typical depths: not a depth band).
 //   return: next-day probability P = clip(return_bias + ρ_u + κ · signal, 0.001, 0.999) with
@@ -91,6 +93,12 @@ struct SessionWorldParams {
   double fatigue = 1.0;
   std::vector<double> satisfaction_gain = {0.0, 0.08, 0.15, 0.15, 0.15, 0.25, -1.0};
   double play_gain = 0.05;  // per minute of play time
+  // Per activity group: [] = every group uses satisfaction_gain and play_gain; else user_groups
+  // rows of 8 (the 7 behaviours' gains, then the gain per play minute), row-major: group g's
+  // tastes. Makes the best fusion weights differ between users (observable through the one-hot
+  // group among the user features), so a per-user policy can beat any one weight vector.
+  std::vector<double> group_satisfaction_gain = {};
+  double fatigue_per_minute = 0.0;  // satisfaction every minute watched costs (besides fatigue)
   double leave_hazard = 0.01;
   int64_t max_requests = 500;
 

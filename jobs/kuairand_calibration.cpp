@@ -359,8 +359,14 @@ JobBuild build(CalibrationOpts& o, const toml::table& t, const std::string& path
                     format_number(o.valid_play_agreement) + "\n" +
                     std::to_string(o.rows_per_request) + " " + std::to_string(o.depth_bins) + " " +
                     (o.user_features ? "u" : "-") + (o.video_features ? "v" : "-") + "\n" + [&] {
+                      // Keys the fit does not model (the mechanisms world's design keys,
+                      // added after the shipped fit was made) stay out of the stream key, so
+                      // the calibration's draws, and the shipped fit, do not move with them.
+                      toml::table t = session_world_table(base);
+                      t.erase("group_satisfaction_gain");
+                      t.erase("fatigue_per_minute");
                       std::ostringstream os;
-                      os << session_world_table(base);
+                      os << t;
                       return os.str();
                     }();
   std::shared_ptr<const Calibration> c = ctx.cache ? ctx.cache->get<Calibration>(key, load)

@@ -55,7 +55,9 @@ struct MultiStageRlOpts {
   int64_t retention_days = 1;
   int64_t depth_bins = 40;
   std::vector<double> weights = {0, 0, 0, 0, 0, 0, 0, 1};
+  std::vector<double> group_weights = {};  // fixed: 8 per user activity group (every stage)
   // Actor–critic.
+  bool session_terminal = true;
   bool stop_gradient = true;
   bool cic_critic_current = true;
   bool cic_actor = true;
@@ -110,6 +112,13 @@ OptionGroup<MultiStageRlOpts> options() {
       .add("weights", &O::weights,
            "fixed: fusion weights in [−1, 1], 8 (every stage) or 8 per stage; cem: the initial "
            "mean")
+      .add("group_weights", &O::group_weights,
+           "fixed: 8 fusion weights per user activity group (row-major, every stage; a per-user "
+           "reference policy that reads the one-hot group of τ); [] = `weights` for everyone")
+      .add("session_terminal", &O::session_terminal,
+           "actor–critic learners: a session's last request is terminal in the TD target (true: "
+           "the value is the rest of the session, so a session that ends early loses it; false: "
+           "only the user's last session ends, and the next session's start follows a leave)")
       .add("stop_gradient", &O::stop_gradient,
            "unex_cic: SG (actor i's gradient only through its own action input)")
       .add("cic_critic_current", &O::cic_critic_current,
@@ -327,6 +336,16 @@ class MultiStageRlJob final : public Job {
         a = w.size() == J ? w : w.segment(stage * J, J);
       };
     };
+    // group_weights: the row of the user's activity group, read from τ's one-hot head.
+    const int G = static_cast<int>(p_.user_groups);
+    auto group_policy = [G](const std::vector<double>& gw) -> PolicyFn {
+      return [gw, G](int, const Eigen::RowVectorXd& obs, Eigen::RowVectorXd& a) {
+        int g = 0;
+        for (int k = 1; k < G; ++k)
+          if (obs[k] > obs[g]) g = k;
+        a = Eigen::Map<const Eigen::RowVectorXd>(gw.data() + static_cast<std::size_t>(g) * J, J);
+      };
+    };
     auto record_eval = [&](std::int64_t episode, const PolicyFn& policy) {
       SessionSummary s;
       evaluate(eval_users, policy, s, nullptr, nullptr);
@@ -349,7 +368,7 @@ class MultiStageRlJob final : public Job {
 
     switch (o_.learner) {
       case LearnerKind::fixed: {
-        final_policy = fixed_policy(w0);
+        final_policy = o_.group_weights.empty() ? fixed_policy(w0) : group_policy(o_.group_weights);
         for (std::int64_t e = 0; e < o_.episodes; ++e) {
           record_eval(e, final_policy);
           ctx.advance(1);
@@ -453,8 +472,8 @@ class MultiStageRlJob final : public Job {
                     }
                   }
                   t.reward = r;
-                  t.done = st.last;
-                  if (st.last) {
+                  t.done = st.last || (o_.session_terminal && st.session_end);
+                  if (t.done) {
                     ac->store(std::move(t));
                     has_pending = false;
                   } else {
@@ -546,6 +565,14 @@ JobBuild build(MultiStageRlOpts& o, const ParseContext& ctx) {
                                   std::to_string(J * N) + " (8 per stage)");
   for (double v : o.weights)
     if (!(v >= -1 && v <= 1)) throw KeyError("weights", "values must be in [-1, 1] (tanh bound)");
+  if (!o.group_weights.empty() &&
+      o.group_weights.size() != J * static_cast<std::size_t>(p.user_groups))
+    throw KeyError("group_weights", "has " + std::to_string(o.group_weights.size()) +
+                                        " values; give 8 per user activity group (" +
+                                        std::to_string(J * p.user_groups) + ") or []");
+  for (double v : o.group_weights)
+    if (!(v >= -1 && v <= 1))
+      throw KeyError("group_weights", "values must be in [-1, 1] (tanh bound)");
   if (o.cem_elites > o.cem_population)
     throw KeyError("cem_elites", "exceeds cem_population; elites are chosen among the candidates");
   for (int64_t h : o.hidden)
