@@ -286,7 +286,7 @@ TopKAccumulator evaluate_ranking(MfScorer& mf, const FullyObservedWorld& world,
   return acc;
 }
 
-double train_epoch(MfScorer& mf, models::Optimizer& opt, const LtrGroups& g, const LtrOptions& o,
+double train_epoch(MfScorer& mf, models::Adam& opt, const LtrGroups& g, const LtrOptions& o,
                    Rng& rng) {
   std::vector<int> order(g.count()), fu, fi;
   std::iota(order.begin(), order.end(), 0);
@@ -319,7 +319,10 @@ double train_epoch(MfScorer& mf, models::Optimizer& opt, const LtrGroups& g, con
       for (int e = 0; e < G; ++e) d[static_cast<Eigen::Index>(j * G + e)] = gbuf[e] / b;
     }
     mf.group_backward(d, grads);
-    opt.step(mf.params(), grads);
+    if (o.lazy_adam)
+      opt.step_rows(mf.params(), grads, mf.touched_rows());
+    else
+      opt.step(mf.params(), grads);
     mf.clear_rows(grads);
   }
   return g.count() ? total / static_cast<double>(g.count()) : 0.0;

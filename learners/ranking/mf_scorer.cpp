@@ -1,5 +1,6 @@
 #include "learners/ranking/mf_scorer.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace stagesim::ranking {
@@ -103,6 +104,18 @@ void MfScorer::group_backward(const Eigen::VectorXd& d, models::ParameterSet& gr
     }
   add_unit_backward(unit_u_, norm_u_, d_u_, gu_, grads[user_index()]);
   add_unit_backward(unit_v_, norm_v_, d_v_, gi_, grads[item_index()]);
+}
+
+const std::vector<std::vector<int>>& MfScorer::touched_rows() {
+  touched_.assign(params_.size(), {});
+  auto fill = [](std::vector<int>& out, const std::vector<int>& ids) {
+    out = ids;
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+  };
+  fill(touched_[user_index()], gu_);
+  fill(touched_[item_index()], gi_);
+  return touched_;
 }
 
 void MfScorer::clear_rows(models::ParameterSet& grads) const {

@@ -44,6 +44,9 @@ class MfScorer {
   void group_backward(const Eigen::VectorXd& d_scores, models::ParameterSet& grads);
   // Zeroes the rows of grads the last group_backward wrote.
   void clear_rows(models::ParameterSet& grads) const;
+  // The rows of each parameter tensor (params() order) the last group_scores read, ascending and
+  // distinct: what a lazy Adam step updates.
+  const std::vector<std::vector<int>>& touched_rows();
 
  private:
   std::size_t user_index() const { return model_->user_tower().embedding()->index(); }
@@ -51,6 +54,7 @@ class MfScorer {
   double inv_temperature_ = 10.0;
   // group_scores' batch: ids, unit rows and norms.
   std::vector<int> gu_, gi_;
+  std::vector<std::vector<int>> touched_;
   int gsize_ = 0;
   RowMatrixXd unit_u_, unit_v_, d_u_, d_v_;
   Eigen::VectorXd norm_u_, norm_v_;
