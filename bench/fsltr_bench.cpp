@@ -36,10 +36,11 @@ const Setup& setup() {
   return s;
 }
 
-void training(benchmark::State& state, LtrMethod method) {
+void training(benchmark::State& state, LtrMethod method, bool lazy = false) {
   const Setup& s = setup();
   LtrOptions o;
   o.method = method;
+  o.lazy_adam = lazy;
   Rng rng(3);
   const LtrGroups g = make_groups(s.world, s.split, o, rng);
   MfScorer mf({s.world.users, s.world.items, o.dim, o.temperature, o.init_sd});
@@ -66,7 +67,16 @@ void BM_TrainFsLambdaRank(benchmark::State& state) {
 void BM_TrainBpr(benchmark::State& state) {
   training(state, LtrMethod::kBpr);
 }
+// The job's default: lazy Adam (only the batch's embedding rows per step).
+void BM_TrainFsRankNetLazy(benchmark::State& state) {
+  training(state, LtrMethod::kFsRankNet, true);
+}
+void BM_TrainFsLambdaRankLazy(benchmark::State& state) {
+  training(state, LtrMethod::kFsLambdaRank, true);
+}
 BENCHMARK(BM_TrainFsRankNet)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TrainFsRankNetLazy)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TrainFsLambdaRankLazy)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TrainFsLambdaRank)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TrainBpr)->Unit(benchmark::kMillisecond);
 
