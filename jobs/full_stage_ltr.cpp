@@ -511,12 +511,14 @@ JobBuild build(FsLtrOpts& o, const ParseContext& ctx) {
   const double positives = requests * o.rank_keep * 0.4;
   const double steps = positives / o.batch;
   const double params = static_cast<double>(world->users + world->items) * o.dim;
+  // Adam's work per step: both tables (dense) or the batch's rows (lazy; ≈ 7 rows per group).
+  const double step_params = o.lazy_adam ? std::min(params, 7.0 * o.batch * o.dim) : params;
   b.cost =
       6.0 * pw * examples * o.pipeline_epochs / 4.0 +
       requests *
           (o.candidates * 40.0 + o.prerank_keep * 2.0 * weights(o.rank_widths[0], o.rank_widths)) /
           4.0 +
-      o.epochs * (steps * params * 12.0 + 2.0 * world->users * world->items * o.dim);
+      o.epochs * (steps * step_params * 12.0 + 2.0 * world->users * world->items * o.dim);
   b.bytes = requests * (o.rank_keep + o.prerank_logged + o.rank_logged) * 6.0 + 4 * 8 * params;
   b.work = 1 + o.epochs;
   b.work_units = "steps";
