@@ -47,21 +47,25 @@ struct FullyObservedWorld {
   double label_rate() const;
 };
 
-// Defaults: KuaiRec-like difficulty at half KuaiRec's size (docs/full-stage-ltr.md, "The
-// synthetic world": which KuaiRec statistics are matched and how). The tests and the quickstart
-// pin their own, easier worlds.
+// Defaults: KuaiRec's retrieval and pre-rank pool sizes (10,728 items, ≈ 3,500 per user) and test
+// split (≈ 32 test positives per user) with fewer users (docs/full-stage-ltr.md, "The synthetic
+// world": which KuaiRec statistics are matched and how). The tests and the quickstart pin their
+// own, easier or smaller worlds.
 struct SyntheticFullyObservedOptions {
-  int users = 1000;
-  int items = 5000;  // KuaiRec: 7,176 × 10,728
+  int users = 1000;   // KuaiRec: 7,176 (cost: the learners' work grows with users)
+  int items = 10728;  // KuaiRec's big matrix
   int latent_dim = 32;
-  int noise_features = 8;            // extra pure-noise feature columns per side
-  double feature_noise = 2.0;        // std of the noise added to the (unit-variance) latents
-  double pool_share = 0.33;          // mean pre-rank pool size / items (KuaiRec ≈ 3,500 / 10,728)
-  double activity_spread = 0.3;      // log-normal σ of users' pool sizes around the mean
-  double popularity_exponent = 0.5;  // item weight ∝ (rank + 10)^−exponent: pool membership skew
-  double popularity_effect = 0.01;   // share of label-score variance from item popularity
-  double noise_share = 0.98;         // share of label-score variance that is pure noise
-  double label_rate = 0.62;          // share of positive pool entries
+  int noise_features = 8;        // extra pure-noise feature columns per side
+  double feature_noise = 2.0;    // std of the noise added to the (unit-variance) latents
+  double pool_share = 0.326;     // mean pre-rank pool size / items (KuaiRec ≈ 3,500 / 10,728)
+  double activity_spread = 0.3;  // log-normal σ of users' pool sizes around the mean
+  // Item weight ∝ (rank + 10)^−exponent in the pools: 0 = every item equally likely in a pool.
+  // At 0.5 (the most popular item in 98 % of pools) pool membership alone gave every retrieval
+  // learner a 3x lift and HR@50 saturated (88–99 %, KuaiRec's learners 36–41 %).
+  double popularity_exponent = 0.0;
+  double popularity_effect = 0.01;  // share of label-score variance from item popularity
+  double noise_share = 0.98;        // share of label-score variance that is pure noise
+  double label_rate = 0.62;         // share of positive pool entries
 };
 
 // "" when fine, else what is wrong (names the option).

@@ -69,6 +69,9 @@ struct FsLtrOpts {
   // improving at the 20-epoch cap on the default world (about 10x fewer Adam steps per epoch than
   // on KuaiRec), so the table would compare learning speeds (docs/full-stage-ltr.md).
   double temperature = 0.1, learning_rate = 1e-2;
+  // lazy Adam [our choice]: dense Adam over the 11,728 × 64 tables was two thirds of Table 3's CPU
+  // (docs/full-stage-ltr.md, "Learners").
+  bool lazy_adam = true;
   int64_t batch = 128, epochs = 20, patience = 3, min_epochs = 10, sampled_negatives = 5;
   std::vector<int64_t> negatives = {1, 1, 2};
   int64_t exposed_negatives = 1;
@@ -149,6 +152,9 @@ OptionGroup<FsLtrOpts> options() {
       .add("temperature", &O::temperature, "τ: s = cos(u, v)/τ", greater_than<double>(0))
       .add("learning_rate", &O::learning_rate, "Adam learning rate (paper 1e-3)",
            greater_than<double>(0))
+      .add("lazy_adam", &O::lazy_adam,
+           "Adam on the embedding rows of each batch only (torch.optim.SparseAdam); false = dense "
+           "Adam over both tables every step (torch.optim.Adam)")
       .add("batch", &O::batch, "training groups per Adam step", at_least<int64_t>(1))
       .add("epochs", &O::epochs, "epochs at most", at_least<int64_t>(1))
       .add("patience", &O::patience, "early stopping: epochs without validation NDCG progress",
@@ -337,6 +343,7 @@ class FsLtrJob final : public Job {
     l.dim = static_cast<int>(o_.dim);
     l.temperature = o_.temperature;
     l.learning_rate = o_.learning_rate;
+    l.lazy_adam = o_.lazy_adam;
     l.batch = static_cast<int>(o_.batch);
     l.epochs = static_cast<int>(o_.epochs);
     l.patience = static_cast<int>(o_.patience);
@@ -504,12 +511,14 @@ JobBuild build(FsLtrOpts& o, const ParseContext& ctx) {
   const double positives = requests * o.rank_keep * 0.4;
   const double steps = positives / o.batch;
   const double params = static_cast<double>(world->users + world->items) * o.dim;
+  // Adam's work per step: both tables (dense) or the batch's rows (lazy; ≈ 7 rows per group).
+  const double step_params = o.lazy_adam ? std::min(params, 7.0 * o.batch * o.dim) : params;
   b.cost =
       6.0 * pw * examples * o.pipeline_epochs / 4.0 +
       requests *
           (o.candidates * 40.0 + o.prerank_keep * 2.0 * weights(o.rank_widths[0], o.rank_widths)) /
           4.0 +
-      o.epochs * (steps * params * 12.0 + 2.0 * world->users * world->items * o.dim);
+      o.epochs * (steps * step_params * 12.0 + 2.0 * world->users * world->items * o.dim);
   b.bytes = requests * (o.rank_keep + o.prerank_logged + o.rank_logged) * 6.0 + 4 * 8 * params;
   b.work = 1 + o.epochs;
   b.work_units = "steps";

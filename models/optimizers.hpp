@@ -6,6 +6,10 @@
 //   Adam:     m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², θ ← θ − lr_t·m / (√v + eps_t) with the
 //             bias corrections folded into lr_t = lr·√(1−β2^t)/(1−β1^t), eps_t = eps·√(1−β2^t)
 //             (Kingma & Ba's θ − lr·m̂/(√v̂ + eps), rearranged)
+//             Lazy Adam (Adam::step_rows, as torch.optim.SparseAdam / TF LazyAdam): the same update
+//             on the listed rows only (the rows a batch has gradients for); the other rows keep
+//             their θ, m and v, where dense Adam would decay m and v and move θ by the decaying
+//             momentum. t counts every step.
 //   Adagrad:  G ← G + g², θ ← θ − lr·g / (√G + eps)
 #pragma once
 
@@ -82,6 +86,11 @@ class Adam final : public Optimizer {
   using Optimizer::step;
   void step(std::span<RowMatrixXd* const> params,
             std::span<const RowMatrixXd* const> grads) override;
+  // Lazy Adam: updates only rows[i] (distinct) of tensor i; grads elsewhere are ignored.
+  void step_rows(std::span<RowMatrixXd* const> params, std::span<const RowMatrixXd* const> grads,
+                 std::span<const std::vector<int>> rows);
+  void step_rows(ParameterSet& params, const ParameterSet& grads,
+                 std::span<const std::vector<int>> rows);
   double learning_rate() const override { return options_.learning_rate; }
   const std::vector<RowMatrixXd>& first_moments() const { return m_; }
   const std::vector<RowMatrixXd>& second_moments() const { return v_; }

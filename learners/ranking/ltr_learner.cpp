@@ -235,49 +235,65 @@ TopKAccumulator evaluate_ranking(MfScorer& mf, const FullyObservedWorld& world,
     else
       users.push_back(u);
   }
+  // One GEMM per block of users (score_all), then per user one pass over its pool keeping the K
+  // best in a heap: an item is compared with the heap's worst only (most items lose at once).
+  // The order (score descending, ties to the lower item id) is total, so the top K are the same
+  // as a full sort's. Excluded items are marked in a per-item stamp instead of searched.
+  constexpr std::size_t kBlock = 256;
   RowMatrixXd S;
-  std::vector<std::pair<double, int>> cand;
+  std::vector<std::pair<double, int>> heap;
   std::vector<int> top;
-  const int K = acc.max_k();
-  for (std::size_t start = 0; start < users.size(); start += 256) {
-    const std::size_t b = std::min<std::size_t>(256, users.size() - start);
+  std::vector<int> stamp(static_cast<std::size_t>(world.items), -1);
+  const auto better = [](const std::pair<double, int>& a, const std::pair<double, int>& c) {
+    return a.first > c.first || (a.first == c.first && a.second < c.second);
+  };
+  const std::size_t K = static_cast<std::size_t>(acc.max_k());
+  heap.reserve(K + 1);
+  for (std::size_t start = 0; start < users.size(); start += kBlock) {
+    const std::size_t b = std::min<std::size_t>(kBlock, users.size() - start);
     mf.score_all(std::span<const int>(users).subspan(start, b), S);
     for (std::size_t i = 0; i < b; ++i) {
       const int u = users[start + i];
-      const auto& known = split.known[u];
-      const auto& val = split.validation[u];
-      auto excluded = [&](int v) {
-        return std::binary_search(known.begin(), known.end(), v) ||
-               (exclude_validation && std::binary_search(val.begin(), val.end(), v));
+      for (int v : split.known[u]) stamp[v] = u;
+      if (exclude_validation)
+        for (int v : split.validation[u]) stamp[v] = u;
+      const double* row = S.data() + static_cast<Eigen::Index>(i) * S.cols();
+      heap.clear();
+      // better() as the heap's "less": the heap's front is its worst entry.
+      auto offer = [&](int v) {
+        if (stamp[v] == u) return;
+        const std::pair<double, int> c{row[v], v};
+        if (heap.size() < K) {
+          heap.push_back(c);
+          std::push_heap(heap.begin(), heap.end(), better);
+        } else if (better(c, heap.front())) {
+          std::pop_heap(heap.begin(), heap.end(), better);
+          heap.back() = c;
+          std::push_heap(heap.begin(), heap.end(), better);
+        }
       };
-      cand.clear();
       if (o.stage == LtrStage::kRetrieval) {
-        for (int v = 0; v < world.items; ++v)
-          if (!excluded(v)) cand.emplace_back(S(i, v), v);
+        for (int v = 0; v < world.items; ++v) offer(v);
       } else {
-        for (int v : world.pool(u))
-          if (!excluded(v)) cand.emplace_back(S(i, v), v);
+        for (int v : world.pool(u)) offer(v);
       }
-      const std::size_t k = std::min<std::size_t>(K, cand.size());
-      std::partial_sort(cand.begin(), cand.begin() + k, cand.end(),
-                        [](const auto& a, const auto& c) {
-                          return a.first > c.first || (a.first == c.first && a.second < c.second);
-                        });
-      top.resize(k);
-      for (std::size_t j = 0; j < k; ++j) top[j] = cand[j].second;
+      std::sort_heap(heap.begin(), heap.end(), better);  // best first
+      top.resize(heap.size());
+      for (std::size_t j = 0; j < heap.size(); ++j) top[j] = heap[j].second;
       acc.add_user(top, positives[u]);
     }
   }
   return acc;
 }
 
-double train_epoch(MfScorer& mf, models::Optimizer& opt, const LtrGroups& g, const LtrOptions& o,
+double train_epoch(MfScorer& mf, models::Adam& opt, const LtrGroups& g, const LtrOptions& o,
                    Rng& rng) {
   std::vector<int> order(g.count()), fu, fi;
   std::iota(order.begin(), order.end(), 0);
   for (std::size_t i = order.size(); i > 1; --i)
     std::swap(order[i - 1], order[uniform_int(rng, 0, static_cast<int>(i) - 1)]);
   const int G = g.size;
+  // Zero once; each step writes only its groups' rows and clear_rows zeroes them again.
   models::ParameterSet grads = mf.params().zeros_like();
   Eigen::VectorXd s, d;
   std::vector<double> gbuf(G);
@@ -285,15 +301,13 @@ double train_epoch(MfScorer& mf, models::Optimizer& opt, const LtrGroups& g, con
   double total = 0;
   for (std::size_t start = 0; start < order.size(); start += o.batch) {
     const std::size_t b = std::min<std::size_t>(o.batch, order.size() - start);
-    fu.resize(b * G), fi.resize(b * G);
+    fu.resize(b), fi.resize(b * G);
     for (std::size_t j = 0; j < b; ++j) {
       const std::size_t grp = order[start + j];
-      for (int e = 0; e < G; ++e) {
-        fu[j * G + e] = g.users[grp];
-        fi[j * G + e] = g.items[grp * G + e];
-      }
+      fu[j] = g.users[grp];
+      for (int e = 0; e < G; ++e) fi[j * G + e] = g.items[grp * G + e];
     }
-    mf.pair_scores(fu, fi, s);
+    mf.group_scores(fu, fi, G, s);
     d.resize(s.size());
     for (std::size_t j = 0; j < b; ++j) {
       const std::size_t off = static_cast<std::size_t>(order[start + j]) * G;
@@ -304,8 +318,12 @@ double train_epoch(MfScorer& mf, models::Optimizer& opt, const LtrGroups& g, con
           teacher ? std::span<const double>(g.teacher).subspan(off, G) : std::span<const double>());
       for (int e = 0; e < G; ++e) d[static_cast<Eigen::Index>(j * G + e)] = gbuf[e] / b;
     }
-    mf.pair_backward(fu, fi, d, grads);
-    opt.step(mf.params(), grads);
+    mf.group_backward(d, grads);
+    if (o.lazy_adam)
+      opt.step_rows(mf.params(), grads, mf.touched_rows());
+    else
+      opt.step(mf.params(), grads);
+    mf.clear_rows(grads);
   }
   return g.count() ? total / static_cast<double>(g.count()) : 0.0;
 }

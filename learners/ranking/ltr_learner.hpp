@@ -41,6 +41,10 @@ struct LtrOptions {
   double temperature = 0.1;
   double init_sd = 0.1;
   double learning_rate = 1e-3;
+  // Lazy Adam (models::Adam::step_rows): each step updates only the embedding rows of its batch,
+  // as torch.optim.SparseAdam; false = dense Adam over both tables every step (torch.optim.Adam
+  // on dense embedding gradients), whose cost grows with users + items rather than the batch.
+  bool lazy_adam = false;
   int batch = 128;
   int epochs = 10;
   int patience = 3;
@@ -99,7 +103,7 @@ double group_loss(const LtrOptions& options, int self, std::span<const double> s
                   std::span<double> grad, std::span<const double> teacher = {});
 
 // One epoch of Adam steps over the groups in a random order; returns the mean group loss.
-double train_epoch(MfScorer& mf, models::Optimizer& optimizer, const LtrGroups& groups,
+double train_epoch(MfScorer& mf, models::Adam& optimizer, const LtrGroups& groups,
                    const LtrOptions& options, Rng& rng);
 
 // Ranks each user's stage pool (every item for retrieval, the user's pre-rank pool for pre-rank)

@@ -176,12 +176,15 @@ void PipelineModels::rank_scores(int u, std::span<const int> items, std::span<do
 
 namespace {
 
-// Positions 0..n-1 sorted by score descending, ties by item id (deterministic).
-std::vector<int> by_score(std::span<const double> s, std::span<const int> items) {
+// Positions 0..n-1 sorted by score descending, ties to the lower position. The candidates come
+// in their random draw order (rank: in pre-rank order), so tied items (KuaiRec items with the same
+// tags, synthetic item groups) are ordered at random per request, as torch.topk over a randomly
+// drawn candidate list does; ties by item id would expose the same low ids to everyone.
+std::vector<int> by_score(std::span<const double> s) {
   std::vector<int> o(s.size());
   std::iota(o.begin(), o.end(), 0);
   std::sort(o.begin(), o.end(),
-            [&](int a, int b) { return s[a] > s[b] || (s[a] == s[b] && items[a] < items[b]); });
+            [&](int a, int b) { return s[a] > s[b] || (s[a] == s[b] && a < b); });
   return o;
 }
 
@@ -202,14 +205,14 @@ std::vector<int> simulate_request(const PipelineModels& models, const FullyObser
   for (int i = 0; i < n; ++i) cand[i] = pool[idx[i]];
   std::vector<double> s(n);
   models.prerank_scores(u, cand, s);
-  const std::vector<int> pre = by_score(s, cand);
+  const std::vector<int> pre = by_score(s);
   const int keep2 = std::min(o.prerank_keep, n);
   const int pre_neg = std::min(o.prerank_negatives, n - keep2);
   std::vector<int> rc(keep2);
   for (int i = 0; i < keep2; ++i) rc[i] = cand[pre[i]];
   std::vector<double> rs(keep2);
   models.rank_scores(u, rc, rs);
-  const std::vector<int> rk = by_score(rs, rc);
+  const std::vector<int> rk = by_score(rs);
   const int keep3 = std::min(o.rank_keep, keep2);
   const int rank_neg = std::min(o.rank_negatives, keep2 - keep3);
 

@@ -39,6 +39,37 @@ TEST(Sgd, PlainAndMomentumSteps) {
   EXPECT_THROW(Sgd({.learning_rate = 0.1, .momentum = 1.0}), std::invalid_argument);
 }
 
+// Lazy Adam: the first step from zero state is the dense step (a zero-gradient row does not move
+// either way); afterwards a row outside `rows` keeps θ, m and v, where dense Adam moves it by its
+// decaying momentum.
+TEST(Adam, LazyRowsStep) {
+  RowMatrixXd x(2, 2), g1(2, 2), g2(2, 2);
+  x << 1.0, -2.0, 0.5, 3.0;
+  g1 << 0.3, -0.1, 0.0, 0.0;  // step 1: row 0 only
+  g2 << 0.0, 0.0, 0.7, 0.2;   // step 2: row 1 only
+  ParameterSet dense_p, lazy_p, g;
+  dense_p.add("x", x);
+  lazy_p.add("x", x);
+  g.add("x", g1);
+  Adam dense({0.01}), lazy({0.01});
+  const std::vector<std::vector<int>> row0 = {{0}}, row1 = {{1}};
+  dense.step(dense_p, g);
+  lazy.step_rows(lazy_p, g, row0);
+  EXPECT_EQ(lazy_p[0], dense_p[0]);
+  const RowMatrixXd after1 = lazy_p[0];
+  g[0] = g2;
+  dense.step(dense_p, g);
+  lazy.step_rows(lazy_p, g, row1);
+  EXPECT_EQ(lazy_p[0].row(0), after1.row(0));  // untouched
+  EXPECT_NE(dense_p[0](0, 0), after1(0, 0));   // dense: momentum moves it
+  EXPECT_DOUBLE_EQ(lazy.first_moments()[0](0, 0), dense.first_moments()[0](0, 0) / 0.9);
+  // Row 1's first update: the same values either way (its state was zero in both).
+  EXPECT_EQ(lazy_p[0].row(1), dense_p[0].row(1));
+  EXPECT_EQ(lazy.steps(), 2);
+  const std::vector<std::vector<int>> bad = {{2}};
+  EXPECT_THROW(lazy.step_rows(lazy_p, g, bad), std::invalid_argument);
+}
+
 TEST(Adam, TwoHandComputedSteps) {
   const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
   ParameterSet p, g;

@@ -130,6 +130,30 @@ TEST(Cascade, RequestShapeAndLevels) {
   EXPECT_EQ(clicks, static_cast<std::int64_t>(pos.size()));
 }
 
+// Items the pipeline cannot tell apart (KuaiRec items with the same tags) tie in both scores; the
+// tie goes to the random draw order, so different requests expose different items. Ties by item
+// id would expose the lowest ids of nearly every candidate set: about rank_keep items in all.
+TEST(Cascade, TiesGoToTheRandomDrawOrder) {
+  Small s;
+  FullyObservedWorld w = s.world;
+  for (Eigen::Index v = 0; v < w.item_features.rows(); ++v)
+    w.item_features.row(v) = s.world.item_features.row(0);
+  PipelineOptions po;
+  po.tower_widths = {8};
+  po.rank_widths = {8};
+  po.examples = 2000;
+  Rng rng(9);
+  const PipelineModels tied(w, po, rng);
+  std::set<int> exposed;
+  for (int r = 0; r < 20; ++r) {
+    RequestLog log;
+    simulate_request(tied, w, 0, w.pool(0), w.labels(0), s.cascade, rng, &log);
+    for (std::size_t i = 0; i < log.rows(); ++i)
+      if (log.level[i] == kExposed) exposed.insert(log.item[i]);
+  }
+  EXPECT_GT(exposed.size(), 5u * static_cast<std::size_t>(s.cascade.rank_keep));
+}
+
 // The pipeline is better than chance at exposing positives (it learned the world): request 1 on
 // the full pools. (Later requests draw from pools without the best-scored positives.)
 TEST(Cascade, PipelineExposesMorePositivesThanChance) {

@@ -62,15 +62,17 @@ TEST(FsLtrLearner, FsLrBeatsBprOnHr50) {
   EXPECT_GT(hr[1] - hr[0], 3 * se) << "BPR " << hr[0] << " FS-LR " << hr[1] << " SE " << se;
 }
 
-// The KuaiRec-like default world (environments/fully_observed.hpp) at half its size, with the
-// cascade scaled alike (500 → 100 → 25: candidates / pool and exposed / pool as in the defaults)
-// and the job's learning rate: FS-LR beats BPR on HR@50 in each of 3 replications (each its own
-// pipeline requests and learner seeds, shared by the two learners: a paired design), and the mean
-// paired difference exceeds 3 standard errors of the mean estimated from the 3 differences.
+// The KuaiRec-like default world (environments/fully_observed.hpp) at half its users and items,
+// with the cascade scaled alike (500 → 100 → 25: candidates / pool = 0.29 and exposed / pool as in
+// the defaults and on KuaiRec) and the job's learning rate: FS-LR beats BPR on HR@50 in each of 3
+// replications (each its own pipeline requests and learner seeds, shared by the two learners: a
+// paired design), and the mean paired difference exceeds 3 standard errors of the mean estimated
+// from the 3 differences. HR@50 is far from saturation on this world (BPR ≈ 0.3, FS-LR ≈ 0.4, as
+// in the paper), so the difference is not squeezed against 1; the test fails if it saturates.
 TEST(FsLtrLearner, FsLrBeatsBprOnHr50KuaiRecLikeWorld) {
   SyntheticFullyObservedOptions wo;  // the KuaiRec-like defaults
   wo.users = 500;
-  wo.items = 2500;
+  wo.items = 5364;
   Rng rng(2024);
   const FullyObservedWorld w = make_synthetic_fully_observed(wo, rng);
   PipelineOptions po;
@@ -94,6 +96,7 @@ TEST(FsLtrLearner, FsLrBeatsBprOnHr50KuaiRecLikeWorld) {
     mean += diff[r] / kReps;
     std::printf("replication %d: HR@50 BPR %.4f FS-LR %.4f\n", r, hr[0], hr[1]);
     EXPECT_GT(diff[r], 0) << r;
+    EXPECT_LT(hr[1], 0.9) << "HR@50 saturated: the world is no longer KuaiRec-like";
   }
   double var = 0;
   for (double d : diff) var += (d - mean) * (d - mean) / (kReps - 1);

@@ -101,9 +101,13 @@ TEST(RankingLosses, PaddingIsMasked) {
   EXPECT_NE(g[0], gp[0]);
 }
 
-// Through the MF scorer: the group loss of a batch of groups against FD on the embeddings.
+// Through the MF scorer: the group loss of a batch of groups against FD on the embeddings, by the
+// pair path (pair_scores / pair_backward) and by the group path training uses (group_scores /
+// group_backward, which adds into zeroed gradients).
 TEST(RankingLosses, FiniteDifferencesThroughMfScorer) {
-  for (int variant = 0; variant < 7; ++variant) {
+  for (int run = 0; run < 14; ++run) {
+    const bool grouped = run >= 7;
+    const int variant = run % 7;
     const LtrMethod m = variant == 6 ? LtrMethod::kRankFlow : static_cast<LtrMethod>(variant);
     MfScorer mf({3, 7, 4, 0.5, 0.5});
     Rng rng(11);
@@ -124,9 +128,13 @@ TEST(RankingLosses, FiniteDifferencesThroughMfScorer) {
       labels = {1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0};
     const std::vector<std::uint8_t> mask = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
     const std::vector<std::uint8_t> top = {0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+    const std::vector<int> group_users = {0, 2};
     auto loss = [&](models::ParameterSet* grad) {
       Eigen::VectorXd s, d(14);
-      mf.pair_scores(users, items, s);
+      if (grouped)
+        mf.group_scores(group_users, items, 7, s);
+      else
+        mf.pair_scores(users, items, s);
       double total = 0;
       std::vector<double> g(7);
       for (int k = 0; k < 2; ++k) {
@@ -137,11 +145,16 @@ TEST(RankingLosses, FiniteDifferencesThroughMfScorer) {
                             std::span<const double>(teacher).subspan(7 * k, 7));
         for (int e = 0; e < 7; ++e) d[7 * k + e] = g[e];
       }
-      if (grad) mf.pair_backward(users, items, d, *grad);
+      if (grad && grouped) {
+        *grad = mf.params().zeros_like();
+        mf.group_backward(d, *grad);
+      } else if (grad) {
+        mf.pair_backward(users, items, d, *grad);
+      }
       return total;
     };
     const auto rep = models::check_gradient(mf.params(), loss);
-    EXPECT_TRUE(rep.passed()) << variant << ": " << rep.summary();
+    EXPECT_TRUE(rep.passed()) << variant << (grouped ? " grouped" : "") << ": " << rep.summary();
     EXPECT_GT(rep.analytic_abs_sum[0] + rep.analytic_abs_sum[1], 1e-3);
   }
 }
