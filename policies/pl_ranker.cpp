@@ -357,7 +357,7 @@ class PlRanker final : public Stage {
     const int n = policy_.n_items();
     for (RowMatrixXd& l : logits) {
       double* out = l.row(row).data();
-      if (!Eigen::Map<const Eigen::ArrayXd>(out, n).allFinite()) clamp_non_finite(out, n);
+      if (!pg::all_finite(out, n)) clamp_non_finite(out, n);
     }
   }
   // Scores that overflowed (±inf, or NaN from inf − inf) are an overflow event as the spec

@@ -1,32 +1,46 @@
 #include "learners/pg/user_logits.hpp"
 
+#include <cstdint>
 #include <vector>
 
-#include "learners/pg/wide_vectors.hpp"
 
 namespace stagesim::pg {
 
 namespace {
 
-constexpr int kLanes = 16;  // items per register tile (two 512-bit or four 256-bit vectors)
+// GCC/Clang vector types: 8 doubles (one 512-bit register, or two 256-bit ones without AVX-512).
+// Element-wise + and * on them round exactly as the scalar operations do.
+typedef double v8d __attribute__((vector_size(64)));
+constexpr int kLanes = 16;  // items per register tile: two v8d
 
-// R rows at once: the tile of vt (dim × 16) is loaded once for all R rows, and the R × 16 sums
-// stay in registers over the whole j loop (independent chains hide the add latency).
+inline v8d load(const double* p) {
+  v8d v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(double* p, v8d v) { __builtin_memcpy(p, &v, sizeof v); }
+
+// R rows at once: each 16-item tile of vt is loaded once for all R rows, and the R × 16 sums stay
+// in registers over the whole j loop (2R independent chains hide the add latency).
 template <int R>
-STAGESIM_PG_WIDE_VECTORS void rows_block(const double* const* u, const double* vt, int dim,
-                                         int n, double* const* out) {
+void rows_block(const double* const* u, const double* vt, int dim, int n, double* const* out) {
   int a0 = 0;
   for (; a0 + kLanes <= n; a0 += kLanes) {
-    double acc[R][kLanes] = {};
+    v8d lo[R], hi[R];
+    for (int r = 0; r < R; ++r) lo[r] = hi[r] = v8d{};
     for (int j = 0; j < dim; ++j) {
       const double* v = vt + static_cast<std::ptrdiff_t>(j) * n + a0;
+      const v8d vl = load(v), vh = load(v + 8);
       for (int r = 0; r < R; ++r) {
         const double uj = u[r][j];
-        for (int t = 0; t < kLanes; ++t) acc[r][t] += uj * v[t];
+        lo[r] = lo[r] + uj * vl;
+        hi[r] = hi[r] + uj * vh;
       }
     }
-    for (int r = 0; r < R; ++r)
-      for (int t = 0; t < kLanes; ++t) out[r][a0 + t] = acc[r][t];
+    for (int r = 0; r < R; ++r) {
+      store(out[r] + a0, lo[r]);
+      store(out[r] + a0 + 8, hi[r]);
+    }
   }
   for (int a = a0; a < n; ++a) {
     for (int r = 0; r < R; ++r) {
@@ -38,6 +52,17 @@ STAGESIM_PG_WIDE_VECTORS void rows_block(const double* const* u, const double* v
 }
 
 }  // namespace
+
+bool all_finite(const double* x, int n) {
+  // On the exponent bits (an integer OR reduction vectorises; a floating-point one would not).
+  std::uint64_t bad = 0;
+  for (int a = 0; a < n; ++a) {
+    std::uint64_t b;
+    __builtin_memcpy(&b, x + a, sizeof b);
+    bad |= ~b & 0x7ff0000000000000ULL ? 0 : 1;
+  }
+  return bad == 0;
+}
 
 void user_logits(const RowMatrixXd& user_table, std::span<const int> users, const RowMatrixXd& vt,
                  double inv_tau, RowMatrixXd& out) {
