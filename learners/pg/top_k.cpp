@@ -2,6 +2,8 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <functional>
 #include <numeric>
 
@@ -20,6 +22,44 @@ template <class T>
 inline bool above(T a, T b) {
   return a > b || (b != b && a == a);
 }
+
+// An unsigned code per (key, index) whose ascending order is `above` on the keys (NaNs last, all
+// equal; −0 = +0), then ascending index: the key's bits mapped to a descending order in the high
+// half, the index in the low 32 bits.
+template <class T>
+struct OrderCode;
+template <>
+struct OrderCode<float> {
+  using type = std::uint64_t;
+  static type make(float x, int index) {
+    std::uint32_t d = 0xffffffffu;  // NaN
+    if (x == x) {
+      const std::uint32_t b = std::bit_cast<std::uint32_t>(x == 0.0f ? 0.0f : x);
+      d = ~(b >> 31 ? ~b : b | 0x80000000u);
+    }
+    return static_cast<type>(d) << 32 | static_cast<std::uint32_t>(index);
+  }
+  static std::vector<type>& scratch() {
+    thread_local std::vector<type> v;
+    return v;
+  }
+};
+template <>
+struct OrderCode<double> {
+  using type = unsigned __int128;
+  static type make(double x, int index) {
+    std::uint64_t d = ~0ull;  // NaN
+    if (x == x) {
+      const std::uint64_t b = std::bit_cast<std::uint64_t>(x == 0.0 ? 0.0 : x);
+      d = ~(b >> 63 ? ~b : b | 0x8000000000000000ull);
+    }
+    return static_cast<type>(d) << 32 | static_cast<std::uint32_t>(index);
+  }
+  static std::vector<type>& scratch() {
+    thread_local std::vector<type> v;
+    return v;
+  }
+};
 
 // Small arrays (the LSR's K candidates): insertion into a sorted buffer.
 template <class T>
@@ -50,13 +90,15 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
     return above(key[a], key[b]) || (!above(key[b], key[a]) && a < b);
   };
   found.clear();
-  // Chunks of 32 for few of many; smaller (down to 4) so that there are at least n chunks for
-  // larger n (the blocks of 40 and the top 201 of K = 200 among 1000 items).
-  int chunk = kChunk;
-  while (chunk > 4 && n > n_items / chunk) chunk /= 2;
-  const int n_chunks = n_items / chunk;
+  // About max(2n, 64) chunks (so the n-th largest chunk maximum is a tight bound), a multiple of
+  // 16 so that the vertical max runs on whole vectors, and at least 4 items per chunk (the blocks
+  // of 40 and the top 201 of K = 200 among 1000 items still take this path).
+  int n_chunks = std::max(2 * n, 64);
+  n_chunks = std::min((n_chunks + 15) / 16 * 16, n_items / 4 / 16 * 16);
+  if (n_chunks < 16) n_chunks = n_items / 4;
+  const int chunk = n_chunks > 0 ? n_items / n_chunks : 0;
   const auto above_t = [](T a, T b) { return above(a, b); };  // inlined, unlike a function pointer
-  if (n <= n_chunks) {
+  if (n_chunks > 0 && n <= n_chunks) {
     // The n-th largest chunk maximum is a key that at least n items reach: only items at or
     // above it can be in the top n, and whole chunks below it are skipped. Chunk c is the strided
     // set {c + i·n_chunks : i < chunk}, so all maxima come from one vertical (elementwise) max
@@ -139,11 +181,15 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
     }
     return;
   }
-  if (static_cast<int>(found.size()) > n) {
-    std::nth_element(found.begin(), found.begin() + (n - 1), found.end(), before);
-  }
-  std::sort(found.begin(), found.begin() + n, before);
-  std::copy(found.begin(), found.begin() + n, out);
+  // Larger n: sort (order code, index) pairs directly rather than indices through the keys.
+  using Code = typename OrderCode<T>::type;
+  std::vector<Code>& codes = OrderCode<T>::scratch();
+  codes.resize(found.size());
+  for (std::size_t i = 0; i < found.size(); ++i) codes[i] = OrderCode<T>::make(key[found[i]], found[i]);
+  if (static_cast<int>(codes.size()) > n)
+    std::nth_element(codes.begin(), codes.begin() + (n - 1), codes.end());
+  std::sort(codes.begin(), codes.begin() + n);
+  for (int i = 0; i < n; ++i) out[i] = static_cast<int>(codes[i] & 0xffffffffu);
 }
 
 }  // namespace

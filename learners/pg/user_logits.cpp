@@ -59,7 +59,7 @@ bool all_finite(const double* x, int n) {
   for (int a = 0; a < n; ++a) {
     std::uint64_t b;
     __builtin_memcpy(&b, x + a, sizeof b);
-    bad |= ~b & 0x7ff0000000000000ULL ? 0 : 1;
+    bad |= static_cast<std::uint64_t>((b & 0x7ff0000000000000ULL) == 0x7ff0000000000000ULL);
   }
   return bad == 0;
 }
