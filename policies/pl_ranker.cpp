@@ -187,8 +187,16 @@ class PlRanker final : public Stage {
     clamp_if_non_finite(*logits, row);
     // The softmax computed for sampling travels with the decision to this request's feedback
     // (parameters only change at learn), so each row's exps are computed once.
-    std::shared_ptr<pg::RowSoftmax> sm = free_softmax();
-    sm->compute(*logits, row);
+    // Consecutive requests of one user (GRPO groups) share one softmax: same row, same bits.
+    std::shared_ptr<pg::RowSoftmax> sm;
+    if (last_softmax_ && last_softmax_->holds(*logits, row)) {
+      sm = last_softmax_;
+    } else {
+      last_softmax_.reset();
+      sm = free_softmax();
+      sm->compute(*logits, row);
+      last_softmax_ = sm;
+    }
     list_.resize(keep);
     sampler_.sample(res_.sampler, *sm, blocks_, rng, list_);
     out.ids.insert(out.ids.end(), list_.begin(), list_.end());
@@ -436,6 +444,7 @@ class PlRanker final : public Stage {
     return softmax_pool_.back();
   }
   std::vector<std::shared_ptr<pg::RowSoftmax>> softmax_pool_;
+  std::shared_ptr<pg::RowSoftmax> last_softmax_;  // the last decision's (kept out of the pool)
   std::size_t pool_cursor_ = 0;
   mutable std::vector<RowMatrixXd> stat_logits_;
   mutable pg::RowSoftmax stat_softmax_;
