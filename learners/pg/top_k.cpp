@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <numeric>
 
 namespace stagesim::pg {
@@ -15,6 +16,8 @@ constexpr int kChunk = 32;
 // Up to this n the small selections run by insertion into a sorted run (cheaper than
 // nth_element + sort for the samplers' and CA-PG's top 10).
 constexpr int kFewest = 32;
+// Bisection passes that tighten the selection bound.
+constexpr int kRefine = 8;
 
 // a ranks above b: a strict weak order even with NaN keys, which rank below everything (a NaN
 // must never reach a sort with plain `>`: the order would be inconsistent, which is undefined).
@@ -90,17 +93,17 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
     return above(key[a], key[b]) || (!above(key[b], key[a]) && a < b);
   };
   found.clear();
-  // About max(2n, 64) chunks (so the n-th largest chunk maximum is a tight bound), a multiple of
+  // About max(2n, 32) chunks (so the chunk maxima give a tight bound), a multiple of
   // 16 so that the vertical max runs on whole vectors, and at least 4 items per chunk (the blocks
   // of 40 and the top 201 of K = 200 among 1000 items still take this path).
-  int n_chunks = std::max(2 * n, 64);
+  int n_chunks = std::max(2 * n, 32);
   n_chunks = std::min((n_chunks + 15) / 16 * 16, n_items / 4 / 16 * 16);
   if (n_chunks < 16) n_chunks = n_items / 4;
   const int chunk = n_chunks > 0 ? n_items / n_chunks : 0;
   const auto above_t = [](T a, T b) { return above(a, b); };  // inlined, unlike a function pointer
   if (n_chunks > 0 && n <= n_chunks) {
-    // The n-th largest chunk maximum is a key that at least n items reach: only items at or
-    // above it can be in the top n, and whole chunks below it are skipped. Chunk c is the strided
+    // A bound that at least n items reach (the n-th largest chunk maximum, or better): only
+    // items at or above it can be in the top n, and whole chunks below it are skipped. Chunk c is the strided
     // set {c + i·n_chunks : i < chunk}, so all maxima come from one vertical (elementwise) max
     // over chunk contiguous rows, which vectorises for float and double alike (a per-chunk
     // horizontal max does not). Typically fewer than 2n items survive to the final sort.
@@ -112,10 +115,10 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
       for (int c = 0; c < n_chunks; ++c)
         chunk_max[c] = row[c] > chunk_max[c] ? row[c] : chunk_max[c];
     }
-    T* order = value.data() + n_chunks;
     T bound;
     if (n <= kFewest) {
       // The n-th largest of the maxima by insertion into a sorted run of n (no selection pass).
+      T* order = value.data() + n_chunks;
       int count = 0;
       for (int c = 0; c < n_chunks; ++c) {
         const T v = chunk_max[c];
@@ -129,9 +132,31 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
       }
       bound = order[n - 1];
     } else {
-      std::copy(chunk_max, chunk_max + n_chunks, order);
-      std::nth_element(order, order + (n - 1), order + n_chunks, above_t);
-      bound = order[n - 1];
+      // A value at least n keys reach, as high as a few bisection passes get it: start from the
+      // smallest chunk maximum (all n_chunks >= n maxima reach it) and halve the interval up to
+      // the largest with vectorised counts over all keys (far cheaper than selecting among the
+      // maxima and sorting the extra survivors). NaN maxima are ignored; should fewer than n
+      // keys reach the start, the bound is NaN and every item is ranked below.
+      bound = std::numeric_limits<T>::infinity();
+      T hi = -std::numeric_limits<T>::infinity();
+      for (int c = 0; c < n_chunks; ++c) {
+        bound = chunk_max[c] < bound ? chunk_max[c] : bound;
+        hi = chunk_max[c] > hi ? chunk_max[c] : hi;
+      }
+      const auto count_from = [&](T t) {
+        int count = 0;
+        for (int b = 0; b < n_items; ++b) count += key[b] >= t;
+        return count;
+      };
+      if (!(count_from(bound) >= n)) bound = std::numeric_limits<T>::quiet_NaN();
+      for (int iter = 0; iter < kRefine && bound == bound; ++iter) {
+        const T mid = bound + (hi - bound) / 2;
+        if (!(mid > bound && mid < hi)) break;
+        if (count_from(mid) >= n)
+          bound = mid;
+        else
+          hi = mid;
+      }
     }
     // Into a buffer sized once (no push_back bookkeeping in the strided scan).
     found.resize(static_cast<std::size_t>(n_items));
