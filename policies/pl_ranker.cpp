@@ -12,14 +12,14 @@
 #include <limits>
 #include <optional>
 
-#include "models/optimizers.hpp"
-#include "models/parameters.hpp"
 #include "learners/pg/adaptive_lr.hpp"
 #include "learners/pg/estimators.hpp"
 #include "learners/pg/grpo.hpp"
 #include "learners/pg/pl_mixture.hpp"
 #include "learners/pg/row_softmax.hpp"
 #include "learners/pg/user_logits.hpp"
+#include "models/optimizers.hpp"
+#include "models/parameters.hpp"
 #include "sim/enum_table.hpp"
 #include "sim/errors.hpp"
 #include "sim/registry.hpp"

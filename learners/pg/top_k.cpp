@@ -103,10 +103,10 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
   const auto above_t = [](T a, T b) { return above(a, b); };  // inlined, unlike a function pointer
   if (n_chunks > 0 && n <= n_chunks) {
     // A bound that at least n items reach (the n-th largest chunk maximum, or better): only
-    // items at or above it can be in the top n, and whole chunks below it are skipped. Chunk c is the strided
-    // set {c + i·n_chunks : i < chunk}, so all maxima come from one vertical (elementwise) max
-    // over chunk contiguous rows, which vectorises for float and double alike (a per-chunk
-    // horizontal max does not). Typically fewer than 2n items survive to the final sort.
+    // items at or above it can be in the top n, and whole chunks below it are skipped. Chunk c is
+    // the strided set {c + i·n_chunks : i < chunk}, so all maxima come from one vertical
+    // (elementwise) max over chunk contiguous rows, which vectorises for float and double alike (a
+    // per-chunk horizontal max does not). Typically fewer than 2n items survive to the final sort.
     value.resize(static_cast<std::size_t>(2 * n_chunks));
     T* chunk_max = value.data();
     std::copy(key, key + n_chunks, chunk_max);
@@ -210,7 +210,8 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
   using Code = typename OrderCode<T>::type;
   std::vector<Code>& codes = OrderCode<T>::scratch();
   codes.resize(found.size());
-  for (std::size_t i = 0; i < found.size(); ++i) codes[i] = OrderCode<T>::make(key[found[i]], found[i]);
+  for (std::size_t i = 0; i < found.size(); ++i)
+    codes[i] = OrderCode<T>::make(key[found[i]], found[i]);
   if (static_cast<int>(codes.size()) > n)
     std::nth_element(codes.begin(), codes.begin() + (n - 1), codes.end());
   std::sort(codes.begin(), codes.begin() + n);

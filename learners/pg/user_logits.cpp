@@ -2,7 +2,6 @@
 
 #include <vector>
 
-
 namespace stagesim::pg {
 
 namespace {
@@ -17,7 +16,9 @@ inline v8d load(const double* p) {
   __builtin_memcpy(&v, p, sizeof v);
   return v;
 }
-inline void store(double* p, v8d v) { __builtin_memcpy(p, &v, sizeof v); }
+inline void store(double* p, v8d v) {
+  __builtin_memcpy(p, &v, sizeof v);
+}
 
 // R rows at once: each 16-item tile of vt is loaded once for all R rows, and the R × 16 sums stay
 // in registers over the whole j loop (2R independent chains hide the add latency).
