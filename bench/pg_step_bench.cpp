@@ -7,7 +7,9 @@
 //   10/5/5/0   Table 3's heaviest cell (M = 5, L = 5)
 //   200/5/1/8  Table 6's heaviest cell (GRPO 16 × 8)
 // Phase benchmarks (Phase*) time the parts of one K = 10 step separately, and Engine* the same
-// step through the engine (experiments/early_stage_pg/table1.toml, short horizon).
+// step through the engine (experiments/early_stage_pg/table1.toml, short horizon): the marginal
+// cost of an engine step is (time of Engine*/250 − time of Engine*/50) / 200, to compare with the
+// Step* time of the same estimator.
 //   pg_step_bench --benchmark_filter='Step' --benchmark_repetitions=5
 //   --benchmark_report_aggregates_only
 #include <benchmark/benchmark.h>
@@ -21,6 +23,7 @@
 #include "learners/pg/row_softmax.hpp"
 #include "learners/pg/top_k.hpp"
 #include "learners/pg/trainer.hpp"
+#include "learners/pg/user_logits.hpp"
 #include "sim/runner.hpp"
 
 namespace {
@@ -108,6 +111,25 @@ void PhaseLogits(benchmark::State& state) {
   }
 }
 BENCHMARK(PhaseLogits)->Unit(benchmark::kMillisecond);
+
+// The engine's serving logits (pg::user_logits, separate multiply and add so a row's bits do not
+// depend on the batch): Arg 1 = the 128 requests of one update in one call, as the ranker does
+// with lookahead; Arg 0 = one call per request, as without it.
+void PhaseUserLogits(benchmark::State& state) {
+  PhaseFixture f;
+  const stagesim::RowMatrixXd vt = f.policy.item_table(0).transpose();
+  stagesim::RowMatrixXd out;
+  for (auto _ : state) {
+    if (state.range(0) == 1) {
+      user_logits(f.policy.user_table(0), f.users, vt, 1.0, out);
+    } else {
+      for (int i = 0; i < kBatch; ++i)
+        user_logits(f.policy.user_table(0), std::span<const int>(&f.users[i], 1), vt, 1.0, out);
+    }
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(PhaseUserLogits)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 // Softmax statistics of 128 rows (1000 exp each).
 void PhaseSoftmax(benchmark::State& state) {

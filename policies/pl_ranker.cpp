@@ -12,13 +12,14 @@
 #include <limits>
 #include <optional>
 
-#include "models/optimizers.hpp"
-#include "models/parameters.hpp"
 #include "learners/pg/adaptive_lr.hpp"
 #include "learners/pg/estimators.hpp"
 #include "learners/pg/grpo.hpp"
 #include "learners/pg/pl_mixture.hpp"
 #include "learners/pg/row_softmax.hpp"
+#include "learners/pg/user_logits.hpp"
+#include "models/optimizers.hpp"
+#include "models/parameters.hpp"
 #include "sim/enum_table.hpp"
 #include "sim/errors.hpp"
 #include "sim/registry.hpp"
@@ -158,13 +159,44 @@ class PlRanker final : public Stage {
     }
   }
 
+  // The logits of every request until the next update in one batched product (the same bits as
+  // one request at a time), kept until the parameters change.
+  void prepare(std::span<const Request* const> upcoming) override {
+    if (upcoming.empty() || ahead_row(*upcoming[0]) >= 0) return;
+    ahead_users_.clear();
+    for (const Request* r : upcoming) {
+      if (r->user < 0 || r->user >= users_n_) break;  // select refuses it
+      ahead_users_.push_back(static_cast<int>(r->user));
+    }
+    ahead_first_ = upcoming[0]->index;
+    ahead_count_ = static_cast<std::int64_t>(ahead_users_.size());
+    compute_logits(ahead_users_, ahead_logits_);
+  }
+
   void select(const Request& req, std::span<const int> candidates, int keep, Rng& rng,
               Decision& out) override {
-    user_logits(req, candidates, keep);
+    check_request(req, candidates, keep);
+    std::vector<RowMatrixXd>* logits = &logits_;
+    Eigen::Index row = ahead_row(req);
+    if (row >= 0) {
+      logits = &ahead_logits_;
+    } else {
+      row = 0;
+      request_logits(req);
+    }
+    clamp_if_non_finite(*logits, row);
     // The softmax computed for sampling travels with the decision to this request's feedback
     // (parameters only change at learn), so each row's exps are computed once.
-    std::shared_ptr<pg::RowSoftmax> sm = free_softmax();
-    sm->compute(logits_, 0);
+    // Consecutive requests of one user (GRPO groups) share one softmax: same row, same bits.
+    std::shared_ptr<pg::RowSoftmax> sm;
+    if (last_softmax_ && last_softmax_->holds(*logits, row)) {
+      sm = last_softmax_;
+    } else {
+      last_softmax_.reset();
+      sm = free_softmax();
+      sm->compute(*logits, row);
+      last_softmax_ = sm;
+    }
     list_.resize(keep);
     sampler_.sample(res_.sampler, *sm, blocks_, rng, list_);
     out.ids.insert(out.ids.end(), list_.begin(), list_.end());
@@ -173,7 +205,9 @@ class PlRanker final : public Stage {
 
   void select_eval(const Request& req, std::span<const int> candidates, int keep, Rng&,
                    Decision& out) override {
-    user_logits(req, candidates, keep);
+    check_request(req, candidates, keep);
+    request_logits(req);
+    clamp_if_non_finite(logits_, 0);
     list_.resize(keep);
     sampler_.greedy(logits_, 0, blocks_, list_);
     out.ids.insert(out.ids.end(), list_.begin(), list_.end());
@@ -225,7 +259,9 @@ class PlRanker final : public Stage {
       const auto* sm =
           f.decision ? static_cast<const pg::RowSoftmax*>(f.decision->state.get()) : nullptr;
       if (!sm) {
-        user_logits(*f.request, {}, K);
+        check_request(*f.request, {}, K);
+        request_logits(*f.request);
+        clamp_if_non_finite(logits_, 0);
         softmax_.compute(logits_, 0);
         sm = &softmax_;
       }
@@ -244,7 +280,7 @@ class PlRanker final : public Stage {
       return;
     }
     adagrad_.step(policy_.parameters(), grads_);
-    vt_stale_ = true;
+    parameters_changed();
     ++steps_;
     loss_ = loss;
   }
@@ -283,11 +319,11 @@ class PlRanker final : public Stage {
     r.get(blocks_);
     r.get(batch_users_);
     r.get(targets_);
-    vt_stale_ = true;
+    parameters_changed();
   }
 
  private:
-  void user_logits(const Request& req, std::span<const int> candidates, int keep) {
+  void check_request(const Request& req, std::span<const int> candidates, int keep) {
     if (!candidates.empty() && static_cast<int>(candidates.size()) != policy_.n_items())
       throw std::runtime_error(
           "pl_ranker ranks the whole item pool; give it input = \"items\" "
@@ -297,27 +333,39 @@ class PlRanker final : public Stage {
                                std::to_string(users_n_ - 1));
     if (keep != blocks_total())
       blocks_ = pg::slot_block_sizes(keep, static_cast<int>(opts_.models));
-    // logits_m = U_m[u] V_mᵀ / τ as `dim` AXPYs over a dim-major copy of V_m (refreshed after
-    // each update): one user's row is the hot path of serving.
-    const int n = policy_.n_items(), d = policy_.dim();
+  }
+  void parameters_changed() {
+    vt_stale_ = true;
+    ahead_count_ = 0;
+  }
+  // Row of `req` in the batched logits, or -1 when they do not hold it.
+  Eigen::Index ahead_row(const Request& req) const {
+    const std::int64_t k = req.index - ahead_first_;
+    if (k < 0 || k >= ahead_count_ || ahead_users_[k] != req.user) return -1;
+    return static_cast<Eigen::Index>(k);
+  }
+  // logits_m = U_m[users] V_mᵀ / τ (pg::user_logits, over a dim-major copy of V_m refreshed after
+  // each update).
+  void compute_logits(std::span<const int> users, std::vector<RowMatrixXd>& out) {
     if (vt_stale_) {
       vt_.resize(policy_.n_models());
       for (int m = 0; m < policy_.n_models(); ++m) vt_[m] = policy_.item_table(m).transpose();
       vt_stale_ = false;
     }
-    logits_.resize(policy_.n_models());
+    out.resize(policy_.n_models());
     const double inv_tau = 1.0 / policy_.temperature();
-    for (int m = 0; m < policy_.n_models(); ++m) {
-      logits_[m].resize(1, n);
-      double* out = logits_[m].data();
-      const double* u = policy_.user_table(m).row(req.user).data();
-      std::fill(out, out + n, 0.0);
-      for (int j = 0; j < d; ++j) {
-        const double uj = u[j] * inv_tau;
-        const double* v = vt_[m].row(j).data();
-        for (int a = 0; a < n; ++a) out[a] += uj * v[a];
-      }
-      if (!Eigen::Map<const Eigen::ArrayXd>(out, n).allFinite()) clamp_non_finite(out, n);
+    for (int m = 0; m < policy_.n_models(); ++m)
+      pg::user_logits(policy_.user_table(m), users, vt_[m], inv_tau, out[m]);
+  }
+  void request_logits(const Request& req) {
+    one_user_[0] = static_cast<int>(req.user);
+    compute_logits(one_user_, logits_);
+  }
+  void clamp_if_non_finite(std::vector<RowMatrixXd>& logits, Eigen::Index row) {
+    const int n = policy_.n_items();
+    for (RowMatrixXd& l : logits) {
+      double* out = l.row(row).data();
+      if (!pg::all_finite(out, n)) clamp_non_finite(out, n);
     }
   }
   // Scores that overflowed (±inf, or NaN from inf − inf) are an overflow event as the spec
@@ -364,6 +412,12 @@ class PlRanker final : public Stage {
   pg::CandidateSampler sampler_;
   models::Adagrad adagrad_;
   std::vector<RowMatrixXd> logits_, grad_logits_, vt_;
+  // Batched logits of requests ahead_first_ .. + ahead_count_ (users ahead_users_), valid until
+  // the parameters change.
+  std::vector<RowMatrixXd> ahead_logits_;
+  std::vector<int> ahead_users_;
+  std::int64_t ahead_first_ = 0, ahead_count_ = 0;
+  int one_user_[1] = {0};
   pg::RowSoftmax softmax_;  // for feedback that arrives without its decision
   models::ParameterSet grads_;
   bool vt_stale_ = true;
@@ -390,6 +444,7 @@ class PlRanker final : public Stage {
     return softmax_pool_.back();
   }
   std::vector<std::shared_ptr<pg::RowSoftmax>> softmax_pool_;
+  std::shared_ptr<pg::RowSoftmax> last_softmax_;  // the last decision's (kept out of the pool)
   std::size_t pool_cursor_ = 0;
   mutable std::vector<RowMatrixXd> stat_logits_;
   mutable pg::RowSoftmax stat_softmax_;
@@ -543,6 +598,7 @@ StageEntry pl_ranker_entry() {
         b.validate = [o](const StageContext& c) { validate(o, c); };
         b.needs_features = false;
         b.needs_users = true;
+        b.lookahead = true;
         b.stats = {"loss", "steps", "overflow_step", "learning_rate", "inclusion"};
         return b;
       },

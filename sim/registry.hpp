@@ -112,6 +112,7 @@ struct StageBuild {
   std::function<void(const StageContext&)> validate;
   bool needs_features = true;
   bool needs_users = false;        // learns per-user parameters: the world must have user ids
+  bool lookahead = false;          // wants Stage::prepare with the requests before its next update
   std::vector<std::string> stats;  // names of the values Stage::stats() returns
 };
 

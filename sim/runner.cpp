@@ -252,28 +252,49 @@ std::vector<CellResult> run_unit(const Experiment& ex, const Unit& unit, const U
       // keeps them alive), so the steady state allocates none: worlds overwrite every field.
       std::vector<std::shared_ptr<Request>> pool;
       std::size_t cursor = 0;
-      std::shared_ptr<Request> req;
-      for (std::int64_t i = 0; i < horizon; ++i) {
-        req.reset();
-        for (std::size_t k = 0; k < pool.size() && !req; ++k) {
+      const auto free_request = [&] {
+        for (std::size_t k = 0; k < pool.size(); ++k) {
           const std::size_t j = (cursor + k) % pool.size();
           if (pool[j].use_count() == 1) {
-            req = pool[j];
             cursor = j + 1;
+            return pool[j];
           }
         }
-        if (!req) {
-          pool.push_back(std::make_shared<Request>());
-          req = pool.back();
-          cursor = 0;
+        pool.push_back(std::make_shared<Request>());
+        cursor = 0;
+        return pool.back();
+      };
+      // Lookahead: a world without per-system state draws its requests independently of what is
+      // served, so up to `ahead` of them are drawn before they are served (in the same order, from
+      // the same streams) and stages that batch per-request work see them (Stage::prepare).
+      int ahead = 1;
+      for (Run* r : group) ahead = std::max(ahead, System::lookahead(*r->cfg));
+      std::vector<std::shared_ptr<Request>> window;  // drawn, not yet served: [head, end)
+      std::vector<const Request*> window_ptrs;
+      std::size_t head = 0;
+      std::int64_t drawn = 0;
+      for (std::int64_t i = 0; i < horizon; ++i) {
+        if (head >= static_cast<std::size_t>(ahead)) {  // compact now and then: O(1) amortised
+          window.erase(window.begin(), window.begin() + static_cast<std::ptrdiff_t>(head));
+          window_ptrs.erase(window_ptrs.begin(),
+                            window_ptrs.begin() + static_cast<std::ptrdiff_t>(head));
+          head = 0;
         }
-        stream.next(world, *req, i);
+        for (; drawn < std::min(horizon, i + ahead); ++drawn) {
+          window.push_back(free_request());
+          stream.next(world, *window.back(), drawn);
+          window_ptrs.push_back(window.back().get());
+        }
+        const std::shared_ptr<Request> req = std::move(window[head]);
+        const std::span<const Request* const> upcoming(window_ptrs.data() + head,
+                                                       window_ptrs.size() - head);
+        ++head;
         if (i < start) continue;  // a restored task: the world replays its draws up to there
         for (Run* r : group) {
           if (i >= r->cfg->horizon) continue;
           current = r->cfg->index;
           r->system->advance(req->time);
-          r->system->serve(req, world);
+          r->system->serve(req, world, upcoming);
           served();
           if (r->next < P && i + 1 == r->cfg->checkpoint_steps[r->next]) {
             record(*r, world);

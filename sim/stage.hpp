@@ -52,6 +52,13 @@ class Stage {
                       Decision& out) = 0;
   // Learns from a batch of feedback (one element when the stage updates on every feedback).
   virtual void learn(std::span<const Feedback> batch) = 0;
+  // Stages built with StageBuild::lookahead: called before each select while serving, with the
+  // requests this instance is expected to serve before its next update, in order, the first being
+  // the one about to be served (worlds without per-system state only; otherwise just that one).
+  // A stage may precompute work that depends only on those requests and its current parameters
+  // (the Plackett–Luce ranker's logits: one batched product per update instead of one per
+  // request), but its decisions must be exactly those it makes without the hint.
+  virtual void prepare(std::span<const Request* const> upcoming) {}
   // Selection when the pipeline is evaluated offline (policy value): no exploration, e.g. a
   // greedy Plackett–Luce ranker or a noisy ranker without its noise. Default: as when serving.
   virtual void select_eval(const Request& req, std::span<const int> candidates, int keep, Rng& rng,

@@ -248,10 +248,20 @@ void System::run_pipeline(const Request& req, Rng* eval_rng) {
       inst.decision.clear();
       const int keep = std::min<int>(s.keep, static_cast<int>(cands.size()));
       if (keep <= 0) continue;
-      if (eval_rng)
+      if (eval_rng) {
         inst.stage->select_eval(req, cands, keep, *eval_rng, inst.decision);
-      else
-        inst.stage->select(req, cands, keep, inst.rng, inst.decision);
+        continue;
+      }
+      if (s.build.lookahead && !upcoming_.empty()) {
+        // The requests served before this instance's next update: exactly the rest of its batch
+        // when feedback is immediate and counted, else (delays, clock) about one batch; a wrong
+        // guess only costs the stage work, never a different decision.
+        std::size_t n = static_cast<std::size_t>(std::max(1, s.update_every));
+        if (cfg_.delay == DelayModel::none && s.update_interval <= 0)
+          n -= std::min(n - 1, inst.buffer.size());
+        inst.stage->prepare(upcoming_.first(std::min(n, upcoming_.size())));
+      }
+      inst.stage->select(req, cands, keep, inst.rng, inst.decision);
     }
     // The entry's output: its replicas' selections, duplicates collapsed.
     ++stamp_now_;
@@ -266,9 +276,22 @@ void System::run_pipeline(const Request& req, Rng* eval_rng) {
   }
 }
 
-void System::serve(const std::shared_ptr<const Request>& req_ptr, World& world) {
+int System::lookahead(const Config& cfg) {
+  if (cfg.world.stateful) return 1;  // the world's next request depends on this one's outcome
+  int n = 1;
+  for (const StageSpec& s : cfg.stages)
+    if (s.build.lookahead) n = std::max(n, std::min(s.update_every, kMaxLookahead));
+  return n;
+}
+
+void System::serve(const std::shared_ptr<const Request>& req_ptr, World& world,
+                   std::span<const Request* const> upcoming) {
   const Request& req = *req_ptr;
+  if (!upcoming.empty() && upcoming[0] != &req)
+    throw std::logic_error("System::serve: upcoming must start with the request served");
+  upcoming_ = upcoming;
   run_pipeline(req, nullptr);
+  upcoming_ = {};
   const std::vector<int>& served = entry_output_.back();
   const std::size_t L = served.size(), m = objectives_;
   // Outcomes per position × objective; the primary objective is what metrics call rewards.

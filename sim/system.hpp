@@ -23,7 +23,14 @@ class System {
   // Processes calendar events (delayed feedback, clock updates) due at or before time t.
   void advance(double t);
   // Serves one request end to end; `world` gives the outcomes (and, when stateful, observes them).
-  void serve(const std::shared_ptr<const Request>& req, World& world);
+  // `upcoming`, when given, is this request followed by the ones the caller has already drawn
+  // after it, in order (lookahead for stages that batch per-request work; see Stage::prepare).
+  void serve(const std::shared_ptr<const Request>& req, World& world,
+             std::span<const Request* const> upcoming = {});
+  // Requests of lookahead the configuration's stages can use (1 = none): the largest update_every
+  // of a stage built with StageBuild::lookahead, at most kMaxLookahead.
+  static int lookahead(const Config& cfg);
+  static constexpr int kMaxLookahead = 1024;
   // Current value of every series of cfg.series, in that order, at checkpoint `index`.
   void record(std::span<double> out, std::size_t index, const World& world,
               const StreamKey& world_key);
@@ -83,6 +90,7 @@ class System {
   std::vector<std::shared_ptr<Record>> pending_;  // slot -> record in flight
   std::vector<std::size_t> free_slots_;
   Request eval_request_;
+  std::span<const Request* const> upcoming_;  // while serving: the request and those after it
   std::vector<std::unique_ptr<Metric>> metrics_;
   std::vector<std::size_t> metric_offset_;
 };

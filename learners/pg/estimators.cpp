@@ -93,14 +93,28 @@ ScoreResult EstimatorKernel::row_gradient(const RowSoftmax& sm, const ScoreInput
     case Estimator::kVPg:
       loss = stable ? vpg_stable(sm, in) : vpg_float(sm, in);
       break;
-    case Estimator::kCaPg:
-      build_top_lists(sm);
+    case Estimator::kCaPg: {
+      // Ŝ_{−a} from per-model top lists sorted once per row, or, when those lists are long (K
+      // large, few targets: model m's list has block_start_[m + 1] + 1 entries), by selecting
+      // each block's few items among those not taken yet (the same Ŝ, far less sorting).
+      int lists = 0, direct = 0;
+      for (int m = 0; m < n_models_; ++m) {
+        if (block_sizes_[m] == 0) continue;
+        lists += top_length(m);
+        direct += n_targets * (block_sizes_[m] + 1);
+      }
+      const bool by_lists = lists <= direct;
+      if (by_lists) build_top_lists(sm);
       for (int l = 0; l < n_targets; ++l) {
-        build_s_hat(in.targets[l]);
+        if (by_lists || !build_s_hat_direct(sm, in.targets[l])) {
+          if (!by_lists) build_top_lists(sm);  // rare: see build_s_hat_direct
+          build_s_hat(in.targets[l]);
+        }
         const double c = in.weights[l];
         loss += c * (stable ? ca_stable(sm, in.targets[l], c) : ca_float(sm, in.targets[l], c));
       }
       break;
+    }
   }
 
   bool finite = std::isfinite(loss);
@@ -258,6 +272,54 @@ void EstimatorKernel::build_s_hat(int a) {
       stamp_[pick_[p]] = stamp_id_;
     }
   }
+}
+
+// build_s_hat without the sorted lists: block m's picks are the top (n_m + 1, or n_m without
+// in-place substitution) of s_m over the items not taken by earlier blocks (nor a, without
+// in-place substitution), found by one selection on a copy of s_m with those items at −inf.
+// That is exactly the walk down the sorted list unless an excluded item is selected (fewer
+// eligible items above −inf: only with non-finite logits); then it returns false and the caller
+// takes the lists.
+bool EstimatorKernel::build_s_hat_direct(const RowSoftmax& sm, int a) {
+  if (++stamp_id_ == 0) {
+    std::fill(stamp_.begin(), stamp_.end(), 0u);
+    stamp_id_ = 1;
+  }
+  const bool in_place = options_.in_place_substitution;
+  constexpr double kOut = -std::numeric_limits<double>::infinity();
+  masked_.resize(static_cast<std::size_t>(n_items_));
+  int k = 0;
+  for (int m = 0; m < n_models_; ++m) {
+    const int n = block_sizes_[m];
+    if (n == 0) continue;
+    const int need = in_place ? n + 1 : n;
+    const double* s = sm.logits(m);
+    const double* key = s;
+    if (k > 0 || !in_place) {
+      std::copy(s, s + n_items_, masked_.begin());
+      for (int j = 0; j < k; ++j) masked_[s_hat_[j]] = kOut;
+      if (!in_place) masked_[a] = kOut;
+      key = masked_.data();
+    }
+    top_select_.select(key, n_items_, need, pick_.data());
+    for (int p = 0; p < need; ++p) {
+      const int b = pick_[p];
+      if (stamp_[b] == stamp_id_ || (!in_place && b == a)) return false;
+    }
+    if (in_place) {
+      for (int p = 0; p < n; ++p) {
+        if (pick_[p] == a) {
+          pick_[p] = pick_[n];
+          break;
+        }
+      }
+    }
+    for (int p = 0; p < n; ++p) {
+      s_hat_[k++] = pick_[p];
+      stamp_[pick_[p]] = stamp_id_;
+    }
+  }
+  return true;
 }
 
 // CA-PG, stable. Slot k (model m = m(k)) draws a with p_k = w(a)/D_k; with

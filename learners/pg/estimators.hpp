@@ -101,6 +101,7 @@ class EstimatorKernel {
   int top_length(int m) const;
   void build_top_lists(const RowSoftmax& sm);
   void build_s_hat(int target);
+  bool build_s_hat_direct(const RowSoftmax& sm, int target);
   double masked_sum(const double* w) const;
 
   EstimatorOptions options_;
@@ -114,7 +115,8 @@ class EstimatorKernel {
   TopSelector top_select_;
   std::vector<std::uint32_t> stamp_;
   std::uint32_t stamp_id_ = 0;
-  std::vector<double> mask_;  // 1, or 0 for the items excluded from a complement sum
+  std::vector<double> masked_;  // build_s_hat_direct: a model's logits, excluded items at −inf
+  std::vector<double> mask_;    // 1, or 0 for the items excluded from a complement sum
 
   std::vector<double> suffix_, d_, p_, logq_, beta_, prefix_;  // per slot (double paths)
   std::vector<float> fp_, fe_, fy_, fb_, fgp_, fh_, ft_;       // per slot (float32 paths)

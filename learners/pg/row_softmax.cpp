@@ -1,6 +1,7 @@
 #include "learners/pg/row_softmax.hpp"
 
 #include <cmath>
+#include <cstring>
 
 #include "learners/pg/fast_exp.hpp"
 
@@ -22,6 +23,16 @@ void RowSoftmax::compute(const std::vector<RowMatrixXd>& logits, Eigen::Index ro
     sum_[m] = w_.row(m).sum();
     log_sum_exp_[m] = mx + std::log(sum_[m]);
   }
+}
+
+bool RowSoftmax::holds(const std::vector<RowMatrixXd>& logits, Eigen::Index row) const {
+  if (static_cast<Eigen::Index>(logits.size()) != s_.rows() || logits.empty() ||
+      logits.front().cols() != s_.cols())
+    return false;
+  const std::size_t bytes = sizeof(double) * static_cast<std::size_t>(s_.cols());
+  for (std::size_t m = 0; m < logits.size(); ++m)
+    if (std::memcmp(logits[m].row(row).data(), s_.row(m).data(), bytes) != 0) return false;
+  return true;
 }
 
 double RowSoftmax::log1m_prob(int m, int a) const {

@@ -14,6 +14,9 @@ class RowSoftmax {
   // Copies row `row` of every logits[m] (so the caller may overwrite those rows afterwards, e.g.
   // with gradients) and computes w_m = exp(s_m − max_m).
   void compute(const std::vector<RowMatrixXd>& logits, Eigen::Index row);
+  // Whether this holds the softmax of exactly (bit for bit) that row, so compute would change
+  // nothing: a GRPO group's requests share one user, hence one row (one compute per group).
+  bool holds(const std::vector<RowMatrixXd>& logits, Eigen::Index row) const;
 
   int n_models() const { return static_cast<int>(max_.size()); }
   int n_items() const { return static_cast<int>(s_.cols()); }

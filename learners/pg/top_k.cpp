@@ -2,7 +2,10 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <numeric>
 
 namespace stagesim::pg {
@@ -13,6 +16,8 @@ constexpr int kChunk = 32;
 // Up to this n the small selections run by insertion into a sorted run (cheaper than
 // nth_element + sort for the samplers' and CA-PG's top 10).
 constexpr int kFewest = 32;
+// Bisection passes that tighten the selection bound.
+constexpr int kRefine = 8;
 
 // a ranks above b: a strict weak order even with NaN keys, which rank below everything (a NaN
 // must never reach a sort with plain `>`: the order would be inconsistent, which is undefined).
@@ -20,6 +25,44 @@ template <class T>
 inline bool above(T a, T b) {
   return a > b || (b != b && a == a);
 }
+
+// An unsigned code per (key, index) whose ascending order is `above` on the keys (NaNs last, all
+// equal; −0 = +0), then ascending index: the key's bits mapped to a descending order in the high
+// half, the index in the low 32 bits.
+template <class T>
+struct OrderCode;
+template <>
+struct OrderCode<float> {
+  using type = std::uint64_t;
+  static type make(float x, int index) {
+    std::uint32_t d = 0xffffffffu;  // NaN
+    if (x == x) {
+      const std::uint32_t b = std::bit_cast<std::uint32_t>(x == 0.0f ? 0.0f : x);
+      d = ~(b >> 31 ? ~b : b | 0x80000000u);
+    }
+    return static_cast<type>(d) << 32 | static_cast<std::uint32_t>(index);
+  }
+  static std::vector<type>& scratch() {
+    thread_local std::vector<type> v;
+    return v;
+  }
+};
+template <>
+struct OrderCode<double> {
+  using type = unsigned __int128;
+  static type make(double x, int index) {
+    std::uint64_t d = ~0ull;  // NaN
+    if (x == x) {
+      const std::uint64_t b = std::bit_cast<std::uint64_t>(x == 0.0 ? 0.0 : x);
+      d = ~(b >> 63 ? ~b : b | 0x8000000000000000ull);
+    }
+    return static_cast<type>(d) << 32 | static_cast<std::uint32_t>(index);
+  }
+  static std::vector<type>& scratch() {
+    thread_local std::vector<type> v;
+    return v;
+  }
+};
 
 // Small arrays (the LSR's K candidates): insertion into a sorted buffer.
 template <class T>
@@ -50,18 +93,20 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
     return above(key[a], key[b]) || (!above(key[b], key[a]) && a < b);
   };
   found.clear();
-  // Chunks of 32 for few of many; smaller (down to 4) so that there are at least n chunks for
-  // larger n (the blocks of 40 and the top 201 of K = 200 among 1000 items).
-  int chunk = kChunk;
-  while (chunk > 4 && n > n_items / chunk) chunk /= 2;
-  const int n_chunks = n_items / chunk;
+  // About max(2n, 32) chunks (so the chunk maxima give a tight bound), a multiple of
+  // 16 so that the vertical max runs on whole vectors, and at least 4 items per chunk (the blocks
+  // of 40 and the top 201 of K = 200 among 1000 items still take this path).
+  int n_chunks = std::max(2 * n, 32);
+  n_chunks = std::min((n_chunks + 15) / 16 * 16, n_items / 4 / 16 * 16);
+  if (n_chunks < 16) n_chunks = n_items / 4;
+  const int chunk = n_chunks > 0 ? n_items / n_chunks : 0;
   const auto above_t = [](T a, T b) { return above(a, b); };  // inlined, unlike a function pointer
-  if (n <= n_chunks) {
-    // The n-th largest chunk maximum is a key that at least n items reach: only items at or
-    // above it can be in the top n, and whole chunks below it are skipped. Chunk c is the strided
-    // set {c + i·n_chunks : i < chunk}, so all maxima come from one vertical (elementwise) max
-    // over chunk contiguous rows, which vectorises for float and double alike (a per-chunk
-    // horizontal max does not). Typically fewer than 2n items survive to the final sort.
+  if (n_chunks > 0 && n <= n_chunks) {
+    // A bound that at least n items reach (the n-th largest chunk maximum, or better): only
+    // items at or above it can be in the top n, and whole chunks below it are skipped. Chunk c is
+    // the strided set {c + i·n_chunks : i < chunk}, so all maxima come from one vertical
+    // (elementwise) max over chunk contiguous rows, which vectorises for float and double alike (a
+    // per-chunk horizontal max does not). Typically fewer than 2n items survive to the final sort.
     value.resize(static_cast<std::size_t>(2 * n_chunks));
     T* chunk_max = value.data();
     std::copy(key, key + n_chunks, chunk_max);
@@ -70,10 +115,10 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
       for (int c = 0; c < n_chunks; ++c)
         chunk_max[c] = row[c] > chunk_max[c] ? row[c] : chunk_max[c];
     }
-    T* order = value.data() + n_chunks;
     T bound;
     if (n <= kFewest) {
       // The n-th largest of the maxima by insertion into a sorted run of n (no selection pass).
+      T* order = value.data() + n_chunks;
       int count = 0;
       for (int c = 0; c < n_chunks; ++c) {
         const T v = chunk_max[c];
@@ -87,9 +132,31 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
       }
       bound = order[n - 1];
     } else {
-      std::copy(chunk_max, chunk_max + n_chunks, order);
-      std::nth_element(order, order + (n - 1), order + n_chunks, above_t);
-      bound = order[n - 1];
+      // A value at least n keys reach, as high as a few bisection passes get it: start from the
+      // smallest chunk maximum (all n_chunks >= n maxima reach it) and halve the interval up to
+      // the largest with vectorised counts over all keys (far cheaper than selecting among the
+      // maxima and sorting the extra survivors). NaN maxima are ignored; should fewer than n
+      // keys reach the start, the bound is NaN and every item is ranked below.
+      bound = std::numeric_limits<T>::infinity();
+      T hi = -std::numeric_limits<T>::infinity();
+      for (int c = 0; c < n_chunks; ++c) {
+        bound = chunk_max[c] < bound ? chunk_max[c] : bound;
+        hi = chunk_max[c] > hi ? chunk_max[c] : hi;
+      }
+      const auto count_from = [&](T t) {
+        int count = 0;
+        for (int b = 0; b < n_items; ++b) count += key[b] >= t;
+        return count;
+      };
+      if (!(count_from(bound) >= n)) bound = std::numeric_limits<T>::quiet_NaN();
+      for (int iter = 0; iter < kRefine && bound == bound; ++iter) {
+        const T mid = bound + (hi - bound) / 2;
+        if (!(mid > bound && mid < hi)) break;
+        if (count_from(mid) >= n)
+          bound = mid;
+        else
+          hi = mid;
+      }
     }
     // Into a buffer sized once (no push_back bookkeeping in the strided scan).
     found.resize(static_cast<std::size_t>(n_items));
@@ -139,11 +206,16 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
     }
     return;
   }
-  if (static_cast<int>(found.size()) > n) {
-    std::nth_element(found.begin(), found.begin() + (n - 1), found.end(), before);
-  }
-  std::sort(found.begin(), found.begin() + n, before);
-  std::copy(found.begin(), found.begin() + n, out);
+  // Larger n: sort (order code, index) pairs directly rather than indices through the keys.
+  using Code = typename OrderCode<T>::type;
+  std::vector<Code>& codes = OrderCode<T>::scratch();
+  codes.resize(found.size());
+  for (std::size_t i = 0; i < found.size(); ++i)
+    codes[i] = OrderCode<T>::make(key[found[i]], found[i]);
+  if (static_cast<int>(codes.size()) > n)
+    std::nth_element(codes.begin(), codes.begin() + (n - 1), codes.end());
+  std::sort(codes.begin(), codes.begin() + n);
+  for (int i = 0; i < n; ++i) out[i] = static_cast<int>(codes[i] & 0xffffffffu);
 }
 
 }  // namespace

@@ -64,7 +64,7 @@ Trainer::Trainer(PLMixture& policy, const RewardTables& tables, const TrainerOpt
 
 void Trainer::sample_row(Eigen::Index local, Eigen::Index i, const StepRngs& rngs) {
   const int user = users_[i];
-  softmax_.compute(logits_, local);
+  if (!softmax_.holds(logits_, local)) softmax_.compute(logits_, local);
   sampler_.sample(options_.sampler, softmax_, block_sizes_, rngs.esr, row_span(candidates_, i));
   ranker_.pick(row_span(std::as_const(candidates_), i), lsr_scores_.row(user).data(), true,
                rngs.lsr, row_span(picks_, i));
@@ -114,7 +114,7 @@ StepResult Trainer::step(const StepRngs& rngs) {
       advantages_ = rewards_.middleRows(b0, n);
       grpo_normalize(advantages_, group, subtract_group_min_);
       for (int r = 0; r < n; ++r) {
-        softmax_.compute(logits_, r);
+        if (!softmax_.holds(logits_, r)) softmax_.compute(logits_, r);
         add(gradient_row(r, b0 + r, advantages_.row(r).data()));
       }
     }

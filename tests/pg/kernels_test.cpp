@@ -49,6 +49,10 @@ TEST(TopSelector, MatchesStableSortIncludingTies) {
     auto logits = testing::random_logits(1, 1, n_items, 1.0, rng);
     std::vector<double> key(logits[0].data(), logits[0].data() + n_items);
     for (int i = 0; i < n_items; i += 5) key[i] = 0.25;  // many exact ties
+    // Signed zeros are equal keys (index order), and −inf (the samplers' taken items) ranks last:
+    // the packed order codes of the larger selections must agree.
+    for (int i = 3; i < n_items; i += 7) key[i] = (i / 7) % 2 ? 0.0 : -0.0;
+    for (int i = 6; i < n_items; i += 11) key[i] = -std::numeric_limits<double>::infinity();
     std::vector<int> order(n_items);
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key[a] > key[b]; });

@@ -1,0 +1,92 @@
+#include "learners/pg/user_logits.hpp"
+
+#include <vector>
+
+namespace stagesim::pg {
+
+namespace {
+
+// GCC/Clang vector types: 8 doubles (one 512-bit register, or two 256-bit ones without AVX-512).
+// Element-wise + and * on them round exactly as the scalar operations do.
+typedef double v8d __attribute__((vector_size(64)));
+constexpr int kLanes = 16;  // items per register tile: two v8d
+
+inline v8d load(const double* p) {
+  v8d v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(double* p, v8d v) {
+  __builtin_memcpy(p, &v, sizeof v);
+}
+
+// R rows at once: each 16-item tile of vt is loaded once for all R rows, and the R × 16 sums stay
+// in registers over the whole j loop (2R independent chains hide the add latency).
+template <int R>
+void rows_block(const double* const* u, const double* vt, int dim, int n, double* const* out) {
+  int a0 = 0;
+  for (; a0 + kLanes <= n; a0 += kLanes) {
+    v8d lo[R], hi[R];
+    for (int r = 0; r < R; ++r) lo[r] = hi[r] = v8d{};
+    for (int j = 0; j < dim; ++j) {
+      const double* v = vt + static_cast<std::ptrdiff_t>(j) * n + a0;
+      const v8d vl = load(v), vh = load(v + 8);
+      for (int r = 0; r < R; ++r) {
+        const double uj = u[r][j];
+        lo[r] = lo[r] + uj * vl;
+        hi[r] = hi[r] + uj * vh;
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      store(out[r] + a0, lo[r]);
+      store(out[r] + a0 + 8, hi[r]);
+    }
+  }
+  for (int a = a0; a < n; ++a) {
+    for (int r = 0; r < R; ++r) {
+      double acc = 0.0;
+      for (int j = 0; j < dim; ++j) acc += u[r][j] * vt[static_cast<std::ptrdiff_t>(j) * n + a];
+      out[r][a] = acc;
+    }
+  }
+}
+
+}  // namespace
+
+bool all_finite(const double* x, int n) {
+  // x − x is 0 for finite x and NaN for ±inf and NaN; counting the misses is an integer
+  // reduction, which vectorises (a floating-point one would not, without reassociation).
+  int bad = 0;
+  for (int a = 0; a < n; ++a) bad += !(x[a] - x[a] == 0.0);
+  return bad == 0;
+}
+
+void user_logits(const RowMatrixXd& user_table, std::span<const int> users, const RowMatrixXd& vt,
+                 double inv_tau, RowMatrixXd& out) {
+  const int rows = static_cast<int>(users.size());
+  const int dim = static_cast<int>(vt.rows()), n = static_cast<int>(vt.cols());
+  out.resize(rows, n);
+  // The scaled user rows u_j · (1/τ), as the single-row loop forms them.
+  thread_local std::vector<double> scaled;
+  scaled.resize(static_cast<std::size_t>(rows) * dim);
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < dim; ++j) scaled[r * dim + j] = user_table(users[r], j) * inv_tau;
+  constexpr int kRows = 4;
+  const double* u[kRows];
+  double* o[kRows];
+  int r0 = 0;
+  for (; r0 + kRows <= rows; r0 += kRows) {
+    for (int r = 0; r < kRows; ++r) {
+      u[r] = scaled.data() + (r0 + r) * dim;
+      o[r] = out.row(r0 + r).data();
+    }
+    rows_block<kRows>(u, vt.data(), dim, n, o);
+  }
+  for (; r0 < rows; ++r0) {
+    u[0] = scaled.data() + r0 * dim;
+    o[0] = out.row(r0).data();
+    rows_block<1>(u, vt.data(), dim, n, o);
+  }
+}
+
+}  // namespace stagesim::pg
