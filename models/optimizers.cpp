@@ -66,32 +66,39 @@ void Sgd::step(std::span<RowMatrixXd* const> params, std::span<const RowMatrixXd
 
 Adam::Adam(AdamOptions options) : options_(options) {}
 
-void Adam::step(std::span<RowMatrixXd* const> params, std::span<const RowMatrixXd* const> grads) {
+Adam::Scaled Adam::begin_step(std::span<RowMatrixXd* const> params,
+                              std::span<const RowMatrixXd* const> grads) {
   prepare(params, grads, &m_, "Adam");
   if (v_.empty())
     for (const RowMatrixXd* p : params) v_.push_back(RowMatrixXd::Zero(p->rows(), p->cols()));
   const double c1 = 1.0 - std::pow(options_.beta1, static_cast<double>(steps_));
   const double c2 = 1.0 - std::pow(options_.beta2, static_cast<double>(steps_));
   // Folding the bias corrections into the step size keeps the update one Eigen expression.
-  const double lr = options_.learning_rate * std::sqrt(c2) / c1;
-  const double eps = options_.eps * std::sqrt(c2);
+  return {options_.learning_rate * std::sqrt(c2) / c1, options_.eps * std::sqrt(c2)};
+}
+
+void Adam::update(std::size_t i, Eigen::Index at, Eigen::Index len, const RowMatrixXd& grad,
+                  RowMatrixXd& param, Scaled s) {
   const double b1 = options_.beta1, b2 = options_.beta2;
+  const auto g = Eigen::Map<const Eigen::ArrayXd>(grad.data() + at, len);
+  auto m = Eigen::Map<Eigen::ArrayXd>(m_[i].data() + at, len);
+  auto v = Eigen::Map<Eigen::ArrayXd>(v_[i].data() + at, len);
+  auto p = Eigen::Map<Eigen::ArrayXd>(param.data() + at, len);
+  m = b1 * m + (1.0 - b1) * g;
+  v = b2 * v + (1.0 - b2) * g.square();
+  p -= s.lr * m / (v.sqrt() + s.eps);
+}
+
+void Adam::step(std::span<RowMatrixXd* const> params, std::span<const RowMatrixXd* const> grads) {
+  const Scaled s = begin_step(params, grads);
   // Chunk by chunk, the three updates of a chunk while it sits in L1 (the whole-tensor form made
   // three passes over memory: the step is memory-bound on big embedding tables). The same Eigen
   // expressions per element, so the bits are those of the whole-tensor form.
   constexpr Eigen::Index kChunk = 1024;
   for (std::size_t i = 0; i < params.size(); ++i) {
     const Eigen::Index n = params[i]->size();
-    for (Eigen::Index at = 0; at < n; at += kChunk) {
-      const Eigen::Index len = std::min(kChunk, n - at);
-      const auto g = Eigen::Map<const Eigen::ArrayXd>(grads[i]->data() + at, len);
-      auto m = Eigen::Map<Eigen::ArrayXd>(m_[i].data() + at, len);
-      auto v = Eigen::Map<Eigen::ArrayXd>(v_[i].data() + at, len);
-      auto p = Eigen::Map<Eigen::ArrayXd>(params[i]->data() + at, len);
-      m = b1 * m + (1.0 - b1) * g;
-      v = b2 * v + (1.0 - b2) * g.square();
-      p -= lr * m / (v.sqrt() + eps);
-    }
+    for (Eigen::Index at = 0; at < n; at += kChunk)
+      update(i, at, std::min(kChunk, n - at), *grads[i], *params[i], s);
   }
 }
 
@@ -99,25 +106,12 @@ void Adam::step_rows(std::span<RowMatrixXd* const> params,
                      std::span<const RowMatrixXd* const> grads,
                      std::span<const std::vector<int>> rows) {
   if (rows.size() != params.size()) throw std::invalid_argument("Adam: rows/params mismatch");
-  prepare(params, grads, &m_, "Adam");
-  if (v_.empty())
-    for (const RowMatrixXd* p : params) v_.push_back(RowMatrixXd::Zero(p->rows(), p->cols()));
-  const double c1 = 1.0 - std::pow(options_.beta1, static_cast<double>(steps_));
-  const double c2 = 1.0 - std::pow(options_.beta2, static_cast<double>(steps_));
-  const double lr = options_.learning_rate * std::sqrt(c2) / c1;
-  const double eps = options_.eps * std::sqrt(c2);
-  const double b1 = options_.beta1, b2 = options_.beta2;
+  const Scaled s = begin_step(params, grads);
   for (std::size_t i = 0; i < params.size(); ++i) {
     const Eigen::Index cols = params[i]->cols();
     for (int r : rows[i]) {
       if (r < 0 || r >= params[i]->rows()) throw std::invalid_argument("Adam: row out of range");
-      const auto g = Eigen::Map<const Eigen::ArrayXd>(grads[i]->data() + r * cols, cols);
-      auto m = Eigen::Map<Eigen::ArrayXd>(m_[i].data() + r * cols, cols);
-      auto v = Eigen::Map<Eigen::ArrayXd>(v_[i].data() + r * cols, cols);
-      auto p = Eigen::Map<Eigen::ArrayXd>(params[i]->data() + r * cols, cols);
-      m = b1 * m + (1.0 - b1) * g;
-      v = b2 * v + (1.0 - b2) * g.square();
-      p -= lr * m / (v.sqrt() + eps);
+      update(i, r * cols, cols, *grads[i], *params[i], s);
     }
   }
 }

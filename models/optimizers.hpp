@@ -97,6 +97,16 @@ class Adam final : public Optimizer {
 
  private:
   std::vector<std::vector<RowMatrixXd>*> state() override { return {&m_, &v_}; }
+  // Step size and epsilon with this step's bias corrections folded in.
+  struct Scaled {
+    double lr, eps;
+  };
+  // Counts the step, sizes the moments and returns this step's scaled constants.
+  Scaled begin_step(std::span<RowMatrixXd* const> params,
+                    std::span<const RowMatrixXd* const> grads);
+  // The update of `len` contiguous elements from `at` of tensor i.
+  void update(std::size_t i, Eigen::Index at, Eigen::Index len, const RowMatrixXd& grad,
+              RowMatrixXd& param, Scaled s);
   AdamOptions options_;
   std::vector<RowMatrixXd> m_, v_;
 };

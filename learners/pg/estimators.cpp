@@ -241,6 +241,23 @@ void EstimatorKernel::build_top_lists(const RowSoftmax& sm) {
   }
 }
 
+// Appends a block's n picks (pick_[0..n], the first n+1 with in-place substitution, where a
+// among them gives its place to the extra one) to Ŝ at position k, and marks them taken.
+void EstimatorKernel::take_block_picks(int n, int a, bool in_place, int& k) {
+  if (in_place) {
+    for (int p = 0; p < n; ++p) {
+      if (pick_[p] == a) {
+        pick_[p] = pick_[n];
+        break;
+      }
+    }
+  }
+  for (int p = 0; p < n; ++p) {
+    s_hat_[k++] = pick_[p];
+    stamp_[pick_[p]] = stamp_id_;
+  }
+}
+
 void EstimatorKernel::build_s_hat(int a) {
   if (++stamp_id_ == 0) {
     std::fill(stamp_.begin(), stamp_.end(), 0u);
@@ -259,18 +276,7 @@ void EstimatorKernel::build_s_hat(int a) {
       if (stamp_[b] == stamp_id_ || (!in_place && b == a)) continue;
       pick_[count++] = b;
     }
-    if (in_place) {
-      for (int p = 0; p < n; ++p) {
-        if (pick_[p] == a) {
-          pick_[p] = pick_[n];
-          break;
-        }
-      }
-    }
-    for (int p = 0; p < n; ++p) {
-      s_hat_[k++] = pick_[p];
-      stamp_[pick_[p]] = stamp_id_;
-    }
+    take_block_picks(n, a, in_place, k);
   }
 }
 
@@ -306,18 +312,7 @@ bool EstimatorKernel::build_s_hat_direct(const RowSoftmax& sm, int a) {
       const int b = pick_[p];
       if (stamp_[b] == stamp_id_ || (!in_place && b == a)) return false;
     }
-    if (in_place) {
-      for (int p = 0; p < n; ++p) {
-        if (pick_[p] == a) {
-          pick_[p] = pick_[n];
-          break;
-        }
-      }
-    }
-    for (int p = 0; p < n; ++p) {
-      s_hat_[k++] = pick_[p];
-      stamp_[pick_[p]] = stamp_id_;
-    }
+    take_block_picks(n, a, in_place, k);
   }
   return true;
 }

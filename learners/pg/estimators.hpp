@@ -102,6 +102,7 @@ class EstimatorKernel {
   void build_top_lists(const RowSoftmax& sm);
   void build_s_hat(int target);
   bool build_s_hat_direct(const RowSoftmax& sm, int target);
+  void take_block_picks(int n, int target, bool in_place, int& k);
   double masked_sum(const double* w) const;
 
   EstimatorOptions options_;
