@@ -49,7 +49,7 @@ Experiment load(const std::string& source, bool is_text, const std::vector<std::
 py::dict run(const std::string& source, bool is_text, const std::vector<std::string>& set,
              std::optional<std::uint64_t> seed, const std::string& data_dir, int threads,
              const std::string& out, bool progress, bool resume, const std::string& journal,
-             double checkpoint_interval) {
+             double checkpoint_interval, int shard_index, int shard_count) {
   RunOptions ro;
   ro.out = out;
   ro.journal = journal;
@@ -57,6 +57,8 @@ py::dict run(const std::string& source, bool is_text, const std::vector<std::str
   ro.progress = progress;
   ro.resume = resume;
   ro.checkpoint_interval = checkpoint_interval;
+  ro.shard_index = shard_index;
+  ro.shard_count = shard_count;
   check_run_options(ro, OptionSpelling::python);
   RunSummary s;
   {
@@ -219,7 +221,8 @@ PYBIND11_MODULE(_stagesim, m) {
   m.attr("git_commit") = kGitCommit;
   m.def("run", &run, py::arg("source"), py::arg("is_text"), py::arg("set"), py::arg("seed"),
         py::arg("data_dir"), py::arg("threads"), py::arg("out"), py::arg("progress"),
-        py::arg("resume"), py::arg("journal"), py::arg("checkpoint_interval"));
+        py::arg("resume"), py::arg("journal"), py::arg("checkpoint_interval"),
+        py::arg("shard_index"), py::arg("shard_count"));
   m.def("check", &check, py::arg("source"), py::arg("is_text"), py::arg("set"), py::arg("seed"),
         py::arg("data_dir"));
   m.def("list", &list_components);

@@ -10,6 +10,7 @@ import shutil
 import sys
 import tempfile
 
+from .errors import ConfigError
 from .results import open as open_results
 
 _module = None
@@ -111,8 +112,22 @@ def _source(path_or_text):
     return s, True
 
 
+def _shard(shard):
+    """(i, n) for the native run; None = the whole experiment."""
+    if shard is None:
+        return 0, 1
+    try:
+        i, n = shard
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"shard {shard!r}: expected a pair (i, n) with 0 <= i < n, e.g. shard=(0, 8)") from None
+    if any(isinstance(x, bool) or not isinstance(x, int) for x in (i, n)):
+        raise ConfigError(f"shard {shard!r}: i and n must be integers, e.g. shard=(0, 8)")
+    return i, n
+
+
 def run(path_or_toml_text, set=None, threads=0, out=None, seed=None, data_dir=None,
-        resume=False, progress=False, journal=None, checkpoint_interval=300):
+        resume=False, progress=False, journal=None, checkpoint_interval=300, shard=None):
     """Runs an experiment in this process and returns its stagesim.Results.
 
     path_or_toml_text: an experiment file, or its TOML text (errors then name "<string>:line").
@@ -123,7 +138,9 @@ def run(path_or_toml_text, set=None, threads=0, out=None, seed=None, data_dir=No
     checkpoint_interval: seconds between two journaled checkpoints of a long task, so that
     resume=True continues it midway (0 = at every metric checkpoint, -1 = never); as the CLI's
     --checkpoint-interval. Without out, the journal sits in the temporary directory and is
-    deleted with it, so resuming needs out (or journal)."""
+    deleted with it, so resuming needs out (or journal).
+    shard: (i, n) runs only shard i of n (0-based) and writes a partial file for `stagesim merge`,
+    as the CLI's --shard i/n."""
     m = _native()
     source, is_text = _source(path_or_toml_text)
     tmpdir = None
@@ -137,7 +154,7 @@ def run(path_or_toml_text, set=None, threads=0, out=None, seed=None, data_dir=No
     try:
         info = m.run(source, is_text, _overrides(set), seed, data_dir or "", int(threads), target,
                      bool(progress), bool(resume), os.fspath(journal) if journal else "",
-                     float(checkpoint_interval))
+                     float(checkpoint_interval), *_shard(shard))
         res = open_results(target)
         if tmpdir is not None:
             res.load()

@@ -74,6 +74,23 @@ class Run(unittest.TestCase):
         assert_bit_identical(self, out, self.cli_out)
         self.assertFalse(os.path.exists(path("ckpt.journal")))
 
+    def test_shards_merge_to_the_whole_run(self):
+        parts = [path(f"part{i}.h5") for i in range(2)]
+        for i, part in enumerate(parts):
+            res = stagesim.run(QUICKSTART, set=SMALL, threads=1, out=part, shard=(i, 2))
+            self.assertLess(res.run_info["tasks"], 3 * 4)
+        merged = path("merged.h5")
+        cli("merge", merged, *parts)
+        assert_bit_identical(self, merged, self.cli_out)
+        for bad in ((2, 2), (0, 0), (-1, 2)):
+            with self.assertRaises(stagesim.ConfigError) as e:
+                stagesim.run(QUICKSTART, set=SMALL, out=path("s.h5"), shard=bad)
+            self.assertIn("expected i/n with 0 <= i < n, e.g. shard=(0, 8)", str(e.exception))
+        for bad in ("0/2", (0,), (0.0, 2), (True, 2)):
+            with self.assertRaises(stagesim.ConfigError) as e:
+                stagesim.run(QUICKSTART, set=SMALL, out=path("s.h5"), shard=bad)
+            self.assertIn("shard=(0, 8)", str(e.exception))
+
     def test_toml_text_and_set_forms(self):
         with open(QUICKSTART) as fh:
             text = fh.read()
