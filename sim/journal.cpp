@@ -117,6 +117,32 @@ Journal::Journal(std::string path, const Experiment& ex, bool resume, Results& r
   compact_if_worthwhile();  // a resumed journal may hold many obsolete checkpoints
 }
 
+void Journal::Layout::add_checkpoint(std::size_t task, Span span, std::int64_t position) {
+  auto it = checkpoints.find(task);
+  if (finished[task]) {
+    dead += span.size;
+  } else if (it == checkpoints.end()) {
+    checkpoints.emplace(task, std::make_pair(span, position));
+  } else if (it->second.second <= position) {
+    dead += it->second.first.size;
+    it->second = {span, position};
+  } else {
+    dead += span.size;
+  }
+}
+
+void Journal::Layout::add_cells(Span span, std::span<const std::size_t> tasks) {
+  cells.push_back(span);
+  for (std::size_t task : tasks) {
+    finished[task] = true;
+    auto it = checkpoints.find(task);
+    if (it != checkpoints.end()) {
+      dead += it->second.first.size;
+      checkpoints.erase(it);
+    }
+  }
+}
+
 std::uint64_t Journal::Layout::live() const {
   std::uint64_t n = 0;
   for (const Span& c : cells) n += c.size;
@@ -195,20 +221,7 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
       if (static_cast<std::size_t>(rend - r) != state_len) break;
       c.state.assign(r, rend);
       const std::size_t key = cfg * h.replications + rep;
-      if (layout) {
-        const Span span{good, next_good - good};
-        auto it = layout->checkpoints.find(key);
-        if (layout->finished[key]) {
-          layout->dead += span.size;
-        } else if (it == layout->checkpoints.end()) {
-          layout->checkpoints.emplace(key, std::make_pair(span, c.position));
-        } else if (it->second.second <= c.position) {
-          layout->dead += it->second.first.size;
-          it->second = {span, c.position};
-        } else {
-          layout->dead += span.size;
-        }
-      }
+      if (layout) layout->add_checkpoint(key, Span{good, next_good - good}, c.position);
       if (checkpoints) {
         auto& slot = (*checkpoints)[key];
         if (slot.state.empty() || slot.position <= c.position) slot = std::move(c);
@@ -256,16 +269,9 @@ std::size_t Journal::load(const std::string& path, const Experiment& ex, Results
     }
     if (!ok) break;
     if (layout) {
-      layout->cells.push_back(Span{good, next_good - good});
-      for (const CellResult& c : cells) {
-        const std::size_t key = c.config * h.replications + c.replication;
-        layout->finished[key] = true;
-        auto it = layout->checkpoints.find(key);
-        if (it != layout->checkpoints.end()) {
-          layout->dead += it->second.first.size;
-          layout->checkpoints.erase(it);
-        }
-      }
+      std::vector<std::size_t> tasks;
+      for (const CellResult& c : cells) tasks.push_back(c.config * h.replications + c.replication);
+      layout->add_cells(Span{good, next_good - good}, tasks);
     }
     for (CellResult& c : cells) {
       results.cell(c.config, c.replication) = std::move(c.values);
@@ -349,16 +355,9 @@ void Journal::append(const std::vector<CellResult>& cells) {
                   ": one unit's results exceed 4 GiB (a large stage log?); log fewer requests "
                   "(metrics.stage_log.every) or split the run");
   const Span span = append_record(kRecordMagic, payload);
-  layout_.cells.push_back(span);
-  for (const CellResult& c : cells) {
-    const std::size_t key = c.config * replications_ + c.replication;
-    layout_.finished[key] = true;
-    auto it = layout_.checkpoints.find(key);
-    if (it != layout_.checkpoints.end()) {
-      layout_.dead += it->second.first.size;
-      layout_.checkpoints.erase(it);
-    }
-  }
+  std::vector<std::size_t> tasks;
+  for (const CellResult& c : cells) tasks.push_back(c.config * replications_ + c.replication);
+  layout_.add_cells(span, tasks);
   compact_if_worthwhile();
 }
 
@@ -374,18 +373,7 @@ void Journal::append(const TaskCheckpoint& c) {
   // Too large for a record: not journaled, so this task restarts from its last smaller one.
   if (payload.size() > 0xffffffffu) return;
   const Span span = append_record(kCheckpointMagic, payload);
-  const std::size_t key = c.config * replications_ + c.replication;
-  auto it = layout_.checkpoints.find(key);
-  if (layout_.finished[key]) {
-    layout_.dead += span.size;
-  } else if (it == layout_.checkpoints.end()) {
-    layout_.checkpoints.emplace(key, std::make_pair(span, c.position));
-  } else if (it->second.second <= c.position) {
-    layout_.dead += it->second.first.size;
-    it->second = {span, c.position};
-  } else {
-    layout_.dead += span.size;
-  }
+  layout_.add_checkpoint(c.config * replications_ + c.replication, span, c.position);
   compact_if_worthwhile();
 }
 

@@ -10,6 +10,7 @@
 // twice its live size.
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,11 @@ class Journal {
     std::vector<bool> finished;                                        // by task
     std::uint64_t dead = 0;
     std::uint64_t live() const;
+    // A checkpoint record of `task`: it replaces the task's latest unless that one is at a
+    // later position (ties: the newer record), or is dead if the task has finished.
+    void add_checkpoint(std::size_t task, Span span, std::int64_t position);
+    // A record of finished cells: the tasks' checkpoints become dead.
+    void add_cells(Span span, std::span<const std::size_t> tasks);
   };
 
  private:
