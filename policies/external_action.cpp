@@ -75,6 +75,7 @@ StageEntry external_action_entry() {
         StageBuild b;
         b.make = [](const StageSetup& s) { return std::make_unique<ExternalAction>(s); };
         b.cost = [](double n, double m) { return 2 * n * m; };
+        b.held_features = HeldFeatures::none;  // learns nothing
         return b;
       },
       structural_stage_keys());

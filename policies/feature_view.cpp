@@ -10,18 +10,17 @@ FeatureView::FeatureView(int world_dim, std::vector<int> columns)
       one_(dim_) {}
 
 const double* FeatureView::rows(const Request& req, std::span<const int> items) {
-  const double* x = req.features.data();
   const int n = static_cast<int>(items.size());
-  if (all_) {
+  if (all_ && !req.held) {
     // The whole pool in order needs no copy.
     bool identity = n == req.features.rows();
     for (int i = 0; identity && i < n; ++i) identity = items[i] == i;
-    if (identity) return x;
+    if (identity) return req.features.data();
   }
   buf_.resize(static_cast<size_t>(n) * dim_);
   double* out = buf_.data();
   for (int i = 0; i < n; ++i) {
-    const double* src = x + static_cast<std::ptrdiff_t>(items[i]) * world_dim_;
+    const double* src = req.feature_row(items[i]);
     if (all_) {
       std::copy(src, src + dim_, out + static_cast<std::ptrdiff_t>(i) * dim_);
     } else {
@@ -32,7 +31,7 @@ const double* FeatureView::rows(const Request& req, std::span<const int> items) 
 }
 
 const double* FeatureView::row(const Request& req, int item) {
-  const double* src = req.features.data() + static_cast<std::ptrdiff_t>(item) * world_dim_;
+  const double* src = req.feature_row(item);
   if (all_) return src;
   for (int j = 0; j < dim_; ++j) one_[j] = src[cols_[j]];
   return one_.data();

@@ -354,6 +354,7 @@ StageEntry fusion_ranker_entry() {
                        "); give one threshold per objective after " + "the primary one");
         };
         b.cost = [](double n, double m) { return 2 * n * m; };
+        b.held_features = HeldFeatures::none;  // learns from outcomes, the index and its payload
         b.stats = stat_names(obj.metrics());
         return b;
       },

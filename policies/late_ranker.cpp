@@ -69,6 +69,7 @@ StageEntry late_ranker_entry() {
         b.make = [o](const StageSetup& s) { return std::make_unique<LateRanker>(s, o); };
         b.cost = [](double n, double) { return 4 * n; };
         b.needs_features = false;
+        b.held_features = HeldFeatures::none;  // learns nothing
         return b;
       },
       structural_stage_keys());

@@ -63,6 +63,7 @@ StageBuild ridge_build(double alpha, double lambda) {
   b.cost = [alpha](double n, double m) {
     return 2 * n * m + (alpha != 0 ? 2 * n * m * m : 0) + 6 * m * m;
   };
+  b.held_features = HeldFeatures::served;  // learn reads the served items' rows
   return b;
 }
 

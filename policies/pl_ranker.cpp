@@ -597,6 +597,8 @@ StageEntry pl_ranker_entry() {
         };
         b.validate = [o](const StageContext& c) { validate(o, c); };
         b.needs_features = false;
+        // learn reads the user and the softmax its decision keeps (decision state)
+        b.held_features = HeldFeatures::none;
         b.needs_users = true;
         b.lookahead = true;
         b.stats = {"loss", "steps", "overflow_step", "learning_rate", "inclusion"};

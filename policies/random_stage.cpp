@@ -33,6 +33,7 @@ StageEntry random_stage_entry() {
         b.make = [](const StageSetup&) { return std::make_unique<RandomStage>(); };
         b.cost = [](double n, double) { return n; };
         b.needs_features = false;
+        b.held_features = HeldFeatures::none;  // learns nothing
         return b;
       },
       structural_stage_keys());

@@ -534,6 +534,27 @@ void check_update_interval(const Config& c, const StageSpec& s, const ParsedStag
 }
 
 // Orders stages from the item pool to the user, checks inputs, cycles, the single sink and sizes.
+// Memory of the feedback held between serving and learning (delays, batches): requests in
+// flight times what each record keeps (System::Record): the whole request when a stage reads it
+// all at learn, else the slate's feature rows or nothing, plus every stage's decision.
+double held_feedback_bytes(const Config& c) {
+  double in_flight = c.delay == DelayModel::none ? 0.0 : c.rate * c.delay_mean;
+  HeldFeatures hold = HeldFeatures::none;
+  double decisions = 0;
+  for (const StageSpec& s : c.stages) {
+    hold = std::min(hold, s.build.held_features);
+    in_flight = std::max(in_flight, s.update_every + c.rate * s.update_interval);
+    decisions += s.replicas * (4.0 * s.keep + 64.0);
+  }
+  in_flight = std::min(in_flight, static_cast<double>(c.horizon));
+  if (in_flight <= 1) return 0;
+  const double dim = c.world.dim, items = c.world.items;
+  const double rows = hold == HeldFeatures::whole    ? items * dim + items
+                      : hold == HeldFeatures::served ? c.slate * dim
+                                                     : 0.0;
+  return in_flight * (8.0 * rows + 24.0 * c.slate + decisions + 256.0);
+}
+
 void build_pipeline(Config& c, std::vector<ParsedStage>& parsed, const toml::table& stages_table) {
   const int n = static_cast<int>(parsed.size());
   std::map<std::string, int> id;
@@ -664,6 +685,7 @@ void build_pipeline(Config& c, std::vector<ParsedStage>& parsed, const toml::tab
     c.stage_level.push_back(level[i + 1] - 1);
   }
   c.slate = c.stages.back().keep * c.stages.back().replicas;
+  c.bytes += held_feedback_bytes(c);
 }
 
 std::string to_text(const toml::table& t) {

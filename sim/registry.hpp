@@ -102,6 +102,16 @@ struct StageContext {
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
 };
 
+// What a stage's learn() reads of Feedback::request when the feedback is held (delayed or
+// batched): the engine then keeps only that much of each request, so held feedback costs O(slate)
+// rather than O(items × dim). Index, time, delay draw, user and noise are always kept; the
+// expected rewards (`mean`) only with `whole`.
+enum class HeldFeatures {  // from most to least kept: a pipeline keeps its stages' minimum
+  whole,                   // the request as served (every feature row, the expected rewards)
+  served,                  // the feature rows of the served slate's items
+  none,                    // no feature rows
+};
+
 struct StageBuild {
   std::function<std::unique_ptr<Stage>(const StageSetup&)> make;
   // Rough flops per request for `candidates` items of `dim` features (serving and learning).
@@ -111,6 +121,7 @@ struct StageBuild {
   // Contradictions with the pipeline or the world (see StageContext); empty = none to check.
   std::function<void(const StageContext&)> validate;
   bool needs_features = true;
+  HeldFeatures held_features = HeldFeatures::whole;
   bool needs_users = false;        // learns per-user parameters: the world must have user ids
   bool lookahead = false;          // wants Stage::prepare with the requests before its next update
   std::vector<std::string> stats;  // names of the values Stage::stats() returns

@@ -29,6 +29,9 @@ struct StageSetup {
 
 // Feedback for one served request, as one stage instance sees it.
 struct Feedback {
+  // The request served. When the feedback was held (delayed or batched), a copy with only what
+  // the stage's StageBuild::held_features declares (Request::hold_from): read features through
+  // Request::feature_row (or a FeatureView), never by row index.
   const Request* request = nullptr;
   std::span<const int> candidates;     // what this instance was offered
   std::span<const int> selected;       // what it passed on, in order (= decision->ids)

@@ -28,7 +28,11 @@ struct System::Instance {
 
 // Everything a delayed or batched feedback needs after the request has been served.
 struct System::Record {
+  // The request as served when some stage reads all of it at learn (HeldFeatures::whole), else
+  // empty and `held` is the part the stages read (Request::hold_from).
   std::shared_ptr<const Request> request;
+  Request held;
+  const Request* view() const { return request ? request.get() : &held; }
   std::vector<int> served;
   std::vector<double> rewards, outcomes;
   std::vector<std::vector<int>> cands;  // per instance (empty when static)
@@ -68,6 +72,8 @@ System::System(const Config& cfg, std::uint64_t seed, std::uint64_t replication,
   level_entries_.resize(cfg.level_names.size());
   level_outputs_.resize(cfg.level_names.size());
   immediate_ = cfg.delay == DelayModel::none;
+  hold_ = HeldFeatures::none;
+  for (const StageSpec& s : cfg.stages) hold_ = std::min(hold_, s.build.held_features);
   for (int e = 0; e < n_entries; ++e) {
     const StageSpec& s = cfg.stages[e];
     const StreamKey key{seed, s.scope, replication};
@@ -372,7 +378,19 @@ void System::serve(const std::shared_ptr<const Request>& req_ptr, World& world,
     return;
   }
   std::shared_ptr<Record> rec = free_record();
-  rec->request = req_ptr;
+  if (hold_ == HeldFeatures::whole) {
+    rec->request = req_ptr;
+  } else {
+    // Only what the stages read at learn: the slate's feature rows at most, so a long delay holds
+    // O(slate) per request rather than the whole items × dim matrix.
+    held_rows_.clear();
+    if (hold_ == HeldFeatures::served && req.features.size() > 0) {
+      held_rows_.assign(served.begin(), served.end());
+      std::sort(held_rows_.begin(), held_rows_.end());
+      held_rows_.erase(std::unique(held_rows_.begin(), held_rows_.end()), held_rows_.end());
+    }
+    rec->held.hold_from(req, held_rows_);
+  }
   rec->served = served;
   rec->rewards = rewards_;
   rec->outcomes = outcomes_;
@@ -441,7 +459,7 @@ void System::deliver(const std::shared_ptr<Record>& rec) {
     Instance& inst = inst_[i];
     const StageSpec& s = cfg_.stages[inst.entry];
     Feedback fb;
-    fb.request = rec->request.get();
+    fb.request = rec->view();
     fb.candidates = candidates_of(inst, rec.get(), i);
     fb.decision = &rec->decisions[i];
     fb.selected = rec->decisions[i].ids;

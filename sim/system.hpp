@@ -81,7 +81,9 @@ class System {
   std::vector<TraceSink*> sinks_;
   std::vector<unsigned> stamp_;
   unsigned stamp_now_ = 0;
-  bool immediate_;  // no delay, no batching: feedback is learned from before the next request
+  bool immediate_;     // no delay, no batching: feedback is learned from before the next request
+  HeldFeatures hold_;  // what held feedback keeps of its request: the most any stage reads
+  std::vector<int> held_rows_;
   Calendar calendar_;
   std::shared_ptr<Record> free_record();
   void release_if_done(const std::shared_ptr<Record>& rec, long extra);
