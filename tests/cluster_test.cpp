@@ -150,6 +150,25 @@ std::string mpirun(int n) {
   return std::string(STAGESIM_MPIRUN) + " --allow-run-as-root --oversubscribe -n " +
          std::to_string(n) + " " + STAGESIM_MPI_BINARY;
 }
+
+// Rank processes: stagesim_mpi children of mpirun (the exec'd child, or the shell's child).
+std::vector<pid_t> rank_pids(pid_t launcher) {
+  auto ps = run_command("for p in " + std::to_string(launcher) + " $(pgrep -P " +
+                        std::to_string(launcher) + "); do pgrep -P $p -x stagesim_mpi; done");
+  std::istringstream ids(ps.output);
+  std::vector<pid_t> ranks;
+  for (pid_t p; ids >> p;) ranks.push_back(p);
+  return ranks;
+}
+
+// True while the process exists and is not a zombie.
+bool process_running(pid_t p) {
+  std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
 }  // namespace
 
 TEST(Cluster, MpiRanksAreBitIdenticalToOneThread) {
@@ -194,12 +213,7 @@ TEST(Cluster, MpiRankKilledMidwayResumes) {
     auto s0 = std::filesystem::file_size(out + ".journal", e0);
     auto s1 = std::filesystem::file_size(out + ".journal.1", e1);
     if (!e0 && !e1 && s0 > 8000 && s1 > 8000) {
-      // Rank processes: stagesim_mpi children of mpirun (the exec'd child, or the shell's child).
-      auto ps = run_command("for p in " + std::to_string(pid) + " $(pgrep -P " +
-                            std::to_string(pid) + "); do pgrep -P $p -x stagesim_mpi; done");
-      std::istringstream ids(ps.output);
-      std::vector<pid_t> ranks;
-      for (pid_t p; ids >> p;) ranks.push_back(p);
+      const std::vector<pid_t> ranks = rank_pids(pid);
       if (ranks.size() >= 2 && ranks.back() != getpid()) {
         kill(ranks.back(), SIGKILL);
         killed = true;
@@ -217,6 +231,91 @@ TEST(Cluster, MpiRankKilledMidwayResumes) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("resumed from the journal"), std::string::npos);
   expect_same_results(ref, out);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cluster, CheckpointsOfKilledMpiRanksContinueElsewhere) {
+  // Two CA-PG tasks on two ranks journal checkpoints; kill -9 the whole run once each rank's
+  // journal holds a few, then resume in one process: rank 0 must continue rank 1's task from
+  // rank 1's checkpoint, and every dataset must equal the uninterrupted run's, bit for bit.
+  auto dir = scratch_dir("mpickpt");
+  write_file(dir / "pg.toml", R"([experiment]
+seed = 5
+replications = 2
+horizon = 64000
+checkpoints = 20
+[world]
+type = "embedding"
+users = 200
+items = 200
+[stages.esr]
+type = "pl_ranker"
+keep = 10
+update_every = 32
+estimator = "ca-pg"
+precision = "float32_reference"
+sampler = "gumbel_float32"
+[stages.lsr]
+type = "late_ranker"
+input = "esr"
+keep = 1
+mode = "optimal"
+[metrics.policy_value]
+requests = 50
+)");
+  const std::string exp = (dir / "pg.toml").string();
+  const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string();
+  run_ok(stagesim_binary() + " run " + exp + " --quiet --threads 1 --out " + ref);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setpgid(0, 0);
+    const std::string cmd =
+        mpirun(2) + " run " + exp + " --quiet --threads 1 --checkpoint-interval 0 --out " + out;
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  // A journal's first record is a checkpoint (tasks take far longer than one metric
+  // checkpoint); all of a run's checkpoint records have one size, so sizes count them.
+  const std::uintmax_t header = 48;
+  std::uintmax_t record[2] = {0, 0};
+  bool killed = false;
+  std::vector<pid_t> ranks;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline && !killed) {
+    bool enough = true;
+    for (int r = 0; r < 2; ++r) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(out + (r ? ".journal.1" : ".journal"), ec);
+      if (!ec && size > header && record[r] == 0) record[r] = size - header;
+      enough = enough && record[r] > 0 && !ec && size >= header + 4 * record[r];
+    }
+    if (enough) {
+      // The ranks may sit in process groups of their own: kill them by pid, and the group.
+      ranks = rank_pids(pid);
+      for (pid_t p : ranks) kill(p, SIGKILL);
+      kill(-pid, SIGKILL);
+      killed = true;
+    }
+    int status;
+    if (!killed && waitpid(pid, &status, WNOHANG) == pid) break;  // finished too early
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  kill(-pid, SIGKILL);  // whatever mpirun left behind
+  ASSERT_TRUE(killed) << "the run ended before both ranks had 4 checkpoints";
+  // A killed rank releases the output's lock when it has exited (a zombie holds no files).
+  for (pid_t p : ranks)
+    for (int i = 0; i < 5000 && process_running(p); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_FALSE(std::filesystem::exists(out));
+  auto r = run_command(stagesim_binary() + " run " + exp +
+                       " --resume --threads 1 --checkpoint-interval 0 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("2 continued from checkpoints at"), std::string::npos) << r.output;
+  expect_same_results(ref, out);
+  EXPECT_FALSE(std::filesystem::exists(out + ".journal.1"));
   std::filesystem::remove_all(dir);
 }
 #endif
