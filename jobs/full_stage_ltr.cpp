@@ -495,6 +495,11 @@ JobBuild build(FsLtrOpts& o, const ParseContext& ctx) {
       {"rank_train_loss", "BCE", "pipeline rank MLP: training BCE of its last epoch", {}}};
   // Flops: pipeline training (≈ 6 × weights per example) and the requests, the learner's epochs
   // (Adam over both tables per step dominates) and one full scoring per epoch for validation.
+  // The pipeline and the requests are built once per replication and process and shared by
+  // every learner on them (the `prepared` cache), so they are shared_cost. The factors turn
+  // counted flops into the check's 35 GFLOP/s scale: measured CPU time over counted flops on
+  // quick.toml and table3.toml (small-batch products, per-row updates, sorts run below it).
+  constexpr double kPipelineFactor = 2.9, kRequestFactor = 3.3, kLearnerFactor = 6.3;
   auto weights = [](std::int64_t in, const std::vector<int64_t>& widths) {
     double w = 0;
     for (auto x : widths) w += static_cast<double>(in) * x, in = x;
@@ -513,12 +518,14 @@ JobBuild build(FsLtrOpts& o, const ParseContext& ctx) {
   const double params = static_cast<double>(world->users + world->items) * o.dim;
   // Adam's work per step: both tables (dense) or the batch's rows (lazy; ≈ 7 rows per group).
   const double step_params = o.lazy_adam ? std::min(params, 7.0 * o.batch * o.dim) : params;
-  b.cost =
-      6.0 * pw * examples * o.pipeline_epochs / 4.0 +
-      requests *
+  b.shared_cost =
+      kPipelineFactor * 6.0 * pw * examples * o.pipeline_epochs / 4.0 +
+      kRequestFactor * requests *
           (o.candidates * 40.0 + o.prerank_keep * 2.0 * weights(o.rank_widths[0], o.rank_widths)) /
-          4.0 +
-      o.epochs * (steps * step_params * 12.0 + 2.0 * world->users * world->items * o.dim);
+          4.0;
+  b.shared_scope = "full_stage_ltr\n" + pipeline_scope(o, root);
+  b.cost = kLearnerFactor * o.epochs *
+           (steps * step_params * 12.0 + 2.0 * world->users * world->items * o.dim);
   b.bytes = requests * (o.rank_keep + o.prerank_logged + o.rank_logged) * 6.0 + 4 * 8 * params;
   b.work = 1 + o.epochs;
   b.work_units = "steps";

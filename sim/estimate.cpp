@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <string>
 
 #include "sim/errors.hpp"
 #include "sim/memory.hpp"
@@ -73,7 +75,13 @@ void check_memory(const Experiment& ex, int threads) {
 
 double experiment_flops(const Experiment& ex) {
   double cost = 0;
-  for (const Config& c : ex.configs) cost += c.cost * static_cast<double>(ex.replications);
+  std::set<std::string> shared;
+  for (const Config& c : ex.configs) {
+    cost += c.cost * static_cast<double>(ex.replications);
+    if (c.job.shared_cost > 0 &&
+        (c.job.shared_scope.empty() || shared.insert(c.job.shared_scope).second))
+      cost += c.job.shared_cost * static_cast<double>(ex.replications);
+  }
   return cost;
 }
 

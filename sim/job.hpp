@@ -78,7 +78,12 @@ struct JobBuild {
   std::function<std::unique_ptr<Job>()> make;
   std::vector<JobAxis> axes;
   std::vector<JobOutput> outputs;
-  double cost = 0;        // rough flops per replication, for scheduling and `stagesim check`
+  double cost = 0;  // rough flops per replication, for scheduling and `stagesim check`
+  // Work a job caches per process and shares between configurations (e.g. a world's pipeline
+  // models, built once per replication for every learner trained on them): configurations with
+  // the same non-empty shared_scope count shared_cost once per replication in estimates.
+  double shared_cost = 0;
+  std::string shared_scope;
   double bytes = 0;       // memory one running replication holds (beyond shared data)
   std::int64_t work = 1;  // what JobContext::advance counts up to in one replication
   std::string work_units = "steps";

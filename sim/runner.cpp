@@ -91,7 +91,7 @@ std::vector<Unit> plan_units(const Experiment& ex, UnitMode mode) {
       u.configs = groups[g];
       u.replication = r;
       for (std::size_t c : u.configs) {
-        u.cost += ex.configs[c].cost;
+        u.cost += ex.configs[c].cost + ex.configs[c].job.shared_cost;  // a unit may build it
         u.work += ex.configs[c].work();
       }
       units.push_back(std::move(u));

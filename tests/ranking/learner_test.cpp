@@ -11,6 +11,9 @@
 #include "environments/fully_observed.hpp"
 #include "learners/ranking/ltr_learner.hpp"
 #include "learners/ranking/pipeline.hpp"
+#include "sim/estimate.hpp"
+#include "sim/experiment.hpp"
+#include "sim/registry.hpp"
 
 namespace stagesim::ranking {
 namespace {
@@ -149,6 +152,33 @@ TEST(FsLtrJob, SameResultsForAnyThreadCount) {
   const int rc = std::system(compare.c_str());
   if (WEXITSTATUS(rc) > 1) GTEST_SKIP() << "no python3 with h5py/numpy";
   EXPECT_EQ(WEXITSTATUS(rc), 0);
+}
+
+// The estimate counts a replication's pipeline and requests once for all the learners that share
+// them (the job caches them per process), and again for a variant whose pipeline differs.
+TEST(FsLtrJob, EstimateCountsSharedPipelineOncePerReplication) {
+  const std::string base =
+      "[experiment]\nname = \"t\"\nseed = 1\nreplications = 3\n[job]\n"
+      "type = \"full_stage_ltr\"\nusers = 80\nitems = 400\ncandidates = 100\n"
+      "prerank_keep = 30\nrank_keep = 8\nprerank_logged = 30\nrank_logged = 8\n"
+      "pipeline_examples = 3000\nepochs = 2\n"
+      "[[variant]]\nname = \"a\"\njob.method = \"fs_lr\"\n"
+      "[[variant]]\nname = \"b\"\njob.method = \"bpr\"\n";
+  const stagesim::Registry reg = stagesim::builtin_registry();
+  const stagesim::Experiment same = stagesim::parse_experiment(base, "t.toml", {}, reg);
+  ASSERT_EQ(same.configs.size(), 2u);
+  const auto& a = same.configs[0].job;
+  const auto& b = same.configs[1].job;
+  ASSERT_GT(a.shared_cost, 0);
+  EXPECT_EQ(a.shared_scope, b.shared_scope);
+  EXPECT_DOUBLE_EQ(stagesim::experiment_flops(same), 3 * (a.cost + b.cost + a.shared_cost));
+  const stagesim::Experiment other =
+      stagesim::parse_experiment(base + "job.pipeline_epochs = 3\n", "t.toml", {}, reg);
+  const auto& c = other.configs[1].job;
+  EXPECT_NE(a.shared_scope, c.shared_scope);
+  EXPECT_GT(c.shared_cost, a.shared_cost);
+  EXPECT_DOUBLE_EQ(stagesim::experiment_flops(other),
+                   3 * (a.cost + c.cost + a.shared_cost + c.shared_cost));
 }
 
 // The KuaiRec world through the job, on the fixture files (a handful of items per user).
