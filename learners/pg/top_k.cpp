@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <numeric>
@@ -64,6 +65,21 @@ struct OrderCode<double> {
   }
 };
 
+// Chunk counts are multiples of this (whole vectors in the column maxima and the scan).
+constexpr int kLanes = 16;
+
+// out[c] = max over rows i < n_rows of key[i * stride + c], c < W, in row order (as `>` picks).
+template <class T, int W>
+inline void column_max(const T* key, int stride, int n_rows, T* out) {
+  T acc[W];
+  for (int c = 0; c < W; ++c) acc[c] = key[c];
+  for (int i = 1; i < n_rows; ++i) {
+    const T* row = key + static_cast<std::ptrdiff_t>(i) * stride;
+    for (int c = 0; c < W; ++c) acc[c] = row[c] > acc[c] ? row[c] : acc[c];
+  }
+  for (int c = 0; c < W; ++c) out[c] = acc[c];
+}
+
 // Small arrays (the LSR's K candidates): insertion into a sorted buffer.
 template <class T>
 void select_small(const T* key, int n_items, int n, int* out) {
@@ -82,7 +98,7 @@ void select_small(const T* key, int n_items, int n, int* out) {
 // The selection for either key type; `value` is scratch of that type.
 template <class T>
 void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& found,
-                std::vector<T>& value) {
+                std::vector<T>& value, std::vector<unsigned char>& flags) {
   if (n <= 0) return;
   if (n_items < 2 * kChunk) {
     select_small(key, n_items, n, out);
@@ -109,12 +125,15 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
     // per-chunk horizontal max does not). Typically fewer than 2n items survive to the final sort.
     value.resize(static_cast<std::size_t>(2 * n_chunks));
     T* chunk_max = value.data();
-    std::copy(key, key + n_chunks, chunk_max);
-    for (int i = 1; i < chunk; ++i) {
-      const T* row = key + i * n_chunks;
-      for (int c = 0; c < n_chunks; ++c)
-        chunk_max[c] = row[c] > chunk_max[c] ? row[c] : chunk_max[c];
-    }
+    // Column blocks of a fixed width keep the running maxima in registers across the rows (a
+    // loop over all n_chunks columns per row goes through memory); each chunk sees the same
+    // comparisons in the same order either way.
+    int c0 = 0;
+    for (; c0 + 2 * kLanes <= n_chunks; c0 += 2 * kLanes)
+      column_max<T, 2 * kLanes>(key + c0, n_chunks, chunk, chunk_max + c0);
+    for (; c0 + kLanes <= n_chunks; c0 += kLanes)
+      column_max<T, kLanes>(key + c0, n_chunks, chunk, chunk_max + c0);
+    for (; c0 < n_chunks; ++c0) column_max<T, 1>(key + c0, n_chunks, chunk, chunk_max + c0);
     T bound;
     if (n <= kFewest) {
       // The n-th largest of the maxima by insertion into a sorted run of n (no selection pass).
@@ -158,20 +177,31 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
           hi = mid;
       }
     }
-    // Into a buffer sized once (no push_back bookkeeping in the strided scan).
+    // The items at or above the bound in chunks whose maximum reaches it: a byte flag per item
+    // (one vectorised pass, row by row of the chunk layout), then the few set flags found eight at
+    // a time, in ascending index order, into a buffer sized once.
+    flags.resize(static_cast<std::size_t>(n_items + n_chunks));
+    unsigned char* flag = flags.data();
+    unsigned char* chunk_ok = flags.data() + n_items;
+    for (int c = 0; c < n_chunks; ++c) chunk_ok[c] = chunk_max[c] >= bound;
+    for (int i = 0; i < chunk; ++i) {
+      const T* row = key + static_cast<std::ptrdiff_t>(i) * n_chunks;
+      unsigned char* row_flag = flag + static_cast<std::ptrdiff_t>(i) * n_chunks;
+      for (int c = 0; c < n_chunks; ++c) row_flag[c] = (row[c] >= bound) & chunk_ok[c];
+    }
+    for (int b = n_chunks * chunk; b < n_items; ++b) flag[b] = key[b] >= bound;
     found.resize(static_cast<std::size_t>(n_items));
     int* f = found.data();
     int n_found = 0;
-    for (int c = 0; c < n_chunks; ++c) {
-      if (!(chunk_max[c] >= bound)) continue;
-      for (int b = c; b < chunk * n_chunks; b += n_chunks) {
-        f[n_found] = b;
-        n_found += key[b] >= bound;
-      }
+    int b = 0;
+    for (; b + 8 <= n_items; b += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, flag + b, sizeof word);
+      for (; word != 0; word &= word - 1) f[n_found++] = b + (std::countr_zero(word) >> 3);
     }
-    for (int b = n_chunks * chunk; b < n_items; ++b) {
+    for (; b < n_items; ++b) {
       f[n_found] = b;
-      n_found += key[b] >= bound;
+      n_found += flag[b];
     }
     found.resize(static_cast<std::size_t>(n_found));
   } else if (n < n_items) {
@@ -221,11 +251,11 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
 }  // namespace
 
 void TopSelector::select(const double* key, int n_items, int n, int* out) {
-  select_top(key, n_items, n, out, index_, value_);
+  select_top(key, n_items, n, out, index_, value_, flag_);
 }
 
 void TopSelector::select(const float* key, int n_items, int n, int* out) {
-  select_top(key, n_items, n, out, index_, fvalue_);
+  select_top(key, n_items, n, out, index_, fvalue_, flag_);
 }
 
 }  // namespace stagesim::pg

@@ -22,6 +22,7 @@ class TopSelector {
   std::vector<int> index_;
   std::vector<double> value_;
   std::vector<float> fvalue_;
+  std::vector<unsigned char> flag_;
 };
 
 }  // namespace stagesim::pg
