@@ -221,7 +221,7 @@ TEST(MultiStageRlJob, PerGroupWeightsBeatPlayTimeFusionOnMainTomlsWorld) {
 // The shipped experiment files pass `stagesim check` (budget.toml: main.toml's world at 3x the
 // training budget, docs/multi-stage-rl.md "Results at a larger budget").
 TEST(MultiStageRlJob, ExperimentFilesCheck) {
-  for (const char* f : {"main.toml", "ablation.toml", "budget.toml"}) {
+  for (const char* f : {"main.toml", "ablation.toml", "budget.toml", "diagnosis.toml"}) {
     const auto r = run_command(stagesim_binary() + " check " + source_dir() +
                                "/experiments/multi_stage_rl/" + f);
     EXPECT_EQ(r.exit_code, 0) << f << ": " << r.output;
