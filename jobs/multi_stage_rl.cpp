@@ -72,6 +72,7 @@ struct MultiStageRlOpts {
   int64_t update_every = 1;
   double temperature = 0.5;
   double action_l2 = 0.3;
+  bool actor_init = false;
   // CEM.
   int64_t cem_population = 12;
   int64_t cem_elites = 3;
@@ -157,6 +158,9 @@ OptionGroup<MultiStageRlOpts> options() {
            "actor–critic learners: penalty λ·‖a‖² on the actions (keeps tanh out of saturation; "
            "a fused score depends only on the direction of a)",
            at_least<double>(0))
+      .add("actor_init", &O::actor_init,
+           "actor–critic learners: start the actors at `weights` (output biases atanh(weights), "
+           "CEM's starting point) instead of an almost random ranking")
       .add("cem_population", &O::cem_population, "cem: candidates per iteration",
            between<int64_t>(1, 1e5))
       .add("cem_elites", &O::cem_elites, "cem: elites per iteration", between<int64_t>(1, 1e5))
@@ -428,6 +432,11 @@ class MultiStageRlJob final : public Job {
         ao.replay = o_.replay;
         ao.temperature = o_.temperature;
         ao.action_l2 = o_.action_l2;
+        if (o_.actor_init) {
+          Eigen::RowVectorXd wa = w0;
+          if (wa.size() == J) wa = w0.replicate(1, N);
+          ao.init_action.assign(wa.data(), wa.data() + wa.size());
+        }
         Rng init = key.stream("init");
         ac = std::make_unique<ActorCritic>(sim.shape(), ao, init);
         CategoryQuantile cqr(static_cast<int>(p_.user_groups), static_cast<int>(p_.item_groups));

@@ -24,6 +24,18 @@ ActorCritic::ActorCritic(const CascadeShape& shape, const ActorCriticOptions& op
   for (int i = 0; i < n_actors; ++i)
     build(actors_[i], "actor" + std::to_string(i), D, single_agent() ? N * J : J, Activation::kTanh,
           o_.actor_lr, init);
+  if (!o_.init_action.empty()) {
+    if (static_cast<int>(o_.init_action.size()) != N * J)
+      throw std::invalid_argument(
+          "ActorCritic: init_action needs one value per stage and objective");
+    for (int i = 0; i < n_actors; ++i) {
+      Net& n = actors_[i];
+      RowMatrixXd& b = n.params[n.params.size() - 1];  // the output layer's bias
+      for (Eigen::Index j = 0; j < b.cols(); ++j)
+        b(0, j) = std::atanh(std::clamp(o_.init_action[i * b.cols() + j], -0.95, 0.95));
+      n.target = n.params;
+    }
+  }
   critics_.resize(o_.kind == ActorCriticKind::ddpg ? 1 : 2);
   for (std::size_t c = 0; c < critics_.size(); ++c)
     build(critics_[c], "critic" + std::to_string(c), critic_inputs(), 1, Activation::kIdentity,

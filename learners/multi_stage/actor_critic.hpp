@@ -61,6 +61,10 @@ struct ActorCriticOptions {
   // λ of the actors' penalty λ·mean‖a‖²: a fused score ranks by the direction of a only, so the
   // critic's extrapolation along ‖a‖ would otherwise drive the tanh outputs into saturation.
   double action_l2 = 0.0;
+  // Initial actions: the actors' output biases start at atanh(init_action) (N·J values,
+  // stage-major; empty = 0), so the untrained policy is a chosen fusion (CEM's starting point)
+  // rather than an almost random ranking.
+  std::vector<double> init_action;
 };
 
 // Where a stored request's stage-1 inputs come from (the job regenerates them from the world).

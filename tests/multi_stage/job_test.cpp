@@ -218,6 +218,16 @@ TEST(MultiStageRlJob, PerGroupWeightsBeatPlayTimeFusionOnMainTomlsWorld) {
   EXPECT_GT(dm[1], dm[0] + 3.0) << "depth: play-time fusion " << dm[0] << " per group " << dm[1];
 }
 
+// The shipped experiment files pass `stagesim check` (budget.toml: main.toml's world at 3x the
+// training budget, docs/multi-stage-rl.md "Results at a larger budget").
+TEST(MultiStageRlJob, ExperimentFilesCheck) {
+  for (const char* f : {"main.toml", "ablation.toml", "budget.toml", "diagnosis.toml"}) {
+    const auto r = run_command(stagesim_binary() + " check " + source_dir() +
+                               "/experiments/multi_stage_rl/" + f);
+    EXPECT_EQ(r.exit_code, 0) << f << ": " << r.output;
+  }
+}
+
 // The same world as an engine world: any pipeline through `stagesim run`, with session events
 // for the `sessions` metric; return gaps are whole days of the truncated geometric (≥ 1).
 TEST(KuairandSessionEngineWorld, RunsAPipelineWithSessionsAndReturns) {

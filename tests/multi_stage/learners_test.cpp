@@ -581,3 +581,29 @@ TEST(Td3, TargetsArePolyakMixturesOfTheUpdatedNetworks) {
     }
   }
 }
+
+// init_action sets each actor's output bias to atanh(w) (clipped to ±0.95), in params and target,
+// (an actor with zero output weights would act w exactly); the wrong size is an error.
+TEST(ActorCritic, InitActionSetsTheOutputBiases) {
+  Fixture f;
+  for (ActorCriticKind kind : {ActorCriticKind::td3, ActorCriticKind::unex}) {
+    ActorCriticOptions o = small(kind);
+    const int N = f.shape.stages(), J = f.shape.objectives;
+    for (int k = 0; k < N * J; ++k) o.init_action.push_back(k % J == J - 1 ? 1.0 : 0.1 * (k % 3));
+    Rng init(71);
+    ActorCritic ac(f.shape, o, init);
+    for (int i = 0; i < ac.actors(); ++i) {
+      models::ParameterSet& ps = ac.actor_params(i);
+      const RowMatrixXd& b = ps[ps.size() - 1];
+      ASSERT_EQ(b.cols(), ac.single_agent() ? N * J : J);
+      for (Eigen::Index j = 0; j < b.cols(); ++j) {
+        const double w = o.init_action[static_cast<std::size_t>(i * b.cols() + j)];
+        EXPECT_NEAR(std::tanh(b(0, j)), std::min(w, 0.95), 1e-12);
+      }
+      EXPECT_TRUE(ac.actor_target(i)[ps.size() - 1].isApprox(b));
+    }
+    o.init_action.pop_back();
+    Rng init2(71);
+    EXPECT_THROW(ActorCritic(f.shape, o, init2), std::invalid_argument);
+  }
+}
