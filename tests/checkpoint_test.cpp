@@ -42,36 +42,6 @@ input = "nominators"
 [metrics.reward]
 )";
 
-// CA-PG as Table 1 runs it (float32 reference, Gumbel sampler), small: Adagrad state, the
-// tables, the overflow step and the policy value kept for after an overflow.
-std::string pg_experiment(std::int64_t horizon, int checkpoints) {
-  return R"([experiment]
-seed = 11
-horizon = )" +
-         std::to_string(horizon) + "\ncheckpoints = " + std::to_string(checkpoints) + R"(
-checkpoint_start = true
-[world]
-type = "embedding"
-users = 200
-items = 200
-[stages.esr]
-type = "pl_ranker"
-keep = 10
-update_every = 32
-estimator = "ca-pg"
-precision = "float32_reference"
-sampler = "gumbel_float32"
-[stages.lsr]
-type = "late_ranker"
-input = "esr"
-keep = 1
-mode = "optimal"
-[metrics.policy_value]
-requests = 50
-[metrics.stage_stats]
-)";
-}
-
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
@@ -170,7 +140,8 @@ TEST(Checkpoints, BanditTaskResumesFromEveryCheckpoint) {
 }
 
 TEST(Checkpoints, PolicyGradientTaskResumesFromEveryCheckpoint) {
-  const Experiment ex = parse(pg_experiment(32 * 40, 5));  // 40 steps, checkpoints every 8
+  const Experiment ex =
+      parse(pg_checkpoint_experiment(32 * 40, 5));  // 40 steps, checkpoints every 8
   const auto saved = expect_resumes_identically(ex);
   // Metric checkpoints at 0, 256, …, 1280 (5 after the start): saved at the four inside, each on
   // a batch boundary (32 requests a step).
@@ -317,7 +288,7 @@ TEST(Checkpoints, KilledAtSixtyPercentResumesToIdenticalDatasets) {
   // kill -9 once 12 are on disk, --resume, and compare every dataset with an uninterrupted run.
   auto dir = scratch_dir("ckpt_kill");
   const int P = 20;
-  write_file(dir / "pg.toml", pg_experiment(32 * 2000, P));
+  write_file(dir / "pg.toml", pg_checkpoint_experiment(32 * 2000, P));
   const std::string bin = stagesim_binary();
   const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string();
   auto r = run_command(bin + " run " + (dir / "pg.toml").string() + " --quiet --out " + ref);

@@ -239,30 +239,7 @@ TEST(Cluster, CheckpointsOfKilledMpiRanksContinueElsewhere) {
   // journal holds a few, then resume in one process: rank 0 must continue rank 1's task from
   // rank 1's checkpoint, and every dataset must equal the uninterrupted run's, bit for bit.
   auto dir = scratch_dir("mpickpt");
-  write_file(dir / "pg.toml", R"([experiment]
-seed = 5
-replications = 2
-horizon = 64000
-checkpoints = 20
-[world]
-type = "embedding"
-users = 200
-items = 200
-[stages.esr]
-type = "pl_ranker"
-keep = 10
-update_every = 32
-estimator = "ca-pg"
-precision = "float32_reference"
-sampler = "gumbel_float32"
-[stages.lsr]
-type = "late_ranker"
-input = "esr"
-keep = 1
-mode = "optimal"
-[metrics.policy_value]
-requests = 50
-)");
+  write_file(dir / "pg.toml", pg_checkpoint_experiment(32 * 2000, 20, 2));
   const std::string exp = (dir / "pg.toml").string();
   const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string();
   run_ok(stagesim_binary() + " run " + exp + " --quiet --threads 1 --out " + ref);

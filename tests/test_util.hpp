@@ -80,4 +80,36 @@ inline void write_file(const std::filesystem::path& p, const std::string& text) 
   std::ofstream(p) << text;
 }
 
+// CA-PG as Table 1 runs it (float32 reference, Gumbel sampler), small: Adagrad state, the
+// tables, the overflow step and the policy value kept for after an overflow (checkpoint tests).
+inline std::string pg_checkpoint_experiment(std::int64_t horizon, int checkpoints,
+                                            int replications = 1) {
+  return R"([experiment]
+seed = 11
+replications = )" +
+         std::to_string(replications) + "\nhorizon = " + std::to_string(horizon) +
+         "\ncheckpoints = " + std::to_string(checkpoints) + R"(
+checkpoint_start = true
+[world]
+type = "embedding"
+users = 200
+items = 200
+[stages.esr]
+type = "pl_ranker"
+keep = 10
+update_every = 32
+estimator = "ca-pg"
+precision = "float32_reference"
+sampler = "gumbel_float32"
+[stages.lsr]
+type = "late_ranker"
+input = "esr"
+keep = 1
+mode = "optimal"
+[metrics.policy_value]
+requests = 50
+[metrics.stage_stats]
+)";
+}
+
 }  // namespace stagesim::test
