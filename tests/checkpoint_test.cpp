@@ -294,7 +294,6 @@ TEST(Checkpoints, KilledAtSixtyPercentResumesToIdenticalDatasets) {
   auto r = run_command(bin + " run " + (dir / "pg.toml").string() + " --quiet --out " + ref);
   ASSERT_EQ(r.exit_code, 0) << r.output;
 
-  const std::string journal = out + ".journal";
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -303,25 +302,13 @@ TEST(Checkpoints, KilledAtSixtyPercentResumesToIdenticalDatasets) {
           "--checkpoint-interval", "0", "--out", out.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  // Checkpoint records are all the same size: the first one's size counts the rest.
-  const std::uintmax_t header = 48;
-  std::uintmax_t record = 0, size = 0;
-  bool killed = false;
-  for (int wait = 0; wait < 60000 && !killed; ++wait) {
-    std::error_code ec;
-    size = std::filesystem::file_size(journal, ec);
-    if (!ec && size > header && record == 0) record = size - header;
-    if (record > 0 && size >= header + record * static_cast<std::uintmax_t>(0.6 * P)) {
-      ::kill(pid, SIGKILL);
-      killed = true;
-    }
-    int status;
-    if (!killed && waitpid(pid, &status, WNOHANG) == pid) break;  // finished too early
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  CheckpointCounter journal{out + ".journal"};
+  const bool killed = kill_when(
+      pid, [&] { return journal.count() >= static_cast<std::uintmax_t>(0.6 * P); },
+      [&] { ::kill(pid, SIGKILL); }, std::chrono::seconds(60));
   int status = 0;
   waitpid(pid, &status, 0);
-  ASSERT_TRUE(killed) << "the run ended before 60 % (journal " << size << " bytes)";
+  ASSERT_TRUE(killed) << "the run ended before 60 % (" << journal.count() << " checkpoints)";
   ASSERT_TRUE(WIFSIGNALED(status));
   ASSERT_FALSE(std::filesystem::exists(out));
 

@@ -1,11 +1,16 @@
 #pragma once
 // Shared helpers for the core tests.
+#include <sys/wait.h>
+
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "sim/experiment.hpp"
 #include "sim/runner.hpp"
@@ -112,4 +117,35 @@ requests = 50
 )";
 }
 
+// Counts a journal's checkpoint records while a run appends them: all of a run's checkpoint
+// records have one size, so the first one's size counts the rest.
+struct CheckpointCounter {
+  static constexpr std::uintmax_t kHeader = 48;
+  std::string journal;
+  std::uintmax_t record = 0;
+  std::uintmax_t count() {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(journal, ec);
+    if (ec || size <= kHeader) return 0;
+    if (record == 0) record = size - kHeader;
+    return (size - kHeader) / record;
+  }
+};
+
+// Polls `ready` every millisecond until it holds (then calls `kill`: true), the child `pid`
+// exits first (reaped: false) or `timeout` passes (false).
+inline bool kill_when(pid_t pid, const std::function<bool()>& ready,
+                      const std::function<void()>& kill, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) {
+      kill();
+      return true;
+    }
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
 }  // namespace stagesim::test
