@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace stagesim {
 
@@ -45,49 +48,75 @@ void Ridge::update(const double* z, double r, double w) {
 
 namespace {
 
-// Eight rows ride in the eight lanes of one vector, so every row goes through exactly the same
-// instructions in the same order whatever batch it came in (short batches are zero-padded): an
-// item's score is bit-identical whether it is scored with 1 or 1000 others. GCC/Clang lower this
-// type to AVX-512, AVX2 pairs or SSE as the target allows.
-constexpr int kLanes = 8;
-typedef double Lanes __attribute__((vector_size(kLanes * sizeof(double))));
+// kLanes rows ride in the lanes of one vector, so every row goes through exactly the same
+// instructions in the same order whatever batch it came in (short batches are zero-padded) and
+// whatever the vector width: an item's score is bit-identical whether it is scored with 1 or 1000
+// others, on AVX-512, AVX2 or SSE.
+using Lanes = Ridge::Lanes;
+constexpr int kLanes = Ridge::kLanes;
+// Columns of Σ per register tile: B·kTile accumulators plus B rows of z fit the register file (32
+// vector registers with AVX-512, 16 otherwise).
+#if defined(__AVX512F__)
+constexpr int kTile = 8;
+#else
+constexpr int kTile = 4;
+#endif
 
 inline Lanes splat(double x) {
-  return Lanes{x, x, x, x, x, x, x, x};
+  Lanes v;
+  for (int i = 0; i < kLanes; ++i) v[i] = x;
+  return v;
+}
+
+// a·b + c, fused wherever the machine has FMA. Explicit, not left to -ffp-contract: the compiler
+// contracts the one-vector and two-vector blocks differently, and a row's score would then depend
+// on the batch it came in.
+inline Lanes mul_add(Lanes a, Lanes b, Lanes c) {
+#if defined(__AVX512F__)
+  return reinterpret_cast<Lanes>(_mm512_fmadd_pd(
+      reinterpret_cast<__m512d>(a), reinterpret_cast<__m512d>(b), reinterpret_cast<__m512d>(c)));
+#elif defined(__FMA__)
+  return reinterpret_cast<Lanes>(_mm256_fmadd_pd(
+      reinterpret_cast<__m256d>(a), reinterpret_cast<__m256d>(b), reinterpret_cast<__m256d>(c)));
+#else
+  return a * b + c;
+#endif
 }
 
 }  // namespace
 
-// Scores B·8 rows (B lane vectors) held transposed in zt[k*B + b]. Loading a row of Σ once for B
-// vectors halves the traffic on Σ for B = 2, which matters once Σ no longer fits in L1/L2.
+// Scores B·kLanes rows (B lane vectors) held transposed in zt[k*B + b]. Loading a row of Σ once for
+// B vectors halves the traffic on Σ for B = 2, which matters once Σ no longer fits in L1/L2.
 template <int B>
 static void score_block(const double* S, const double* theta, int m, const Lanes* zt, bool bonus,
                         Lanes* mean, Lanes* quad) {
   for (int b = 0; b < B; ++b) mean[b] = quad[b] = splat(0.0);
   for (int j = 0; j < m; ++j)
-    for (int b = 0; b < B; ++b) mean[b] += zt[j * B + b] * theta[j];
+    for (int b = 0; b < B; ++b) mean[b] = mul_add(zt[j * B + b], splat(theta[j]), mean[b]);
   if (!bonus) return;
-  // quad = Σ_j (Σ_k z_k S_kj) z_j, columns j in register tiles of 8.
+  // quad = Σ_j (Σ_k z_k S_kj) z_j, columns j in register tiles of kTile (ascending j, as the
+  // column-by-column tail).
   int j = 0;
-  for (; j + 8 <= m; j += 8) {
-    Lanes a[B][8];
+  for (; j + kTile <= m; j += kTile) {
+    Lanes a[B][kTile];
     for (int b = 0; b < B; ++b)
-      for (int c = 0; c < 8; ++c) a[b][c] = splat(0.0);
+      for (int c = 0; c < kTile; ++c) a[b][c] = splat(0.0);
     for (int k = 0; k < m; ++k) {
       const double* s = S + static_cast<std::ptrdiff_t>(k) * m + j;  // row k of Σ (symmetric)
       for (int b = 0; b < B; ++b) {
         const Lanes z = zt[k * B + b];
-        for (int c = 0; c < 8; ++c) a[b][c] += z * s[c];
+        for (int c = 0; c < kTile; ++c) a[b][c] = mul_add(z, splat(s[c]), a[b][c]);
       }
     }
     for (int b = 0; b < B; ++b)
-      for (int c = 0; c < 8; ++c) quad[b] += a[b][c] * zt[(j + c) * B + b];
+      for (int c = 0; c < kTile; ++c) quad[b] = mul_add(a[b][c], zt[(j + c) * B + b], quad[b]);
   }
   for (; j < m; ++j)
     for (int b = 0; b < B; ++b) {
       Lanes a = splat(0.0);
-      for (int k = 0; k < m; ++k) a += zt[k * B + b] * S[static_cast<std::ptrdiff_t>(k) * m + j];
-      quad[b] += a * zt[j * B + b];
+      for (int k = 0; k < m; ++k)
+        a = mul_add(zt[k * B + b], splat(S[static_cast<std::ptrdiff_t>(k) * m + j]), a);
+      quad[b] = mul_add(a, zt[j * B + b], quad[b]);
     }
 }
 
@@ -98,8 +127,8 @@ void Ridge::score(const double* rows, int n, double alpha, double* scores) const
   Lanes* zt = zt_.data();
   Lanes mean[kMaxB], quad[kMaxB];
   for (int i0 = 0; i0 < n;) {
-    // Two vectors (16 rows) while at least 9 rows remain, else one; a row's arithmetic is the same
-    // in both, only the interleaving of independent lanes differs.
+    // Two vectors (2·kLanes rows) while more than kLanes rows remain, else one; a row's arithmetic
+    // is the same in both, only the interleaving of independent lanes differs.
     const int B = n - i0 > kLanes ? 2 : 1;
     const int rows_here = std::min(B * kLanes, n - i0);
     for (int k = 0; k < m; ++k)

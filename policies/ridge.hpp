@@ -30,10 +30,18 @@ class Ridge {
   void save(StateWriter& w) const;
   void restore(StateReader& r);
 
- private:
-  // Eight doubles: the rows of one scoring block, one per lane (a GCC/Clang vector extension).
-  typedef double Lanes __attribute__((vector_size(8 * sizeof(double))));
+  // One machine vector of doubles (GCC/Clang vector extension): the rows of one scoring block,
+  // one per lane. Wider than a register, the kernel's tiles spill to the stack (25x slower).
+#if defined(__AVX512F__)
+  static constexpr int kLanes = 8;
+#elif defined(__AVX__)
+  static constexpr int kLanes = 4;
+#else
+  static constexpr int kLanes = 2;
+#endif
+  typedef double Lanes __attribute__((vector_size(kLanes * sizeof(double))));
 
+ private:
   int m_;
   Eigen::MatrixXd sigma_;  // symmetric, so row k is column k
   Eigen::VectorXd b_, theta_;
