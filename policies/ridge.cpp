@@ -54,13 +54,8 @@ namespace {
 // others, on AVX-512, AVX2 or SSE.
 using Lanes = Ridge::Lanes;
 constexpr int kLanes = Ridge::kLanes;
-// Columns of Σ per register tile: B·kTile accumulators plus B rows of z fit the register file (32
-// vector registers with AVX-512, 16 otherwise).
-#if defined(__AVX512F__)
-constexpr int kTile = 8;
-#else
-constexpr int kTile = 4;
-#endif
+// Columns of Σ per register tile: B·kTile accumulators plus B rows of z fit the register file.
+constexpr int kTile = kVectorRegisters >= 32 ? 8 : 4;
 
 inline Lanes splat(double x) {
   Lanes v;

@@ -12,6 +12,7 @@
 #include <Eigen/Core>
 
 #include "base/state.hpp"
+#include "base/vector_width.hpp"
 
 namespace stagesim {
 
@@ -31,14 +32,8 @@ class Ridge {
   void restore(StateReader& r);
 
   // One machine vector of doubles (GCC/Clang vector extension): the rows of one scoring block,
-  // one per lane. Wider than a register, the kernel's tiles spill to the stack (25x slower).
-#if defined(__AVX512F__)
-  static constexpr int kLanes = 8;
-#elif defined(__AVX__)
-  static constexpr int kLanes = 4;
-#else
-  static constexpr int kLanes = 2;
-#endif
+  // one per lane.
+  static constexpr int kLanes = kVectorDoubles;
   typedef double Lanes __attribute__((vector_size(kLanes * sizeof(double))));
 
  private:

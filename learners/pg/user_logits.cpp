@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "base/vector_width.hpp"
+
 namespace stagesim::pg {
 
 namespace {
@@ -9,13 +11,7 @@ namespace {
 // GCC/Clang vector types one machine register wide (a wider generic vector is lowered through
 // the stack: 20x slower on AVX2). Element-wise + and * on them round exactly as the scalar
 // operations do, so the lane width never changes a bit of the result.
-#if defined(__AVX512F__)
-constexpr int kWidth = 8;
-#elif defined(__AVX__)
-constexpr int kWidth = 4;
-#else
-constexpr int kWidth = 2;
-#endif
+constexpr int kWidth = kVectorDoubles;
 typedef double vd __attribute__((vector_size(kWidth * sizeof(double))));
 constexpr int kLanes = 2 * kWidth;  // items per register tile: two vd
 
