@@ -5,6 +5,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "learners/pg/libm_float.hpp"
 #include "learners/pg/pl_mixture.hpp"
 #include "learners/pg/top_k.hpp"
 
@@ -63,6 +64,8 @@ EstimatorKernel::EstimatorKernel(const EstimatorOptions& options, std::span<cons
   }
   for (auto* v : {&fp_, &fe_, &fy_, &fb_, &fgp_, &fh_, &ft_})
     v->resize(static_cast<std::size_t>(n_slots_));
+  for (auto& v : fw_) v.resize(static_cast<std::size_t>(n_slots_));
+  new_max_.resize(static_cast<std::size_t>(n_slots_));
 }
 
 void EstimatorKernel::clear_accumulators() {
@@ -383,33 +386,54 @@ double EstimatorKernel::ca_log_inclusion(const RowSoftmax& sm, int target) {
 // float32 reference, forward. Slot k (model m): a_k = s_m(x), x = target or the slot's own item;
 // n_1 = A_m; n_k = A_m + log1p(−exp(B_k − A_m) + ε), B_k = logsumexp_{j<k} s_m(items_j);
 // p_k = exp(a_k − n_k). Stores p_k, e_k = exp(B_k − A_m), y_k = −e_k + ε, B_k.
+//
+// Every operation is the reference's scalar float32 one in its order; only the exp, log and log1p
+// of a block run as array passes (libm_float.hpp: the library's bits, vectorised). The running
+// logsumexp keeps its sequential sum, with each step's exponent computed in one pass first.
 void EstimatorKernel::float_slot_forward(const RowSoftmax& sm, const int* items, int target) {
+  float* arg = fw_[0].data();
+  float* val = fw_[1].data();
+  float* run_max = fw_[2].data();
+  unsigned char* new_max = new_max_.data();
   for (int m = 0; m < n_models_; ++m) {
     const int k0 = block_start_[m], k1 = block_start_[m + 1];
     if (k0 == k1) continue;
     const double* s = sm.logits(m);
     const float big_a = static_cast<float>(sm.log_sum_exp(m));
-    float run_max = -std::numeric_limits<float>::infinity(), run_sum = 0.0f;
-    for (int j = 0; j < k1 - 1; ++j) {  // running logsumexp over items_0..items_j
+    // Running logsumexp over items_0..items_j: a new maximum v rescales the sum by
+    // exp(old max − v) and adds 1, any other item adds exp(v − max).
+    const int n_run = k1 - 1;
+    float mx = -std::numeric_limits<float>::infinity();
+    for (int j = 0; j < n_run; ++j) {
       const float v = static_cast<float>(s[items[j]]);
-      if (v > run_max) {
-        run_sum = run_sum * std::exp(run_max - v) + 1.0f;
-        run_max = v;
-      } else {
-        run_sum += std::exp(v - run_max);
-      }
-      if (j + 1 >= k0) fb_[j + 1] = run_max + std::log(run_sum);
+      new_max[j] = v > mx;
+      arg[j] = new_max[j] ? mx - v : v - mx;
+      if (new_max[j]) mx = v;
+      run_max[j] = mx;
+    }
+    libm_expf(arg, val, n_run);
+    float run_sum = 0.0f;
+    for (int j = 0; j < n_run; ++j) {
+      run_sum = new_max[j] ? run_sum * val[j] + 1.0f : run_sum + val[j];
+      val[j] = run_sum;
+    }
+    const int j0 = std::max(k0 - 1, 0);  // fb_[j + 1] is needed from slot k0 on
+    if (n_run > j0) libm_logf(val + j0, val + j0, n_run - j0);
+    for (int j = j0; j < n_run; ++j) fb_[j + 1] = run_max[j] + val[j];
+    // Slots k >= 1: e_k = exp(B_k − A), y_k = −e_k + ε, n_k = A + log1p(y_k).
+    const int k_low = std::max(k0, 1), n_tail = k1 - k_low;
+    if (n_tail > 0) {
+      for (int k = k_low; k < k1; ++k) arg[k] = fb_[k] - big_a;
+      libm_expf(arg + k_low, fe_.data() + k_low, n_tail);
+      for (int k = k_low; k < k1; ++k) fy_[k] = -fe_[k] + kRefEps;
+      libm_log1pf(fy_.data() + k_low, val + k_low, n_tail);
     }
     for (int k = k0; k < k1; ++k) {
       const float a_k = static_cast<float>(s[target >= 0 ? target : items[k]]);
-      float normalizer = big_a;
-      if (k > 0) {
-        fe_[k] = std::exp(fb_[k] - big_a);
-        fy_[k] = -fe_[k] + kRefEps;
-        normalizer = big_a + std::log1p(fy_[k]);
-      }
-      fp_[k] = std::exp(a_k - normalizer);
+      const float normalizer = k > 0 ? big_a + val[k] : big_a;
+      arg[k] = a_k - normalizer;
     }
+    libm_expf(arg + k0, fp_.data() + k0, k1 - k0);
   }
 }
 
@@ -423,6 +447,8 @@ void EstimatorKernel::float_slot_forward(const RowSoftmax& sm, const int* items,
 // instead of the O(K²) double loop autograd runs. A non-finite h_k also makes ∂/∂A non-finite, so
 // the overflow is reported exactly when the reference's gradient is non-finite.
 void EstimatorKernel::float_slot_backward(const RowSoftmax& sm, const int* items, int target) {
+  float* arg = fw_[0].data();
+  float* val = fw_[1].data();
   for (int m = 0; m < n_models_; ++m) {
     const int k0 = block_start_[m], k1 = block_start_[m + 1];
     if (k0 == k1) continue;
@@ -443,15 +469,20 @@ void EstimatorKernel::float_slot_backward(const RowSoftmax& sm, const int* items
     }
     // Suffix sums T_k for k = k1 − 1 down to max(k0, 1), then each earlier item once.
     const int k_low = std::max(k0, 1);
+    if (k1 - 1 > k_low) {
+      for (int k = k_low; k < k1 - 1; ++k) arg[k] = fb_[k] - fb_[k + 1];
+      libm_expf(arg + k_low, val + k_low, k1 - 1 - k_low);
+    }
     float t = 0.0f;
     for (int k = k1 - 1; k >= k_low; --k) {
-      t = k + 1 < k1 ? fh_[k] + std::exp(fb_[k] - fb_[k + 1]) * t : fh_[k];
+      t = k + 1 < k1 ? fh_[k] + val[k] * t : fh_[k];
       ft_[k] = t;
     }
-    for (int j = 0; j < k1 - 1; ++j) {
-      const int k_star = std::max(j + 1, k0);
-      add(m, items[j], std::exp(static_cast<float>(s[items[j]]) - fb_[k_star]) * ft_[k_star]);
-    }
+    const int n_run = k1 - 1;
+    for (int j = 0; j < n_run; ++j)
+      arg[j] = static_cast<float>(s[items[j]]) - fb_[std::max(j + 1, k0)];
+    libm_expf(arg, val, n_run);
+    for (int j = 0; j < n_run; ++j) add(m, items[j], val[j] * ft_[std::max(j + 1, k0)]);
     alpha_[m] += g_big_a / sm.sum(m);  // ∂A/∂s = softmax = w / Σw
   }
 }
@@ -462,14 +493,20 @@ double EstimatorKernel::vpg_float(const RowSoftmax& sm, const ScoreInputs& in) {
   for (double c : in.weights) weight += static_cast<float>(c);
   const int* items = in.candidates.data();
   float_slot_forward(sm, items, -1);
+  float* u1 = fw_[0].data();
+  float* e1 = fw_[1].data();
+  float* u2 = fw_[2].data();
+  float* l2 = fw_[3].data();
+  for (int k = 0; k < n_slots_; ++k) u1[k] = -fp_[k] + kRefEps;
+  libm_log1pf(u1, e1, n_slots_);
+  libm_expf(e1, e1, n_slots_);
+  for (int k = 0; k < n_slots_; ++k) u2[k] = -e1[k] + kRefEps;
+  libm_log1pf(u2, l2, n_slots_);
   float score = 0.0f;
   for (int k = 0; k < n_slots_; ++k) {
-    const float u1 = -fp_[k] + kRefEps;
-    const float e1 = std::exp(std::log1p(u1));
-    const float u2 = -e1 + kRefEps;
-    score += std::log1p(u2);
-    const float g_e1 = -weight / (1.0f + u2);
-    fgp_[k] = -(g_e1 * e1) / (1.0f + u1);  // 0 · inf = NaN when p_k rounds to 1
+    score += l2[k];
+    const float g_e1 = -weight / (1.0f + u2[k]);
+    fgp_[k] = -(g_e1 * e1[k]) / (1.0f + u1[k]);  // 0 · inf = NaN when p_k rounds to 1
   }
   float_slot_backward(sm, items, -1);
   return static_cast<double>(weight) * score;
@@ -478,13 +515,17 @@ double EstimatorKernel::vpg_float(const RowSoftmax& sm, const ScoreInputs& in) {
 // CA-PG, float32 reference: ℓ = log1p(−exp(Σ_k log1p(−p_k + ε)) + ε).
 double EstimatorKernel::ca_float(const RowSoftmax& sm, int a, double c) {
   float_slot_forward(sm, s_hat_.data(), a);
+  float* u = fw_[0].data();
+  float* l = fw_[1].data();
+  for (int k = 0; k < n_slots_; ++k) u[k] = -fp_[k] + kRefEps;
+  libm_log1pf(u, l, n_slots_);
   float sum_log = 0.0f;
-  for (int k = 0; k < n_slots_; ++k) sum_log += std::log1p(-fp_[k] + kRefEps);
+  for (int k = 0; k < n_slots_; ++k) sum_log += l[k];
   const float e = std::exp(sum_log);
   const float x = -e + kRefEps;
   const float score = std::log1p(x);
   const float g_sum_log = -(static_cast<float>(c) / (1.0f + x)) * e;
-  for (int k = 0; k < n_slots_; ++k) fgp_[k] = g_sum_log / (1.0f + (-fp_[k] + kRefEps)) * -1.0f;
+  for (int k = 0; k < n_slots_; ++k) fgp_[k] = g_sum_log / (1.0f + u[k]) * -1.0f;
   float_slot_backward(sm, s_hat_.data(), a);
   return score;
 }

@@ -7,6 +7,7 @@
 // row is dense: α_m · w_m plus O(K·L) sparse corrections.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -121,6 +122,8 @@ class EstimatorKernel {
 
   std::vector<double> suffix_, d_, p_, logq_, beta_, prefix_;  // per slot (double paths)
   std::vector<float> fp_, fe_, fy_, fb_, fgp_, fh_, ft_;       // per slot (float32 paths)
+  std::array<std::vector<float>, 4> fw_;                       // per slot, float32 scratch
+  std::vector<unsigned char> new_max_;  // float_slot_forward: item j raised the running maximum
 };
 
 // Batch form of the spec's losses: c_{i,l} = −rewards(i, l) / (B·L). grad_logits[m] (B × items)

@@ -11,6 +11,7 @@
 #include "learners/pg/counter_rng.hpp"
 #include "learners/pg/fast_exp.hpp"
 #include "learners/pg/fast_log.hpp"
+#include "learners/pg/libm_float.hpp"
 #include "learners/pg/row_softmax.hpp"
 #include "learners/pg/top_k.hpp"
 #include "pg_test_util.hpp"
@@ -131,6 +132,68 @@ TEST(FastLog, WithinOneUlpOnTheSamplersRange) {
 // Counter-based uniforms: the same key gives the same block however it is split; a block has no
 // repeated 32-bit words; the mean and the lag-1 correlation of 2^20 uniforms are within 5 sd of
 // 1/2 and 0 (sd 1/sqrt(12 n) and 1/sqrt(n)); different keys give unrelated blocks.
+// The array exp/log/log1p against the scalar library calls, bit for bit, on the floats with bit
+// patterns base + i·stride (every residue class of the stride is another test; the whole set is
+// LibmFloatExhaustive below). Lengths that are not whole vectors run the scalar tails too.
+void expect_libm_bits(std::uint64_t base, std::uint64_t stride, std::uint64_t end) {
+  constexpr int kBlock = 1 << 14;
+  std::vector<float> x(kBlock), e(kBlock), l(kBlock), p(kBlock);
+  long long mismatches = 0;
+  for (std::uint64_t b = base; b < end;) {
+    int n = 0;
+    for (; b < end && n < kBlock; b += stride) x[n++] = std::bit_cast<float>(std::uint32_t(b));
+    const int n_odd = n > 7 ? n - 7 : n;  // tails of 7 (expf, logf: 4 lanes; log1pf: 8)
+    libm_expf(x.data(), e.data(), n_odd);
+    libm_logf(x.data(), l.data(), n_odd);
+    libm_log1pf(x.data(), p.data(), n_odd);
+    libm_expf(x.data() + n_odd, e.data() + n_odd, n - n_odd);
+    libm_logf(x.data() + n_odd, l.data() + n_odd, n - n_odd);
+    libm_log1pf(x.data() + n_odd, p.data() + n_odd, n - n_odd);
+    for (int i = 0; i < n; ++i) {
+      const auto bits = [](float v) { return std::bit_cast<std::uint32_t>(v); };
+      const bool ok = bits(e[i]) == bits(std::exp(x[i])) && bits(l[i]) == bits(std::log(x[i])) &&
+                      bits(p[i]) == bits(std::log1p(x[i]));
+      if (!ok && ++mismatches <= 5) {
+        ADD_FAILURE() << std::hexfloat << "x = " << x[i] << " (0x" << std::hex << bits(x[i])
+                      << "): exp " << e[i] << " vs " << std::exp(x[i]) << ", log " << l[i] << " vs "
+                      << std::log(x[i]) << ", log1p " << p[i] << " vs " << std::log1p(x[i]);
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
+}
+
+TEST(LibmFloat, MatchesTheLibraryBitForBit) {
+  // Every 251st float (17 M values of all exponents and signs, NaNs with payloads included).
+  expect_libm_bits(0, 251, std::uint64_t{1} << 32);
+  // The ranges the float32 estimators feed: log1p of −p + ε in [−1, 0] (every 61st of its 2^30
+  // floats), and every float near exp's overflow and underflow ends and near log(1).
+  expect_libm_bits(0x80000000u, 61, 0xbf800001u);
+  expect_libm_bits(0x42b00000u, 1, 0x42b30000u);  // 88 .. 89.5
+  expect_libm_bits(0xc2c80000u, 1, 0xc2d20000u);  // −100 .. −105
+  expect_libm_bits(0x3f7f0000u, 1, 0x3f810000u);  // ≈ 0.996 .. 1.008
+  // The special values and the edges of log1pf's branches, one by one.
+  for (const std::uint32_t v :
+       {0x00000000u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00000u, 0x7fa00001u,
+        0x00000001u, 0x007fffffu, 0x00800000u, 0x3f800000u, 0xbf800000u, 0xbf800001u, 0x3ed413d6u,
+        0x3ed413d7u, 0xbe95f61fu, 0xbe95f620u, 0x30ffffffu, 0x31000000u, 0x247fffffu, 0x24800000u,
+        0x59ffffffu, 0x5a000000u, 0x42b17217u, 0x42b17218u, 0xc2cff1b4u, 0xc2cff1b5u, 0x7f7fffffu})
+    for (std::uint32_t d = 0; d < 3; ++d) expect_libm_bits(v - 1 + d, 1, std::uint64_t{v} + d);
+  // In place.
+  float y[9] = {-0.5f, 0.25f, 3.0f, -0.999f, 1e-30f, 88.0f, -90.0f, 0.0f, 1.0f};
+  float want[9];
+  for (int i = 0; i < 9; ++i) want[i] = std::log1p(y[i]);
+  libm_log1pf(y, y, 9);
+  for (int i = 0; i < 9; ++i)
+    EXPECT_EQ(std::bit_cast<std::uint32_t>(y[i]), std::bit_cast<std::uint32_t>(want[i]));
+}
+
+// All 2^32 floats (about 3 minutes): `ctest -C long -L exhaustive`, or this binary with
+// --gtest_also_run_disabled_tests --gtest_filter='*Exhaustive*'.
+TEST(LibmFloatExhaustive, DISABLED_EveryFloat) {
+  expect_libm_bits(0, 1, std::uint64_t{1} << 32);
+}
+
 TEST(CounterRng, DeterministicUniformAndUncorrelated) {
   constexpr int n = 1 << 20;
   std::vector<float> u(n), part(1000);
