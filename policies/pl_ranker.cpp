@@ -252,13 +252,15 @@ class PlRanker final : public Stage {
     weights_.resize(L);
     double loss = 0;
     bool finite = true;
+    const pg::RowSoftmax* previous_sm = nullptr;  // a GRPO group's requests share one softmax
     for (int i = 0; i < B; ++i) {
       const Feedback& f = batch[i];
       // The softmax this request was sampled from (select); the parameters have not changed.
       // Feedback made by hand (no decision) gets it recomputed.
       const auto* sm =
           f.decision ? static_cast<const pg::RowSoftmax*>(f.decision->state.get()) : nullptr;
-      if (!sm) {
+      const bool recomputed = sm == nullptr;
+      if (recomputed) {
         check_request(*f.request, {}, K);
         request_logits(*f.request);
         clamp_if_non_finite(logits_, 0);
@@ -267,9 +269,13 @@ class PlRanker final : public Stage {
       }
       for (int l = 0; l < L; ++l) weights_[l] = -rewards_(i, l) / static_cast<double>(B * L);
       for (int m = 0; m < M; ++m) grad_rows_[m] = grad_logits_[m].row(i).data();
-      const pg::ScoreInputs in{{candidates_.row(i).data(), static_cast<std::size_t>(K)},
-                               {targets_.row(i).data(), static_cast<std::size_t>(L)},
-                               weights_};
+      pg::ScoreInputs in{{candidates_.row(i).data(), static_cast<std::size_t>(K)},
+                         {targets_.row(i).data(), static_cast<std::size_t>(L)},
+                         weights_};
+      // Decisions' softmaxes are not recomputed during learn: the same object, the same logits.
+      in.softmax_rows = opts_.grpo_group > 0 ? static_cast<int>(opts_.grpo_group) : 1;
+      in.same_softmax = !recomputed && sm == previous_sm;
+      previous_sm = sm;
       const pg::ScoreResult r = kernel_->row_gradient(*sm, in, grad_rows_);
       loss += r.loss;
       finite = finite && r.finite;

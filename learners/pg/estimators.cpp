@@ -106,8 +106,12 @@ ScoreResult EstimatorKernel::row_gradient(const RowSoftmax& sm, const ScoreInput
         lists += top_length(m);
         direct += n_targets * (block_sizes_[m] + 1);
       }
-      const bool by_lists = lists <= direct;
-      if (by_lists) build_top_lists(sm);
+      // Lists built for this softmax by an earlier call are reused; a softmax shared by several
+      // calls pays for its lists once.
+      const bool reuse = in.same_softmax && top_valid_;
+      const bool by_lists = reuse || lists <= direct * std::max(in.softmax_rows, 1);
+      if (by_lists && !reuse) build_top_lists(sm);
+      if (!by_lists) top_valid_ = false;
       for (int l = 0; l < n_targets; ++l) {
         if (by_lists || !build_s_hat_direct(sm, in.targets[l])) {
           if (!by_lists) build_top_lists(sm);  // rare: see build_s_hat_direct
@@ -242,6 +246,7 @@ void EstimatorKernel::build_top_lists(const RowSoftmax& sm) {
     if (block_sizes_[m] == 0) continue;
     top_select_.select(sm.logits(m), n_items_, top_length(m), &top_[m * (n_slots_ + 1)]);
   }
+  top_valid_ = true;
 }
 
 // Appends a block's n picks (pick_[0..n], the first n+1 with in-place substitution, where a
@@ -380,6 +385,7 @@ double EstimatorKernel::ca_log_inclusion(const RowSoftmax& sm, int target) {
   clear_accumulators();
   build_top_lists(sm);
   build_s_hat(target);
+  top_valid_ = false;  // not a row_gradient call: the next one must not take these lists
   return ca_stable(sm, target, 0.0);
 }
 

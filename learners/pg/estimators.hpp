@@ -62,6 +62,12 @@ struct ScoreInputs {
   std::span<const int> candidates;  // the sampled list S in slot order (V-PG paths)
   std::span<const int> targets;     // the L items picked by the LSR
   std::span<const double> weights;  // c_l of each target
+  // Rows that share one softmax (a GRPO group's requests have one user, hence one logits row):
+  // `softmax_rows` is how many consecutive calls will see this row's softmax, and
+  // `same_softmax` says this call's softmax holds the same logits as the previous call's. CA-PG
+  // then sorts its per-model top lists once per softmax instead of selecting Ŝ per target.
+  int softmax_rows = 1;
+  bool same_softmax = false;
 };
 
 struct ScoreResult {
@@ -114,6 +120,7 @@ class EstimatorKernel {
   std::vector<std::vector<std::pair<int, double>>> sparse_;  // per model (item, value)
 
   std::vector<int> top_, s_hat_, pick_;
+  bool top_valid_ = false;  // top_ holds the lists of the previous call's softmax
   TopSelector top_select_;
   std::vector<std::uint32_t> stamp_;
   std::uint32_t stamp_id_ = 0;

@@ -64,7 +64,10 @@ Trainer::Trainer(PLMixture& policy, const RewardTables& tables, const TrainerOpt
 
 void Trainer::sample_row(Eigen::Index local, Eigen::Index i, const StepRngs& rngs) {
   const int user = users_[i];
-  if (!softmax_.holds(logits_, local)) softmax_.compute(logits_, local);
+  if (!softmax_.holds(logits_, local)) {
+    softmax_.compute(logits_, local);
+    softmax_recomputed_ = true;
+  }
   sampler_.sample(options_.sampler, softmax_, block_sizes_, rngs.esr, row_span(candidates_, i));
   ranker_.pick(row_span(std::as_const(candidates_), i), lsr_scores_.row(user).data(), true,
                rngs.lsr, row_span(picks_, i));
@@ -78,8 +81,12 @@ ScoreResult Trainer::gradient_row(Eigen::Index local, Eigen::Index i, const doub
   for (int l = 0; l < options_.n_picks; ++l) weights_[l] = -rewards[l] * scale;
   // softmax_ holds copies of the row, so the gradient may overwrite the logits in place.
   for (std::size_t m = 0; m < logits_.size(); ++m) grad_rows_[m] = logits_[m].row(local).data();
-  const ScoreInputs inputs{row_span(std::as_const(candidates_), i),
-                           row_span(std::as_const(picks_), i), weights_};
+  ScoreInputs inputs{row_span(std::as_const(candidates_), i), row_span(std::as_const(picks_), i),
+                     weights_};
+  // A GRPO group's rows share one softmax: per-softmax work of the estimator is done once.
+  inputs.softmax_rows = std::max(options_.grpo_group_size, 1);
+  inputs.same_softmax = !softmax_recomputed_;
+  softmax_recomputed_ = false;
   return kernel_.row_gradient(softmax_, inputs, grad_rows_);
 }
 
@@ -114,7 +121,10 @@ StepResult Trainer::step(const StepRngs& rngs) {
       advantages_ = rewards_.middleRows(b0, n);
       grpo_normalize(advantages_, group, subtract_group_min_);
       for (int r = 0; r < n; ++r) {
-        if (!softmax_.holds(logits_, r)) softmax_.compute(logits_, r);
+        if (!softmax_.holds(logits_, r)) {
+          softmax_.compute(logits_, r);
+          softmax_recomputed_ = true;
+        }
         add(gradient_row(r, b0 + r, advantages_.row(r).data()));
       }
     }

@@ -6,13 +6,13 @@
 
 #include "base/matrix.hpp"
 #include "base/rng.hpp"
-#include "models/optimizers.hpp"
-#include "models/parameters.hpp"
+#include "environments/generators/reward_model.hpp"
 #include "learners/pg/estimators.hpp"
 #include "learners/pg/lsr.hpp"
 #include "learners/pg/pl_mixture.hpp"
-#include "environments/generators/reward_model.hpp"
 #include "learners/pg/row_softmax.hpp"
+#include "models/optimizers.hpp"
+#include "models/parameters.hpp"
 
 namespace stagesim::pg {
 
@@ -79,6 +79,7 @@ class Trainer {
   CandidateSampler sampler_;
   LateStageRanker ranker_;
   EstimatorKernel kernel_;
+  bool softmax_recomputed_ = true;  // softmax_ changed since the last row_gradient call
   models::Adagrad adagrad_;
   bool subtract_group_min_;
 
