@@ -242,6 +242,7 @@ int EstimatorKernel::top_length(int m) const {
 }
 
 void EstimatorKernel::build_top_lists(const RowSoftmax& sm) {
+  top_valid_ = false;  // until every list is this softmax's
   for (int m = 0; m < n_models_; ++m) {
     if (block_sizes_[m] == 0) continue;
     top_select_.select(sm.logits(m), n_items_, top_length(m), &top_[m * (n_slots_ + 1)]);

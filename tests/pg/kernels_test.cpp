@@ -129,9 +129,6 @@ TEST(FastLog, WithinOneUlpOnTheSamplersRange) {
   EXPECT_NEAR(one[1], 0.6931472f, 1e-7f);
 }
 
-// Counter-based uniforms: the same key gives the same block however it is split; a block has no
-// repeated 32-bit words; the mean and the lag-1 correlation of 2^20 uniforms are within 5 sd of
-// 1/2 and 0 (sd 1/sqrt(12 n) and 1/sqrt(n)); different keys give unrelated blocks.
 // The array exp/log/log1p against the scalar library calls, bit for bit, on the floats with bit
 // patterns base + i·stride (every residue class of the stride is another test; the whole set is
 // LibmFloatExhaustive below). Lengths that are not whole vectors run the scalar tails too.
@@ -194,6 +191,9 @@ TEST(LibmFloatExhaustive, DISABLED_EveryFloat) {
   expect_libm_bits(0, 1, std::uint64_t{1} << 32);
 }
 
+// Counter-based uniforms: the same key gives the same block however it is split; a block has no
+// repeated 32-bit words; the mean and the lag-1 correlation of 2^20 uniforms are within 5 sd of
+// 1/2 and 0 (sd 1/sqrt(12 n) and 1/sqrt(n)); different keys give unrelated blocks.
 TEST(CounterRng, DeterministicUniformAndUncorrelated) {
   constexpr int n = 1 << 20;
   std::vector<float> u(n), part(1000);
