@@ -185,7 +185,7 @@ TEST(LibmFloat, MatchesTheLibraryBitForBit) {
     EXPECT_EQ(std::bit_cast<std::uint32_t>(y[i]), std::bit_cast<std::uint32_t>(want[i]));
 }
 
-// All 2^32 floats (about 3 minutes): `ctest -C long -L exhaustive`, or this binary with
+// All 2^32 floats (about 2 minutes): `ctest -C long -L exhaustive`, or this binary with
 // --gtest_also_run_disabled_tests --gtest_filter='*Exhaustive*'.
 TEST(LibmFloatExhaustive, DISABLED_EveryFloat) {
   expect_libm_bits(0, 1, std::uint64_t{1} << 32);
