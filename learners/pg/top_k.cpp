@@ -1,5 +1,6 @@
 #include "learners/pg/top_k.hpp"
 
+#include <immintrin.h>
 #include <Eigen/Core>
 #include <algorithm>
 #include <bit>
@@ -8,6 +9,7 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <type_traits>
 
 namespace stagesim::pg {
 
@@ -35,13 +37,14 @@ struct OrderCode;
 template <>
 struct OrderCode<float> {
   using type = std::uint64_t;
+  using key_type = std::uint32_t;
+  // The key alone: ascending order of the code is `above` on the keys.
+  static key_type key_code(float x) {
+    const std::uint32_t b = std::bit_cast<std::uint32_t>(x == 0.0f ? 0.0f : x);
+    return x == x ? ~(b >> 31 ? ~b : b | 0x80000000u) : 0xffffffffu;
+  }
   static type make(float x, int index) {
-    std::uint32_t d = 0xffffffffu;  // NaN
-    if (x == x) {
-      const std::uint32_t b = std::bit_cast<std::uint32_t>(x == 0.0f ? 0.0f : x);
-      d = ~(b >> 31 ? ~b : b | 0x80000000u);
-    }
-    return static_cast<type>(d) << 32 | static_cast<std::uint32_t>(index);
+    return static_cast<type>(key_code(x)) << 32 | static_cast<std::uint32_t>(index);
   }
   static std::vector<type>& scratch() {
     thread_local std::vector<type> v;
@@ -51,13 +54,13 @@ struct OrderCode<float> {
 template <>
 struct OrderCode<double> {
   using type = unsigned __int128;
+  using key_type = std::uint64_t;
+  static key_type key_code(double x) {
+    const std::uint64_t b = std::bit_cast<std::uint64_t>(x == 0.0 ? 0.0 : x);
+    return x == x ? ~(b >> 63 ? ~b : b | 0x8000000000000000ull) : ~0ull;
+  }
   static type make(double x, int index) {
-    std::uint64_t d = ~0ull;  // NaN
-    if (x == x) {
-      const std::uint64_t b = std::bit_cast<std::uint64_t>(x == 0.0 ? 0.0 : x);
-      d = ~(b >> 63 ? ~b : b | 0x8000000000000000ull);
-    }
-    return static_cast<type>(d) << 32 | static_cast<std::uint32_t>(index);
+    return static_cast<type>(key_code(x)) << 32 | static_cast<std::uint32_t>(index);
   }
   static std::vector<type>& scratch() {
     thread_local std::vector<type> v;
@@ -78,6 +81,121 @@ inline void column_max(const T* key, int stride, int n_rows, T* out) {
     for (int c = 0; c < W; ++c) acc[c] = row[c] > acc[c] ? row[c] : acc[c];
   }
   for (int c = 0; c < W; ++c) out[c] = acc[c];
+}
+
+// Up to this many chunk maxima or found items, ranks come from counting over all pairs (branch
+// free, vectorised) instead of insertion into a sorted run, whose data-dependent branches
+// mispredict on random keys.
+constexpr int kRankMax = 64;
+constexpr int kRankBlock = 16;  // divides kRankMax and every chunk count
+
+// 64 bytes of E as one GCC/Clang vector (one AVX-512 register, two AVX2 ones): 16 or 8 lanes,
+// which divide kRankBlock.
+template <class E>
+struct Block {
+  static constexpr int lanes = 64 / sizeof(E);
+  typedef E type __attribute__((vector_size(64)));
+};
+
+// The n-th largest of v[0..m) in the order `above` (NaNs last), 1 <= n <= m <= kRankMax: the
+// lowest-ranked of the values with fewer than n values above them. (Equal values are the same
+// bound; so are −0 and +0, which the callers only compare with >=.)
+template <class T>
+T nth_largest(const T* v, int m, int n) {
+  // Counted a block of Block<T>::lanes values at a time in vector registers (m is a multiple).
+  using Count = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+  using V = typename Block<T>::type;
+  using C = typename Block<Count>::type;
+  T most_count = -1;
+  T bound = v[0];
+  for (int c0 = 0; c0 < m; c0 += Block<T>::lanes) {
+    V vc;
+    std::memcpy(&vc, v + c0, sizeof vc);
+    const C nan_c = vc != vc;
+    C count = {};
+    for (int j = 0; j < m; ++j) {
+      const T a = v[j];
+      if (a != a) continue;             // a NaN is above nothing
+      count -= (V{} + a > vc) | nan_c;  // above(a, v[c]): each comparison is 0 or -1
+    }
+    for (int l = 0; l < Block<T>::lanes; ++l) {
+      const T k = static_cast<T>(count[l]);
+      const bool lower = k < static_cast<T>(n) && k > most_count;
+      most_count = lower ? k : most_count;
+      bound = lower ? v[c0 + l] : bound;
+    }
+  }
+  return bound;
+}
+
+// The n best of the found items (indices in ascending order, n_found <= kRankMax) by (key in the
+// order `above`, then index), written to out[0..n) best first: each item's rank is the number of
+// items before it, counted on integer order codes a block of items at a time in vector
+// registers. Ranks are distinct, so each out slot is written once.
+template <class T>
+void rank_found(const T* key, const int* found, int n_found, int n, int* out) {
+  using Code = typename OrderCode<T>::key_type;
+  using V = typename Block<Code>::type;
+  Code code[kRankMax];
+  for (int i = 0; i < n_found; ++i) code[i] = OrderCode<T>::key_code(key[found[i]]);
+  // Padding: codes that count for no real item (above all, and after them in position).
+  const int padded = (n_found + kRankBlock - 1) / kRankBlock * kRankBlock;
+  for (int i = n_found; i < padded; ++i) code[i] = ~Code(0);
+  V position;
+  for (int l = 0; l < Block<Code>::lanes; ++l) position[l] = static_cast<Code>(l);
+  for (int i0 = 0; i0 < padded; i0 += Block<Code>::lanes) {
+    V ci;
+    std::memcpy(&ci, code + i0, sizeof ci);
+    const V pi = position + static_cast<Code>(i0);
+    V rank = {};
+    // Item j is before item i when its code is lower or, for equal keys, its position is.
+    for (int j = 0; j < n_found; ++j) {
+      const V cj = V{} + code[j];
+      rank -= (V)((cj < ci) | ((cj == ci) & (V{} + static_cast<Code>(j) < pi)));
+    }
+    for (int l = 0; l < Block<Code>::lanes && i0 + l < n_found; ++l)
+      if (rank[l] < static_cast<Code>(n)) out[rank[l]] = found[i0 + l];
+  }
+}
+
+// Bit c of the result: row[c] >= bound, for c < width (a multiple of 16, at most 64). Compares
+// whole vectors into bit masks, so the few survivors are found a set bit at a time instead of
+// through a byte flag per item.
+template <class T>
+inline std::uint64_t at_least_mask(const T* row, int width, T bound) {
+  std::uint64_t mask = 0;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    const __m512 b = _mm512_set1_ps(bound);
+    for (int c = 0; c < width; c += 16)
+      mask |=
+          static_cast<std::uint64_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(row + c), b, _CMP_GE_OQ))
+          << c;
+  } else {
+    const __m512d b = _mm512_set1_pd(bound);
+    for (int c = 0; c < width; c += 8)
+      mask |=
+          static_cast<std::uint64_t>(_mm512_cmp_pd_mask(_mm512_loadu_pd(row + c), b, _CMP_GE_OQ))
+          << c;
+  }
+#elif defined(__AVX__)
+  if constexpr (std::is_same_v<T, float>) {
+    const __m256 b = _mm256_set1_ps(bound);
+    for (int c = 0; c < width; c += 8)
+      mask |= static_cast<std::uint64_t>(static_cast<unsigned>(
+                  _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + c), b, _CMP_GE_OQ))))
+              << c;
+  } else {
+    const __m256d b = _mm256_set1_pd(bound);
+    for (int c = 0; c < width; c += 4)
+      mask |= static_cast<std::uint64_t>(static_cast<unsigned>(
+                  _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(row + c), b, _CMP_GE_OQ))))
+              << c;
+  }
+#else
+  for (int c = 0; c < width; ++c) mask |= static_cast<std::uint64_t>(row[c] >= bound) << c;
+#endif
+  return mask;
 }
 
 // Small arrays (the LSR's K candidates): insertion into a sorted buffer.
@@ -135,7 +253,9 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
       column_max<T, kLanes>(key + c0, n_chunks, chunk, chunk_max + c0);
     for (; c0 < n_chunks; ++c0) column_max<T, 1>(key + c0, n_chunks, chunk, chunk_max + c0);
     T bound;
-    if (n <= kFewest) {
+    if (n <= kFewest && n_chunks <= kRankMax) {
+      bound = nth_largest(chunk_max, n_chunks, n);
+    } else if (n <= kFewest) {
       // The n-th largest of the maxima by insertion into a sorted run of n (no selection pass).
       T* order = value.data() + n_chunks;
       int count = 0;
@@ -177,33 +297,54 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
           hi = mid;
       }
     }
-    // The items at or above the bound in chunks whose maximum reaches it: a byte flag per item
-    // (one vectorised pass, row by row of the chunk layout), then the few set flags found eight at
-    // a time, in ascending index order, into a buffer sized once.
-    flags.resize(static_cast<std::size_t>(n_items + n_chunks));
-    unsigned char* flag = flags.data();
-    unsigned char* chunk_ok = flags.data() + n_items;
-    for (int c = 0; c < n_chunks; ++c) chunk_ok[c] = chunk_max[c] >= bound;
-    for (int i = 0; i < chunk; ++i) {
-      const T* row = key + static_cast<std::ptrdiff_t>(i) * n_chunks;
-      unsigned char* row_flag = flag + static_cast<std::ptrdiff_t>(i) * n_chunks;
-      for (int c = 0; c < n_chunks; ++c) row_flag[c] = (row[c] >= bound) & chunk_ok[c];
-    }
-    for (int b = n_chunks * chunk; b < n_items; ++b) flag[b] = key[b] >= bound;
     found.resize(static_cast<std::size_t>(n_items));
-    int* f = found.data();
-    int n_found = 0;
-    int b = 0;
-    for (; b + 8 <= n_items; b += 8) {
-      std::uint64_t word;
-      std::memcpy(&word, flag + b, sizeof word);
-      for (; word != 0; word &= word - 1) f[n_found++] = b + (std::countr_zero(word) >> 3);
+    if (n_chunks <= 64) {
+      // The items at or above the bound in chunks whose maximum reaches it, row by row of the
+      // chunk layout as bit masks, in ascending index order.
+      std::uint64_t chunk_ok = 0;
+      for (int c = 0; c < n_chunks; ++c)
+        chunk_ok |= static_cast<std::uint64_t>(chunk_max[c] >= bound) << c;
+      int* f = found.data();
+      int n_found = 0;
+      for (int i = 0; i < chunk; ++i) {
+        const int first = i * n_chunks;
+        for (std::uint64_t m = at_least_mask(key + first, n_chunks, bound) & chunk_ok; m != 0;
+             m &= m - 1)
+          f[n_found++] = first + std::countr_zero(m);
+      }
+      for (int b = n_chunks * chunk; b < n_items; ++b) {
+        f[n_found] = b;
+        n_found += key[b] >= bound;
+      }
+      found.resize(static_cast<std::size_t>(n_found));
+    } else {
+      // The items at or above the bound in chunks whose maximum reaches it: a byte flag per item
+      // (one vectorised pass, row by row of the chunk layout), then the few set flags found eight
+      // at a time, in ascending index order, into a buffer sized once.
+      flags.resize(static_cast<std::size_t>(n_items + n_chunks));
+      unsigned char* flag = flags.data();
+      unsigned char* chunk_ok = flags.data() + n_items;
+      for (int c = 0; c < n_chunks; ++c) chunk_ok[c] = chunk_max[c] >= bound;
+      for (int i = 0; i < chunk; ++i) {
+        const T* row = key + static_cast<std::ptrdiff_t>(i) * n_chunks;
+        unsigned char* row_flag = flag + static_cast<std::ptrdiff_t>(i) * n_chunks;
+        for (int c = 0; c < n_chunks; ++c) row_flag[c] = (row[c] >= bound) & chunk_ok[c];
+      }
+      for (int b = n_chunks * chunk; b < n_items; ++b) flag[b] = key[b] >= bound;
+      int* f = found.data();
+      int n_found = 0;
+      int b = 0;
+      for (; b + 8 <= n_items; b += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, flag + b, sizeof word);
+        for (; word != 0; word &= word - 1) f[n_found++] = b + (std::countr_zero(word) >> 3);
+      }
+      for (; b < n_items; ++b) {
+        f[n_found] = b;
+        n_found += flag[b];
+      }
+      found.resize(static_cast<std::size_t>(n_found));
     }
-    for (; b < n_items; ++b) {
-      f[n_found] = b;
-      n_found += flag[b];
-    }
-    found.resize(static_cast<std::size_t>(n_found));
   } else if (n < n_items) {
     // Same idea with the exact n-th largest key, found by selection on a copy of the values
     // (cheaper than comparing through indices).
@@ -221,6 +362,10 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
     // Only NaN keys (which compare false with any bound) make the scan miss: rank them all.
     found.resize(static_cast<std::size_t>(n_items));
     std::iota(found.begin(), found.end(), 0);
+  }
+  if (n <= kFewest && static_cast<int>(found.size()) <= kRankMax) {
+    rank_found(key, found.data(), static_cast<int>(found.size()), n, out);
+    return;
   }
   if (n <= kFewest) {
     // Insertion by (key, index) into the sorted output: the same total order as the sort below.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -84,6 +85,38 @@ TEST(TopSelector, MatchesStableSortIncludingTies) {
       for (int j = 0; j < n; ++j) ASSERT_EQ(out[j], j);
       std::reverse(up.begin(), up.end());
     }
+  }
+}
+
+// Random sizes, selection lengths and key distributions (few distinct values, so many ties;
+// signed zeros; −inf), float and double, against a stable sort: every path of the selection
+// (small arrays, counted ranks and insertion, bit-mask and byte-flag scans, bisection, sort).
+TEST(TopSelector, RandomInputsMatchStableSort) {
+  Rng rng(11);
+  TopSelector selector;
+  boost::random::uniform_int_distribution<int> size(1, 2500), levels(1, 400), coin(0, 9);
+  for (int trial = 0; trial < 600; ++trial) {
+    const int n_items = size(rng);
+    const int n = boost::random::uniform_int_distribution<int>(1, std::min(n_items, 80))(rng);
+    const int n_levels = levels(rng);
+    boost::random::uniform_int_distribution<int> level(0, n_levels);
+    std::vector<double> key(static_cast<std::size_t>(n_items));
+    for (double& k : key) {
+      const int c = coin(rng);
+      k = c == 0   ? -std::numeric_limits<double>::infinity()
+          : c == 1 ? (level(rng) % 2 ? 0.0 : -0.0)
+                   : (level(rng) - n_levels / 2) * 0.375;
+    }
+    std::vector<float> fkey(key.begin(), key.end());
+    std::vector<int> order(static_cast<std::size_t>(n_items));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key[a] > key[b]; });
+    std::vector<int> out(static_cast<std::size_t>(n));
+    selector.select(key.data(), n_items, n, out.data());
+    ASSERT_TRUE(std::equal(out.begin(), out.end(), order.begin())) << n_items << " " << n;
+    std::fill(out.begin(), out.end(), -1);
+    selector.select(fkey.data(), n_items, n, out.data());
+    ASSERT_TRUE(std::equal(out.begin(), out.end(), order.begin())) << n_items << " f " << n;
   }
 }
 
