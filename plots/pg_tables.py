@@ -10,9 +10,10 @@ good evaluation, the "frozen" view).
 Gradient steps = requests / batch, with the batch read from the stage's `update_every` in the
 stored configuration. Without --at: the checkpoints nearest to 10 % and 100 % of the run; each
 column is labelled with the step of the checkpoint actually used.
-Writes Markdown (stdout or -o) and, with --csv, a CSV. With --paper (Table 1's grid over
-stages.esr.keep): the paper's values at @50K and @500K for the same rows and columns, and its
-ordering claims checked on this file's first column step.
+Writes Markdown (stdout or -o) and, with --csv, a CSV. With --paper (a grid over
+stages.esr.keep only): the paper's values at @50K and @500K for the same rows and columns, and
+its ordering claims checked on this file's first column step — Table 6's (GRPO) when the stage
+has grpo_group > 1, Table 1's otherwise.
 """
 import argparse
 import csv
@@ -35,8 +36,36 @@ PAPER_TABLE1 = {
 }
 
 
-def paper_section(res, mean, se, steps, at, variants, missing):
-    """The paper's Table 1 beside ours and its ordering claims, as Markdown lines."""
+# The CA-PG paper's Table 6 (GRPO, M = 5, L = 1; only the SwR estimators are reported):
+# (estimator, K) -> (@50K, @500K).
+PAPER_TABLE6 = {
+    ("V-PG-SwR", 20): (8.71, 8.88), ("V-PG-SwR", 50): (8.84, 8.98),
+    ("V-PG-SwR", 100): (8.93, 9.02), ("V-PG-SwR", 200): (9.00, 9.06),
+    ("CA-PG-SwR", 20): (8.58, 8.97), ("CA-PG-SwR", 50): (8.89, 9.07),
+    ("CA-PG-SwR", 100): (9.02, 9.10), ("CA-PG-SwR", 200): (9.08, 9.11),
+}
+
+# Per table: its values and its ordering claims (a, b, K, strict: a > b, else a ≥ b).
+PAPERS = {
+    "Table 1": (PAPER_TABLE1, [("CA-PG", "CA-PG-SwR", 10, False),
+                               ("CA-PG-SwR", "V-PG-SwR", 10, True),
+                               ("V-PG-SwR", "V-PG", 10, True)]),
+    # "CA-PG-SwR + GRPO achieves a better performance than V-PG-SwR in the large candidate-set
+    # size regime"; at 50K "the difference becomes small".
+    "Table 6": (PAPER_TABLE6, [("CA-PG-SwR", "V-PG-SwR", 100, False),
+                               ("CA-PG-SwR", "V-PG-SwR", 200, False)]),
+}
+
+
+def paper_of(res, stage):
+    """Table 6 when the stage trains with GRPO groups, Table 1 otherwise."""
+    grpo = res.config(0).get("stages", {}).get(stage, {}).get("grpo_group", 0)
+    return "Table 6" if int(grpo or 0) > 1 else "Table 1"
+
+
+def paper_section(res, mean, se, steps, at, variants, missing, table="Table 1"):
+    """The paper's table beside ours and its ordering claims, as Markdown lines."""
+    paper, claims = PAPERS[table]
     axis = "stages.esr.keep"
     if list(res.grid_axes) != [axis]:
         raise SystemExit(f"{res.path}: --paper needs Table 1's grid (only {axis}); "
@@ -52,13 +81,13 @@ def paper_section(res, mean, se, steps, at, variants, missing):
         idx = int(abs(steps[t] - step).argmin())
         return mean[t, idx], se[t, idx], idx
 
-    lines = ["", "The paper's Table 1 (policy value, 10 seeds):", ""]
+    lines = ["", f"The paper's {table} (policy value, 10 seeds):", ""]
     header = ["estimator"] + [f"K={k} @{w}" for k in ks for w in ("50K", "500K")]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for v in variants:
         row = [v]
         for k in ks:
-            p = PAPER_TABLE1.get((v, k))
+            p = paper.get((v, k))
             row += [f"{p[0]:.2f}", f"{p[1]:.2f}"] if p else ["", ""]
         lines.append("| " + " | ".join(row) + " |")
     step = at[0]
@@ -78,9 +107,19 @@ def paper_section(res, mean, se, steps, at, variants, missing):
         return (f"- K = {k}: {a} {'>' if strict else '≥'} {b}: {d:+.3f} ± {sd:.3f} — here: "
                 f"{'yes' if ok else 'NO'}")
 
-    lines.append(claim("CA-PG", "CA-PG-SwR", 10, False))
-    lines.append(claim("CA-PG-SwR", "V-PG-SwR", 10, True))
-    lines.append(claim("V-PG-SwR", "V-PG", 10, True))
+    for a, b, k, strict in claims:
+        lines.append(claim(a, b, k, strict))
+    if table == "Table 6":
+        for k in ks:
+            ta, tb = task_of("CA-PG-SwR", k), task_of("V-PG-SwR", k)
+            if ta is None or tb is None:
+                continue
+            ma, sa, _ = at_step(ta, step)
+            mb, sb, _ = at_step(tb, step)
+            pa, pb = paper.get(("CA-PG-SwR", k)), paper.get(("V-PG-SwR", k))
+            there = f", in the paper {pa[0] - pb[0]:+.2f}" if pa and pb else ""
+            lines.append(f"- K = {k}: CA-PG-SwR − V-PG-SwR here {ma - mb:+.3f} ± "
+                         f"{(sa * sa + sb * sb) ** 0.5:.3f}{there}")
     overflow = res.values("esr_overflow_step") if "esr_overflow_step" in res.series else None
     for k in ks:
         t = task_of("V-PG", k)
@@ -90,7 +129,8 @@ def paper_section(res, mean, se, steps, at, variants, missing):
         o = overflow[t, :, idx]
         n = sum(1 for x in o if x >= 0)  # -1 while training; NaN where not run
         lines.append(f"- K = {k}: V-PG overflowed by {when} in {n} of {o.shape[0]} replications")
-    lines.append("  (the paper: V-PG overflows at large K)")
+    if table == "Table 1":
+        lines.append("  (the paper: V-PG overflows at large K)")
     return lines
 
 
@@ -111,7 +151,8 @@ def main():
     ap.add_argument("-o", "--out", help="Markdown output (default: stdout)")
     ap.add_argument("--csv", help="also write the table as CSV")
     ap.add_argument("--paper", action="store_true",
-                    help="add the CA-PG paper's Table 1 and check its ordering claims")
+                    help="add the CA-PG paper's Table 1 (or Table 6 for GRPO runs) and check its "
+                    "ordering claims")
     args = ap.parse_args()
 
     res = stagesim.open(args.file)
@@ -165,7 +206,8 @@ def main():
     lines.append(f"mean ± SE over {value.shape[1]} replications; † = training overflowed in at "
                  "least one replication (last good value kept)")
     if args.paper:
-        lines += paper_section(res, mean, se, steps, at, variants, missing)
+        lines += paper_section(res, mean, se, steps, at, variants, missing,
+                               paper_of(res, args.stage))
     out = "\n".join(lines) + "\n"
     if args.out:
         with open(args.out, "w") as fh:

@@ -589,13 +589,18 @@ StageEntry pl_ranker_entry() {
         const Resolved r = resolve(o);
         StageBuild b;
         b.make = [o, r](const StageSetup& s) { return std::make_unique<PlRanker>(s, o, r); };
-        // Per request: logits (items·dim per model), softmax and sampling; per feedback the
-        // gradient through both tables (≈ the logits' cost again) and, once per batch, Adagrad
-        // over every parameter, which the engine amortises into the per-request cost here by
-        // assuming batches of at least 16.
-        b.cost = [o](double n, double) {
-          return 12.0 * n * o.dim * o.models + 60.0 * n * o.models + 8.0 * n * o.dim * o.models;
-        };
+        // Per request, per model: the logits and the gradient's two products through the tables
+        // (6·items·dim flops at the GEMMs' rate), the softmax, the sampler's noise and its top-K
+        // and the gradient's assembly (≈ 30 per item), plus the top-K selections and per-slot
+        // terms that grow with K; once per batch, Adagrad over every parameter, amortised here
+        // assuming batches of at least 16. The constants are flop-equivalents fitted to CPU time
+        // with bench/calibrate_cost.sh (Table 1 at K = 10 and 20, eval-heavy and step-heavy runs)
+        // and the step benchmark's M = 5 and K = 200 shapes (docs/cluster.md).
+        b.cost = [o](double n, double) { return n * o.models * (10.0 * o.dim + 30.0); };
+        b.cost_per_kept = [](double n, double) { return n; };
+        // An evaluation request: the logits of one user and a greedy top-K, no softmax, no
+        // sampling, no gradient.
+        b.eval_cost = [o](double n, double) { return n * o.models * (4.0 * o.dim + 20.0); };
         // Tables, Adagrad accumulators, gradients and the transposed item tables (users ~ items),
         // and the pending softmaxes of one batch.
         b.bytes = [o](double n, double) {

@@ -671,6 +671,11 @@ void build_pipeline(Config& c, std::vector<ParsedStage>& parsed, const toml::tab
     }
     out_count[i + 1] = std::min<double>(static_cast<double>(s.keep) * s.replicas, c.world.items);
     c.cost += s.replicas * (s.build.cost(per_replica, dim) + kStageOverheadFlops);
+    if (s.build.cost_per_kept)
+      c.cost += s.replicas * static_cast<double>(s.keep) * s.build.cost_per_kept(per_replica, dim);
+    c.eval_cost_per_request +=
+        s.replicas * ((s.build.eval_cost ? s.build.eval_cost : s.build.cost)(per_replica, dim) +
+                      kStageOverheadFlops);
     // Per replica: the stage's own state, and the engine's candidate, selection and weight
     // buffers.
     c.bytes +=
@@ -979,7 +984,7 @@ Config validate_config(toml::table& doc, const Registry& reg, GlobalSettings& gl
                         c.world_type + "' cannot draw them; remove [metrics." + type +
                         "] or use a world that can (see docs)");
     if (spec.build.cost_per_checkpoint)
-      c.cost += spec.build.cost_per_checkpoint(cost_per_request) *
+      c.cost += spec.build.cost_per_checkpoint(c.eval_cost_per_request + c.world.cost_per_request) *
                 static_cast<double>(c.checkpoint_steps.size());
     for (const SeriesInfo& si : probe->series()) c.series.push_back(si);
     for (const TableInfo& ti : probe->tables()) c.tables.push_back(ti);

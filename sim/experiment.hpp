@@ -51,7 +51,7 @@ struct Config {
   std::string job_type;  // "" for a simulation
   JobBuild job;
   std::uint64_t job_scope = 0;  // selects the job's streams: its resolved configuration
-  std::string variant;                                    // "" when the file has no variants
+  std::string variant;          // "" when the file has no variants
   std::vector<std::pair<std::string, std::string>> grid;  // axis -> value (TOML text)
   std::string resolved;                                   // resolved TOML, defaults filled in
   std::uint64_t world_scope = 0;  // selects world streams: equal worlds share draws
@@ -70,7 +70,8 @@ struct Config {
   std::vector<MetricSpec> metrics;
   std::vector<SeriesInfo> series;
   std::vector<TableInfo> tables;
-  double cost = 0;   // estimated flops for one replication
+  double cost = 0;                   // estimated flops for one replication
+  double eval_cost_per_request = 0;  // estimated flops of one evaluation request (the stages')
   double bytes = 0;  // estimated memory of its system (stages, metrics) in one replication
 
   bool is_job() const { return !job_type.empty(); }
@@ -107,7 +108,7 @@ struct Experiment {
   std::vector<SeriesInfo> series;  // union over configs, in first-seen order
   // Tables: union over configs by name, columns by name, each column as wide as its widest use.
   std::vector<TableInfo> tables;
-  std::uint64_t hash = 0;          // identity of the resolved experiment (resume / merge checks)
+  std::uint64_t hash = 0;             // identity of the resolved experiment (resume / merge checks)
   std::vector<std::string> warnings;  // e.g. a --set that every variant overrides
   bool jobs = false;  // the configurations are offline jobs (no requests, stages or checkpoints)
   std::vector<ResultArray> arrays;  // jobs: the output datasets, in the order of `series`

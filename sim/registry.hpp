@@ -116,6 +116,12 @@ struct StageBuild {
   std::function<std::unique_ptr<Stage>(const StageSetup&)> make;
   // Rough flops per request for `candidates` items of `dim` features (serving and learning).
   std::function<double(double candidates, double dim)> cost;
+  // Extra flops per request for each item the stage keeps (selections and per-slot work that grow
+  // with `keep`); empty = none.
+  std::function<double(double candidates, double dim)> cost_per_kept;
+  // The same as `cost` for an evaluation request (greedy serving, Stage::select_eval: no sampling,
+  // no feedback), which metrics such as policy_value serve at checkpoints; empty = `cost`.
+  std::function<double(double candidates, double dim)> eval_cost;
   // Memory one replica holds for `candidates` items of `dim` features; empty = a generic guess.
   std::function<double(double candidates, double dim)> bytes;
   // Contradictions with the pipeline or the world (see StageContext); empty = none to check.
@@ -131,8 +137,9 @@ struct MetricBuild {
   std::function<std::unique_ptr<Metric>(const MetricSetup&)> make;
   bool wants_scores = false;  // stages should fill Decision::scores (costs a copy per request)
   bool needs_sampled_requests = false;  // evaluates on fresh requests (World::sample_request)
-  // Rough flops per checkpoint, given the pipeline's flops per request.
-  std::function<double(double pipeline_cost_per_request)> cost_per_checkpoint;
+  // Rough flops per checkpoint, given the pipeline's flops per evaluation request (the stages'
+  // eval_cost and the world's per-request cost).
+  std::function<double(double pipeline_eval_cost_per_request)> cost_per_checkpoint;
 };
 
 template <class Build>

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "sim/estimate.hpp"
 #include "sim/system.hpp"
 #include "test_util.hpp"
 
@@ -142,7 +143,53 @@ Registry probe_registry() {
       structural_stage_keys()));
   return r;
 }
+// A stage whose cost functions are easy to sum by hand: n per request, 100 per kept item, 7 per
+// evaluation request.
+Registry costed_registry() {
+  Registry r = builtin_registry();
+  r.stages.push_back(make_entry<StageBuild>(
+      "stage", "costed", "a probe with every cost function", OptionGroup<NoOpts>{},
+      [](const NoOpts&) {
+        StageBuild b;
+        b.make = [](const StageSetup&) { return std::make_unique<ProbeStage>(); };
+        b.cost = [](double n, double) { return n; };
+        b.cost_per_kept = [](double, double) { return 100.0; };
+        b.eval_cost = [](double, double) { return 7.0; };
+        return b;
+      },
+      structural_stage_keys()));
+  return r;
+}
 }  // namespace
+
+// check's estimate: training requests cost the stage's cost plus its per-kept term, the
+// evaluation requests of policy_value its eval_cost (each with the engine's per-stage overhead and
+// the world's cost).
+TEST(Estimate, EvaluationRequestsCostTheStagesEvaluationCost) {
+  const char* text = R"(
+[experiment]
+replications = 1
+horizon = 1000
+checkpoints = 4
+[world]
+type = "linear"
+items = 50
+dim = 3
+[stages.p]
+type = "costed"
+keep = 6
+[metrics.policy_value]
+requests = 300
+)";
+  Experiment ex = parse_experiment(text, "t.toml", {}, costed_registry());
+  const Config& c = ex.configs[0];
+  const double world = c.world.cost_per_request;
+  ASSERT_GT(world, 0.0);
+  ASSERT_EQ(c.checkpoint_steps.size(), 4u);
+  const double train = 50.0 + 6 * 100.0 + kStageOverheadFlops + world;
+  const double eval = 7.0 + kStageOverheadFlops + world;
+  EXPECT_DOUBLE_EQ(c.cost, 1000 * train + 4 * 300 * eval);
+}
 
 TEST(Engine, UpdateCadenceBatchesFeedback) {
   const char* text = R"(

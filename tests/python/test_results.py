@@ -397,6 +397,23 @@ class PlotScripts(unittest.TestCase):
         self.assertIn("- K = 10: CA-PG ≥ CA-PG-SwR — not in this file", paper)
         self.assertRegex(paper, r"- K = 5: V-PG overflowed by @\S+ in [012] of 2 replications")
 
+    def test_pg_tables_grpo_paper(self):
+        t6 = os.path.join(common.SOURCE, "experiments/early_stage_pg/table6.toml")
+        out = path("t6.h5")
+        cli("run", t6, "--out", out, "--quiet", "--set", "experiment.replications=2",
+            "--set", "experiment.horizon=1280", "--set", "experiment.checkpoints=2",
+            "--set", "world.users=60", "--set", "world.items=60",
+            "--set", "metrics.policy_value.requests=100", "--set", "stages.esr.keep=[20]")
+        paper = script("pg_tables.py", out, "--paper")
+        # GRPO runs are compared with the paper's Table 6 (SwR rows only, @50K and @500K).
+        self.assertIn("The paper's Table 6", paper)
+        self.assertIn("| V-PG-SwR | 8.71 | 8.88 |", paper)
+        self.assertIn("| V-PG |  |  |", paper)
+        self.assertIn("- K = 200: CA-PG-SwR ≥ V-PG-SwR — not in this file", paper)
+        self.assertRegex(paper, r"- K = 20: CA-PG-SwR − V-PG-SwR here [-+]\d\.\d{3} ± \d\.\d{3}, "
+                                r"in the paper -0\.13")
+        self.assertNotIn("V-PG overflows at large K", paper)
+
 
 if __name__ == "__main__":
     common.main()
