@@ -77,7 +77,8 @@ void polyak_update(ParameterSet& target, const ParameterSet& source, double tau)
 bool all_finite(std::span<const RowMatrixXd> tensors) {
   // x − x is 0 for finite x and NaN otherwise; counting the misses is an integer reduction that
   // vectorises (Eigen's allFinite() stops at the first miss, so it runs one element at a time,
-  // a percent of a policy-gradient step on the gradient tables).
+  // a percent of a policy-gradient step on the gradient tables). Relies on IEEE arithmetic: under
+  // -ffinite-math-only the compiler may fold x − x to 0.
   for (const RowMatrixXd& t : tensors) {
     const double* x = t.data();
     std::ptrdiff_t bad = 0;

@@ -58,7 +58,8 @@ PAPERS = {
 
 
 def paper_of(res, stage):
-    """Table 6 when the stage trains with GRPO groups, Table 1 otherwise."""
+    """Table 6 when the stage trains with GRPO groups, Table 1 otherwise (read off the first
+    task: the paper's files set grpo_group for every task alike; a group of 1 is no group)."""
     grpo = res.config(0).get("stages", {}).get(stage, {}).get("grpo_group", 0)
     return "Table 6" if int(grpo or 0) > 1 else "Table 1"
 
@@ -68,7 +69,7 @@ def paper_section(res, mean, se, steps, at, variants, missing, table="Table 1"):
     paper, claims = PAPERS[table]
     axis = "stages.esr.keep"
     if list(res.grid_axes) != [axis]:
-        raise SystemExit(f"{res.path}: --paper needs Table 1's grid (only {axis}); "
+        raise SystemExit(f"{res.path}: --paper needs {table}'s grid (only {axis}); "
                          f"this file's axes: {', '.join(res.grid_axes) or 'none'}")
     n_tasks = mean.shape[0]
     ks = sorted(dict.fromkeys(int(res.tasks[axis][t]) for t in range(n_tasks)))

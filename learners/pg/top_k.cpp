@@ -1,7 +1,5 @@
 #include "learners/pg/top_k.hpp"
 
-#include <immintrin.h>
-#include <Eigen/Core>
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -10,6 +8,9 @@
 #include <limits>
 #include <numeric>
 #include <type_traits>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace stagesim::pg {
 
@@ -138,7 +139,8 @@ void rank_found(const T* key, const int* found, int n_found, int n, int* out) {
   using V = typename Block<Code>::type;
   Code code[kRankMax];
   for (int i = 0; i < n_found; ++i) code[i] = OrderCode<T>::key_code(key[found[i]]);
-  // Padding: codes that count for no real item (above all, and after them in position).
+  // Padding to whole blocks: its ranks are computed but never used, and it is never counted (j
+  // runs over the found items only).
   const int padded = (n_found + kRankBlock - 1) / kRankBlock * kRankBlock;
   for (int i = n_found; i < padded; ++i) code[i] = ~Code(0);
   V position;
@@ -230,9 +232,11 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
   // About max(2n, 32) chunks (so the chunk maxima give a tight bound), a multiple of
   // 16 so that the vertical max runs on whole vectors, and at least 4 items per chunk (the blocks
   // of 40 and the top 201 of K = 200 among 1000 items still take this path).
+  // With n_items >= 64 this is a multiple of 16 (kRankBlock) and at least 16, which the counted
+  // ranks and the bit-mask scan rely on.
+  static_assert(2 * kChunk / 4 >= kRankBlock && kRankBlock == 16);
   int n_chunks = std::max(2 * n, 32);
   n_chunks = std::min((n_chunks + 15) / 16 * 16, n_items / 4 / 16 * 16);
-  if (n_chunks < 16) n_chunks = n_items / 4;
   const int chunk = n_chunks > 0 ? n_items / n_chunks : 0;
   const auto above_t = [](T a, T b) { return above(a, b); };  // inlined, unlike a function pointer
   if (n_chunks > 0 && n <= n_chunks) {

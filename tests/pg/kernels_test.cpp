@@ -63,9 +63,10 @@ TEST(TopSelector, MatchesStableSortIncludingTies) {
     std::vector<int> forder(n_items);
     std::iota(forder.begin(), forder.end(), 0);
     std::stable_sort(forder.begin(), forder.end(), [&](int a, int b) { return fkey[a] > fkey[b]; });
-    // 10, 11, 64 and 65 straddle the streaming path's limit; ascending and descending inputs are
-    // its worst and best cases.
-    for (int n : {1, 3, 10, 11, 24, 25, 40, 64, 65, 201, n_items / 2, n_items}) {
+    // Up to 32 the bound and the order come from counted ranks, from 33 the bisection bound and
+    // the sort; past n_items / 4 chunks the exact selection. Ascending and descending inputs
+    // (below) put the survivors at either end.
+    for (int n : {1, 3, 10, 11, 24, 25, 32, 33, 40, 64, 65, 201, n_items / 2, n_items}) {
       if (n > n_items) continue;
       std::vector<int> out(n);
       selector.select(key.data(), n_items, n, out.data());
@@ -88,22 +89,23 @@ TEST(TopSelector, MatchesStableSortIncludingTies) {
   }
 }
 
-// Random sizes, selection lengths and key distributions (few distinct values, so many ties;
-// signed zeros; −inf), float and double, against a stable sort: every path of the selection
-// (small arrays, counted ranks and insertion, bit-mask and byte-flag scans, bisection, sort).
+// Random sizes, selection lengths (0 included) and key distributions (few distinct values, so
+// many ties; signed zeros; ±inf), float and double, against a stable sort: every path of the
+// selection (small arrays, counted ranks and insertion, bit-mask and byte-flag scans, bisection,
+// sort).
 TEST(TopSelector, RandomInputsMatchStableSort) {
   Rng rng(11);
   TopSelector selector;
   boost::random::uniform_int_distribution<int> size(1, 2500), levels(1, 400), coin(0, 9);
   for (int trial = 0; trial < 600; ++trial) {
     const int n_items = size(rng);
-    const int n = boost::random::uniform_int_distribution<int>(1, std::min(n_items, 80))(rng);
+    const int n = boost::random::uniform_int_distribution<int>(0, std::min(n_items, 80))(rng);
     const int n_levels = levels(rng);
     boost::random::uniform_int_distribution<int> level(0, n_levels);
     std::vector<double> key(static_cast<std::size_t>(n_items));
     for (double& k : key) {
       const int c = coin(rng);
-      k = c == 0   ? -std::numeric_limits<double>::infinity()
+      k = c == 0   ? (level(rng) % 4 ? -1.0 : 1.0) * std::numeric_limits<double>::infinity()
           : c == 1 ? (level(rng) % 2 ? 0.0 : -0.0)
                    : (level(rng) - n_levels / 2) * 0.375;
     }
