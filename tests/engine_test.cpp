@@ -130,25 +130,12 @@ class ProbeStage final : public Stage {
   }
 };
 struct NoOpts {};
+// The probe's cost functions are easy to sum by hand: n per request, 100 per kept item, 7 per
+// evaluation request.
 Registry probe_registry() {
   Registry r = builtin_registry();
   r.stages.push_back(make_entry<StageBuild>(
       "stage", "probe", "records batch sizes", OptionGroup<NoOpts>{},
-      [](const NoOpts&) {
-        StageBuild b;
-        b.make = [](const StageSetup&) { return std::make_unique<ProbeStage>(); };
-        b.cost = [](double n, double) { return n; };
-        return b;
-      },
-      structural_stage_keys()));
-  return r;
-}
-// A stage whose cost functions are easy to sum by hand: n per request, 100 per kept item, 7 per
-// evaluation request.
-Registry costed_registry() {
-  Registry r = builtin_registry();
-  r.stages.push_back(make_entry<StageBuild>(
-      "stage", "costed", "a probe with every cost function", OptionGroup<NoOpts>{},
       [](const NoOpts&) {
         StageBuild b;
         b.make = [](const StageSetup&) { return std::make_unique<ProbeStage>(); };
@@ -176,12 +163,12 @@ type = "linear"
 items = 50
 dim = 3
 [stages.p]
-type = "costed"
+type = "probe"
 keep = 6
 [metrics.policy_value]
 requests = 300
 )";
-  Experiment ex = parse_experiment(text, "t.toml", {}, costed_registry());
+  Experiment ex = parse_experiment(text, "t.toml", {}, probe_registry());
   const Config& c = ex.configs[0];
   const double world = c.world.cost_per_request;
   ASSERT_GT(world, 0.0);

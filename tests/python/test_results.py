@@ -379,13 +379,19 @@ class PlotScripts(unittest.TestCase):
         script("two_stage_fig4.py", out, "-o", path("fig4.png"), "--csv", path("fig4.csv"))
         self.png("fig4.png")
 
-    def test_pg_curves_and_tables(self):
-        t1 = os.path.join(common.SOURCE, "experiments/early_stage_pg/table1.toml")
-        out = path("t1.h5")
-        cli("run", t1, "--out", out, "--quiet", "--set", "experiment.replications=2",
-            "--set", "experiment.horizon=1280", "--set", "experiment.checkpoints=3",
+    @staticmethod
+    def tiny_pg_run(name, checkpoints, keep):
+        """The experiment file's systems on a 60 × 60 world for 10 steps, 2 replications."""
+        out = path(name + ".h5")
+        cli("run", os.path.join(common.SOURCE, f"experiments/early_stage_pg/{name}.toml"),
+            "--out", out, "--quiet", "--set", "experiment.replications=2",
+            "--set", "experiment.horizon=1280", "--set", f"experiment.checkpoints={checkpoints}",
             "--set", "world.users=60", "--set", "world.items=60",
-            "--set", "metrics.policy_value.requests=100", "--set", "stages.esr.keep=[5]")
+            "--set", "metrics.policy_value.requests=100", "--set", f"stages.esr.keep=[{keep}]")
+        return out
+
+    def test_pg_curves_and_tables(self):
+        out = self.tiny_pg_run("table1", 3, 5)
         script("pg_curves.py", out, "-o", path("pg.png"))
         self.png("pg.png")
         table = script("pg_tables.py", out)
@@ -398,12 +404,7 @@ class PlotScripts(unittest.TestCase):
         self.assertRegex(paper, r"- K = 5: V-PG overflowed by @\S+ in [012] of 2 replications")
 
     def test_pg_tables_grpo_paper(self):
-        t6 = os.path.join(common.SOURCE, "experiments/early_stage_pg/table6.toml")
-        out = path("t6.h5")
-        cli("run", t6, "--out", out, "--quiet", "--set", "experiment.replications=2",
-            "--set", "experiment.horizon=1280", "--set", "experiment.checkpoints=2",
-            "--set", "world.users=60", "--set", "world.items=60",
-            "--set", "metrics.policy_value.requests=100", "--set", "stages.esr.keep=[20]")
+        out = self.tiny_pg_run("table6", 2, 20)
         paper = script("pg_tables.py", out, "--paper")
         # GRPO runs are compared with the paper's Table 6 (SwR rows only, @50K and @500K).
         self.assertIn("The paper's Table 6", paper)
