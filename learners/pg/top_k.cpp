@@ -17,8 +17,9 @@ namespace stagesim::pg {
 namespace {
 
 constexpr int kChunk = 32;
-// Up to this n the small selections run by insertion into a sorted run (cheaper than
-// nth_element + sort for the samplers' and CA-PG's top 10).
+// Up to this n the small selections (the samplers' and CA-PG's top 10) take their bound and
+// their order from counted ranks and their survivors from bit masks, instead of the bisection
+// bound, byte flags and a sort.
 constexpr int kFewest = 32;
 // Bisection passes that tighten the selection bound.
 constexpr int kRefine = 8;
@@ -234,7 +235,10 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
   // of 40 and the top 201 of K = 200 among 1000 items still take this path).
   // With n_items >= 64 this is a multiple of 16 (kRankBlock) and at least 16, which the counted
   // ranks and the bit-mask scan rely on.
+  // For n <= kFewest it is at most kRankMax (64): the counted ranks' limit and the bit masks'
+  // width.
   static_assert(2 * kChunk / 4 >= kRankBlock && kRankBlock == 16);
+  static_assert((2 * kFewest + 15) / 16 * 16 <= kRankMax && kRankMax == 64);
   int n_chunks = std::max(2 * n, 32);
   n_chunks = std::min((n_chunks + 15) / 16 * 16, n_items / 4 / 16 * 16);
   const int chunk = n_chunks > 0 ? n_items / n_chunks : 0;
@@ -245,7 +249,7 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
     // the strided set {c + i·n_chunks : i < chunk}, so all maxima come from one vertical
     // (elementwise) max over chunk contiguous rows, which vectorises for float and double alike (a
     // per-chunk horizontal max does not). Typically fewer than 2n items survive to the final sort.
-    value.resize(static_cast<std::size_t>(2 * n_chunks));
+    value.resize(static_cast<std::size_t>(n_chunks));
     T* chunk_max = value.data();
     // Column blocks of a fixed width keep the running maxima in registers across the rows (a
     // loop over all n_chunks columns per row goes through memory); each chunk sees the same
@@ -257,23 +261,8 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
       column_max<T, kLanes>(key + c0, n_chunks, chunk, chunk_max + c0);
     for (; c0 < n_chunks; ++c0) column_max<T, 1>(key + c0, n_chunks, chunk, chunk_max + c0);
     T bound;
-    if (n <= kFewest && n_chunks <= kRankMax) {
+    if (n <= kFewest) {
       bound = nth_largest(chunk_max, n_chunks, n);
-    } else if (n <= kFewest) {
-      // The n-th largest of the maxima by insertion into a sorted run of n (no selection pass).
-      T* order = value.data() + n_chunks;
-      int count = 0;
-      for (int c = 0; c < n_chunks; ++c) {
-        const T v = chunk_max[c];
-        if (count == n) {
-          if (!above(v, order[n - 1])) continue;
-          --count;
-        }
-        int pos = count++;
-        for (; pos > 0 && above(v, order[pos - 1]); --pos) order[pos] = order[pos - 1];
-        order[pos] = v;
-      }
-      bound = order[n - 1];
     } else {
       // A value at least n keys reach, as high as a few bisection passes get it: start from the
       // smallest chunk maximum (all n_chunks >= n maxima reach it) and halve the interval up to
@@ -302,7 +291,7 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
       }
     }
     found.resize(static_cast<std::size_t>(n_items));
-    if (n_chunks <= 64) {
+    if (n <= kFewest) {
       // The items at or above the bound in chunks whose maximum reaches it, row by row of the
       // chunk layout as bit masks, in ascending index order.
       std::uint64_t chunk_ok = 0;
