@@ -229,7 +229,12 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
   const auto before = [key](int a, int b) {
     return above(key[a], key[b]) || (!above(key[b], key[a]) && a < b);
   };
-  found.clear();
+  // `found` is scratch of n_items entries that only grows (a shrinking resize would zero it again
+  // on the next call: a memset of the whole row per selection); `count` of them are used.
+  // (16 more: the vector stores of the survivors' indices may overhang the last one.)
+  if (found.size() < static_cast<std::size_t>(n_items) + 16)
+    found.resize(static_cast<std::size_t>(n_items) + 16);
+  int count = 0;
   // About max(2n, 32) chunks (so the chunk maxima give a tight bound), a multiple of
   // 16 so that the vertical max runs on whole vectors, and at least 4 items per chunk (the blocks
   // of 40 and the top 201 of K = 200 among 1000 items still take this path).
@@ -290,7 +295,6 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
           hi = mid;
       }
     }
-    found.resize(static_cast<std::size_t>(n_items));
     if (n <= kFewest) {
       // The items at or above the bound in chunks whose maximum reaches it, row by row of the
       // chunk layout as bit masks, in ascending index order.
@@ -301,15 +305,28 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
       int n_found = 0;
       for (int i = 0; i < chunk; ++i) {
         const int first = i * n_chunks;
-        for (std::uint64_t m = at_least_mask(key + first, n_chunks, bound) & chunk_ok; m != 0;
-             m &= m - 1)
-          f[n_found++] = first + std::countr_zero(m);
+        const std::uint64_t m = at_least_mask(key + first, n_chunks, bound) & chunk_ok;
+#if defined(__AVX512F__)
+        // The set bits' indices packed into a vector and stored whole (the buffer has room for
+        // the overhang): no branch on how many of a row's items survive, which is random.
+        for (int c = 0; c < n_chunks; c += 16) {
+          const auto k = static_cast<__mmask16>(m >> c);
+          const __m512i idx = _mm512_add_epi32(
+              _mm512_set1_epi32(first + c),
+              _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+          _mm512_storeu_si512(f + n_found, _mm512_maskz_compress_epi32(k, idx));
+          n_found += std::popcount(static_cast<unsigned>(k));
+        }
+#else
+        for (std::uint64_t bits = m; bits != 0; bits &= bits - 1)
+          f[n_found++] = first + std::countr_zero(bits);
+#endif
       }
       for (int b = n_chunks * chunk; b < n_items; ++b) {
         f[n_found] = b;
         n_found += key[b] >= bound;
       }
-      found.resize(static_cast<std::size_t>(n_found));
+      count = n_found;
     } else {
       // The items at or above the bound in chunks whose maximum reaches it: a byte flag per item
       // (one vectorised pass, row by row of the chunk layout), then the few set flags found eight
@@ -336,7 +353,7 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
         f[n_found] = b;
         n_found += flag[b];
       }
-      found.resize(static_cast<std::size_t>(n_found));
+      count = n_found;
     }
   } else if (n < n_items) {
     // Same idea with the exact n-th largest key, found by selection on a copy of the values
@@ -345,30 +362,31 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
     std::nth_element(value.begin(), value.begin() + (n - 1), value.end(), above_t);
     const T bound = value[static_cast<std::size_t>(n - 1)];
     for (int b = 0; b < n_items; ++b) {
-      if (key[b] >= bound) found.push_back(b);
+      if (key[b] >= bound) found[count++] = b;
     }
   } else {
-    found.resize(static_cast<std::size_t>(n_items));
-    std::iota(found.begin(), found.end(), 0);
+    std::iota(found.begin(), found.begin() + n_items, 0);
+    count = n_items;
   }
-  if (static_cast<int>(found.size()) < n) {
+  if (count < n) {
     // Only NaN keys (which compare false with any bound) make the scan miss: rank them all.
-    found.resize(static_cast<std::size_t>(n_items));
-    std::iota(found.begin(), found.end(), 0);
+    std::iota(found.begin(), found.begin() + n_items, 0);
+    count = n_items;
   }
-  if (n <= kFewest && static_cast<int>(found.size()) <= kRankMax) {
-    rank_found(key, found.data(), static_cast<int>(found.size()), n, out);
+  if (n <= kFewest && count <= kRankMax) {
+    rank_found(key, found.data(), count, n, out);
     return;
   }
   if (n <= kFewest) {
     // Insertion by (key, index) into the sorted output: the same total order as the sort below.
-    int count = 0;
-    for (int b : found) {
-      if (count == n) {
+    int kept = 0;
+    for (int i = 0; i < count; ++i) {
+      const int b = found[i];
+      if (kept == n) {
         if (!before(b, out[n - 1])) continue;
-        --count;
+        --kept;
       }
-      int pos = count++;
+      int pos = kept++;
       for (; pos > 0 && before(b, out[pos - 1]); --pos) out[pos] = out[pos - 1];
       out[pos] = b;
     }
@@ -377,9 +395,8 @@ void select_top(const T* key, int n_items, int n, int* out, std::vector<int>& fo
   // Larger n: sort (order code, index) pairs directly rather than indices through the keys.
   using Code = typename OrderCode<T>::type;
   std::vector<Code>& codes = OrderCode<T>::scratch();
-  codes.resize(found.size());
-  for (std::size_t i = 0; i < found.size(); ++i)
-    codes[i] = OrderCode<T>::make(key[found[i]], found[i]);
+  codes.resize(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) codes[i] = OrderCode<T>::make(key[found[i]], found[i]);
   if (static_cast<int>(codes.size()) > n)
     std::nth_element(codes.begin(), codes.begin() + (n - 1), codes.end());
   std::sort(codes.begin(), codes.begin() + n);
