@@ -139,6 +139,7 @@ void rank_found(const T* key, const int* found, int n_found, int n, int* out) {
   using Code = typename OrderCode<T>::key_type;
   using V = typename Block<Code>::type;
   Code code[kRankMax];
+  int placed[kRankMax + 1];
   for (int i = 0; i < n_found; ++i) code[i] = OrderCode<T>::key_code(key[found[i]]);
   // Padding to whole blocks: its ranks are computed but never used, and it is never counted (j
   // runs over the found items only).
@@ -156,9 +157,11 @@ void rank_found(const T* key, const int* found, int n_found, int n, int* out) {
       const V cj = V{} + code[j];
       rank -= (V)((cj < ci) | ((cj == ci) & (V{} + static_cast<Code>(j) < pi)));
     }
+    // Ranks past n land in one spare slot: no branch on which of the found items make the top n.
     for (int l = 0; l < Block<Code>::lanes && i0 + l < n_found; ++l)
-      if (rank[l] < static_cast<Code>(n)) out[rank[l]] = found[i0 + l];
+      placed[std::min(rank[l], static_cast<Code>(n))] = found[i0 + l];
   }
+  std::copy(placed, placed + n, out);
 }
 
 // Bit c of the result: row[c] >= bound, for c < width (a multiple of 16, at most 64). Compares
