@@ -12,9 +12,7 @@
 // tasks that need them. The learner's initialisation and sampling have the task's own stream.
 #include <cmath>
 #include <cstdint>
-#include <future>
 #include <map>
-#include <mutex>
 #include <sstream>
 
 #include "environments/data/data_error.hpp"
@@ -217,39 +215,6 @@ struct Prepared {
   LtrSplit split;
 };
 
-// Built once per process and (pipeline scope, master seed, replication); concurrent tasks wait
-// for the first. [our choice: kept for the process's lifetime — a few MB per replication at the
-// default sizes.]
-std::shared_ptr<const Prepared> prepared(const std::string& key,
-                                         const std::function<Prepared()>& make) {
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_future<std::shared_ptr<const Prepared>>> cache;
-  std::promise<std::shared_ptr<const Prepared>> promise;
-  std::shared_future<std::shared_ptr<const Prepared>> future;
-  bool mine = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = cache.find(key);
-    if (it == cache.end()) {
-      future = promise.get_future().share();
-      cache.emplace(key, future);
-      mine = true;
-    } else {
-      future = it->second;
-    }
-  }
-  if (mine) {
-    try {
-      promise.set_value(std::make_shared<const Prepared>(make()));
-    } catch (...) {
-      promise.set_exception(std::current_exception());
-      std::lock_guard<std::mutex> lock(mutex);
-      cache.erase(key);
-    }
-  }
-  return future.get();
-}
-
 enum Output : std::size_t {
   kHr,
   kNdcg,
@@ -273,8 +238,11 @@ enum Output : std::size_t {
 
 class FsLtrJob final : public Job {
  public:
-  FsLtrJob(const FsLtrOpts& o, std::shared_ptr<const FullyObservedWorld> world, std::string scope)
-      : o_(o), world_(std::move(world)), scope_(std::move(scope)) {}
+  // `cache` holds the pipeline built once per (pipeline scope, master seed, replication) and
+  // shared by the configurations that train learners on it; concurrent tasks wait for the first.
+  FsLtrJob(const FsLtrOpts& o, std::shared_ptr<const FullyObservedWorld> world, std::string scope,
+           std::shared_ptr<DataCache> cache)
+      : o_(o), world_(std::move(world)), scope_(std::move(scope)), cache_(std::move(cache)) {}
 
   void run(JobContext& ctx) override {
     const StreamKey& key = ctx.key();
@@ -282,7 +250,7 @@ class FsLtrJob final : public Job {
     const FullyObservedWorld& w = *world_;
     const std::string cache_key =
         scope_ + "\n" + std::to_string(key.master_seed) + " " + std::to_string(key.replication);
-    const auto prep = prepared(cache_key, [&] {
+    const auto prep = cache_->get<Prepared>(cache_key, [&] {
       Prepared p;
       PipelineOptions po;
       po.tower_widths = to_int(o_.tower_widths);
@@ -366,6 +334,7 @@ class FsLtrJob final : public Job {
   FsLtrOpts o_;
   std::shared_ptr<const FullyObservedWorld> world_;
   std::string scope_;
+  std::shared_ptr<DataCache> cache_;
 };
 
 JobBuild build(FsLtrOpts& o, const ParseContext& ctx) {
@@ -448,7 +417,10 @@ JobBuild build(FsLtrOpts& o, const ParseContext& ctx) {
 
   JobBuild b;
   const std::string scope = pipeline_scope(o, root);
-  b.make = [o, world, scope] { return std::make_unique<FsLtrJob>(o, world, scope); };
+  // Without the Registry's cache (a parse outside an experiment) the pipeline is this
+  // configuration's alone.
+  std::shared_ptr<DataCache> cache = ctx.cache ? ctx.cache : std::make_shared<DataCache>();
+  b.make = [o, world, scope, cache] { return std::make_unique<FsLtrJob>(o, world, scope, cache); };
   std::vector<double> ks(o.ks.begin(), o.ks.end());
   b.axes = {{"k", "items", ks}};
   b.outputs = {

@@ -1223,7 +1223,7 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
   ParseContext ctx;
   ctx.data_dir = opts.data_dir;
   ctx.config_dir = std::filesystem::path(path).parent_path().string();
-  ctx.cache = reg.cache.get();
+  ctx.cache = reg.cache;
   for (size_t point = 0; point < n_points; ++point) {
     for (size_t vi = 0; vi < n_variants; ++vi) {
       toml::table doc = parse_toml(text, path);

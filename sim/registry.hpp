@@ -2,6 +2,7 @@
 // The catalogue of worlds, stages, metrics and jobs. Each component lives in its own file with its
 // option group and exposes one `*_entry()` function; sim/registry.cpp lists them, one line each.
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,23 +18,47 @@
 
 namespace stagesim {
 
-// Data loaded once per process and shared by every configuration and thread that uses it (e.g. a
-// dataset's reward table). Owned by the Registry, not global.
+// Data loaded or built once and shared by every configuration and thread that uses it (e.g. a
+// dataset's reward table, a job's per-replication pipeline models). Owned by the Registry (a
+// shared_ptr, so that what a parse captures keeps it alive), not global.
 class DataCache {
  public:
+  // The value for `key`, made by load() on first use. Callers asking for a key being made wait
+  // for it; other keys are made in parallel, and load() may itself ask for other keys. A load
+  // that throws is not kept: its waiting callers get the exception, the next caller tries again.
   template <class T, class Load>
   std::shared_ptr<const T> get(const std::string& key, Load load) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = items_.find(key);
-    if (it != items_.end()) return std::static_pointer_cast<const T>(it->second);
-    std::shared_ptr<const T> v = std::make_shared<const T>(load());
-    items_[key] = v;
-    return v;
+    std::promise<std::shared_ptr<const void>> promise;
+    std::shared_future<std::shared_ptr<const void>> future;
+    bool mine = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = items_.find(key);
+      if (it == items_.end()) {
+        future = promise.get_future().share();
+        items_.emplace(key, future);
+        mine = true;
+      } else {
+        future = it->second;
+      }
+    }
+    if (mine) {
+      try {
+        promise.set_value(std::make_shared<const T>(load()));
+      } catch (...) {
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          items_.erase(key);
+        }
+        promise.set_exception(std::current_exception());
+      }
+    }
+    return std::static_pointer_cast<const T>(future.get());
   }
 
  private:
   std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<const void>> items_;
+  std::map<std::string, std::shared_future<std::shared_ptr<const void>>> items_;
 };
 
 struct WorldBuild;
@@ -44,7 +69,7 @@ struct ParseContext {
   // Folder of the experiment file: base for paths that belong to the repository, not to the data
   // (e.g. [world] data_params_file); "" = current directory.
   std::string config_dir;
-  DataCache* cache = nullptr;
+  std::shared_ptr<DataCache> cache;  // the Registry's; null in parses without one
   // For jobs: the file's [world] table as written and what it builds (nullptr without [world]).
   const toml::table* world_table = nullptr;
   const WorldBuild* world = nullptr;
