@@ -468,7 +468,7 @@ JobBuild build(FsLtrOpts& o, const ParseContext& ctx) {
   // Flops: pipeline training (≈ 6 × weights per example) and the requests, the learner's epochs
   // (Adam over both tables per step dominates) and one full scoring per epoch for validation.
   // The pipeline and the requests are built once per replication and process and shared by
-  // every learner on them (the `prepared` cache), so they are shared_cost. The factors turn
+  // every learner on them (the Registry's DataCache), so they are shared_cost. The factors turn
   // counted flops into the check's 35 GFLOP/s scale: measured CPU time over counted flops on
   // quick.toml and table3.toml (small-batch products, per-row updates, sorts run below it).
   constexpr double kPipelineFactor = 2.9, kRequestFactor = 3.3, kLearnerFactor = 6.3;
