@@ -37,10 +37,11 @@ void bind_error_classes() {
 }
 
 Experiment load(const std::string& source, bool is_text, const std::vector<std::string>& set,
-                std::optional<std::uint64_t> seed, const std::string& data_dir,
-                const Registry& reg) {
+                std::optional<std::uint64_t> seed, const std::string& data_dir, const Registry& reg,
+                const std::vector<std::string>& variants = {}) {
   LoadOptions lo;
   lo.set = set;
+  lo.variants = variants;
   lo.seed = seed;
   lo.data_dir = data_dir;
   return is_text ? parse_experiment(source, "<string>", lo, reg) : load_experiment(source, lo, reg);
@@ -49,7 +50,8 @@ Experiment load(const std::string& source, bool is_text, const std::vector<std::
 py::dict run(const std::string& source, bool is_text, const std::vector<std::string>& set,
              std::optional<std::uint64_t> seed, const std::string& data_dir, int threads,
              const std::string& out, bool progress, bool resume, const std::string& journal,
-             double checkpoint_interval, int shard_index, int shard_count) {
+             double checkpoint_interval, int shard_index, int shard_count,
+             const std::vector<std::string>& variants) {
   RunOptions ro;
   ro.out = out;
   ro.journal = journal;
@@ -64,7 +66,7 @@ py::dict run(const std::string& source, bool is_text, const std::vector<std::str
   {
     py::gil_scoped_release nogil;  // other Python threads keep running meanwhile
     Registry reg = builtin_registry();
-    Experiment ex = load(source, is_text, set, seed, data_dir, reg);
+    Experiment ex = load(source, is_text, set, seed, data_dir, reg, variants);
     s = run_experiment(ex, ro);
   }
   py::dict d;
@@ -75,9 +77,10 @@ py::dict run(const std::string& source, bool is_text, const std::vector<std::str
 }
 
 py::dict check(const std::string& source, bool is_text, const std::vector<std::string>& set,
-               std::optional<std::uint64_t> seed, const std::string& data_dir) {
+               std::optional<std::uint64_t> seed, const std::string& data_dir,
+               const std::vector<std::string>& variants) {
   Registry reg = builtin_registry();
-  Experiment ex = load(source, is_text, set, seed, data_dir, reg);
+  Experiment ex = load(source, is_text, set, seed, data_dir, reg, variants);
   double cost = 0;
   for (const Config& c : ex.configs) cost += c.cost * static_cast<double>(ex.replications);
   std::vector<std::string> series;
@@ -222,9 +225,9 @@ PYBIND11_MODULE(_stagesim, m) {
   m.def("run", &run, py::arg("source"), py::arg("is_text"), py::arg("set"), py::arg("seed"),
         py::arg("data_dir"), py::arg("threads"), py::arg("out"), py::arg("progress"),
         py::arg("resume"), py::arg("journal"), py::arg("checkpoint_interval"),
-        py::arg("shard_index"), py::arg("shard_count"));
+        py::arg("shard_index"), py::arg("shard_count"), py::arg("variants"));
   m.def("check", &check, py::arg("source"), py::arg("is_text"), py::arg("set"), py::arg("seed"),
-        py::arg("data_dir"));
+        py::arg("data_dir"), py::arg("variants"));
   m.def("list", &list_components);
   py::class_<PyStepper>(m, "Stepper")
       .def(py::init<const std::string&, bool, const std::vector<std::string>&,

@@ -1149,6 +1149,7 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
   ex.path = path;
   ex.text = text;
   ex.set_overrides = opts.set;
+  ex.variant_filter = opts.variants;
   std::vector<SetOverride> sets = parse_sets(opts.set);
 
   // First pass over a fresh parse: grid axes and variant names.
@@ -1213,6 +1214,20 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
     }
     n_variants = ex.variants.size();
     if (n_variants == 0) n_variants = 1;
+  }
+  // --variant: which of them to build (all when not given).
+  std::vector<bool> build_variant(n_variants, true);
+  if (!opts.variants.empty()) {
+    if (ex.variants.empty())
+      throw ConfigError("--variant: " + path +
+                        " has no [[variant]]s; drop --variant to run its configurations");
+    std::set<std::string> wanted(opts.variants.begin(), opts.variants.end());
+    for (const std::string& w : wanted)
+      if (std::find(ex.variants.begin(), ex.variants.end(), w) == ex.variants.end())
+        throw ConfigError("--variant: " + path + " has no [[variant]] named '" + printable(w) +
+                          "'; its variants are " + join(ex.variants, ", "));
+    for (size_t vi = 0; vi < n_variants; ++vi)
+      build_variant[vi] = wanted.count(ex.variants[vi]) > 0;
   }
   for (const GridAxis& a : axes) ex.grid_axes.push_back(a.name);
 
@@ -1308,6 +1323,7 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
         }
         ex.warnings = shadowed_sets(sets, set_on_axis, doc, variant_arr);
       }
+      if (!build_variant[vi]) continue;
       if (!ex.variants.empty()) {
         toml::table& vt = *variant_arr.get(vi)->as_table();
         vname = *vt.get("name")->value<std::string>();
@@ -1335,6 +1351,12 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
     }
   }
   if (!base_error.empty()) throw ConfigError(base_error);
+  if (!opts.variants.empty()) {
+    std::vector<std::string> kept;
+    for (size_t vi = 0; vi < ex.variants.size(); ++vi)
+      if (build_variant[vi]) kept.push_back(ex.variants[vi]);
+    ex.variants = std::move(kept);
+  }
   if (opts.seed) global.exp.seed = static_cast<int64_t>(*opts.seed);
   ex.seed = static_cast<uint64_t>(global.exp.seed);
   ex.replications = global.exp.replications;

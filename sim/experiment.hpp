@@ -101,7 +101,8 @@ struct Experiment {
   std::uint64_t seed = 0;
   std::int64_t replications = 1;
   std::int64_t checkpoints = 1;
-  std::vector<std::string> set_overrides;  // --set arguments, recorded in the output
+  std::vector<std::string> set_overrides;   // --set arguments, recorded in the output
+  std::vector<std::string> variant_filter;  // --variant names as given (empty = all), recorded too
   std::vector<std::string> grid_axes;
   std::vector<std::string> variants;
   std::vector<Config> configs;
@@ -131,6 +132,10 @@ struct LoadOptions {
   std::vector<std::string> set;  // "key.path=value" overrides
   std::optional<std::uint64_t> seed;
   std::string data_dir;  // --data-dir: base directory for relative dataset paths
+  // --variant (repeatable): the [[variant]]s to build, by name (empty = all). The others are skipped, so
+  // the experiment is the file's configurations of those variants only; their streams, keyed by
+  // the resolved configuration, are the same as in a run of the whole file.
+  std::vector<std::string> variants;
 };
 
 // The engine's own option groups ([experiment], [arrivals], [feedback], stage structure), for

@@ -61,7 +61,10 @@ po::options_description experiment_opts() {
                   "that axis' values)")("seed", po::value<std::string>(),
                                         "master seed (overrides experiment.seed)")(
       "data-dir", po::value<std::string>(),
-      "base directory for relative dataset paths in the experiment file");
+      "base directory for relative dataset paths in the experiment file")(
+      "variant", po::value<std::vector<std::string>>()->composing(),
+      "build only this [[variant]] (repeatable: --variant V-PG-SwR --variant CA-PG-SwR); the "
+      "others are skipped, and these give the numbers they give in a run of the whole file");
   return d;
 }
 
@@ -107,6 +110,13 @@ LoadOptions load_options(const po::variables_map& vm) {
   if (vm.count("set")) lo.set = vm["set"].as<std::vector<std::string>>();
   if (vm.count("seed")) lo.seed = parse_seed(vm["seed"].as<std::string>());
   if (vm.count("data-dir")) lo.data_dir = vm["data-dir"].as<std::string>();
+  if (vm.count("variant"))
+    for (const std::string& name : vm["variant"].as<std::vector<std::string>>()) {
+      if (name.empty())
+        throw ConfigError(
+            "--variant: an empty name; give a [[variant]]'s name, e.g. --variant V-PG");
+      lo.variants.push_back(name);
+    }
   return lo;
 }
 
@@ -349,6 +359,7 @@ int cmd_slurm(const std::vector<std::string>& args) {
   so.mem = vm["mem"].as<std::string>();
   if (vm.count("partition")) so.partition = vm["partition"].as<std::string>();
   so.set = lo.set;
+  so.variants = lo.variants;
   if (lo.seed) so.set.push_back("experiment.seed=" + std::to_string(*lo.seed));
   const UnitMode mode = unit_mode(vm);
   if (vm.count("units")) so.units = unit_modes().name(mode);

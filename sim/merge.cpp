@@ -18,6 +18,11 @@ void merge_parts(const std::string& out, const std::vector<std::string>& parts,
   std::istringstream sets(read_string_attribute(first, "set_overrides"));
   for (std::string line; std::getline(sets, line);)
     if (!line.empty()) lo.set.push_back(line);
+  if (const auto v = find_string_attribute(first, "variants_selected")) {
+    std::istringstream names(*v);
+    for (std::string line; std::getline(names, line);)
+      if (!line.empty()) lo.variants.push_back(line);
+  }
   lo.seed = read_u64_attribute(first, "master_seed");
   Experiment ex = parse_experiment(read_string_attribute(first, "experiment_text"),
                                    read_string_attribute(first, "experiment_path"), lo, reg);

@@ -253,6 +253,9 @@ void write_results(const std::string& path, const Experiment& ex, const Results&
     std::string sets;
     for (const auto& s : ex.set_overrides) sets += (sets.empty() ? "" : "\n") + s;
     attr_string(f, "set_overrides", sets, tmp);
+    std::string selected;
+    for (const auto& v : ex.variant_filter) selected += (selected.empty() ? "" : "\n") + v;
+    attr_string(f, "variants_selected", selected, tmp);
     char hash[32];
     std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(ex.hash));
     attr_string(f, "experiment_hash", hash, tmp);
@@ -392,6 +395,15 @@ std::string read_string_attribute(const std::string& path, const std::string& na
   std::string s = p ? p : "";
   H5free_memory(p);
   return s;
+}
+
+std::optional<std::string> find_string_attribute(const std::string& path, const std::string& name) {
+  {
+    Quiet quiet;
+    H f(open_read(path), H5Fclose);
+    if (H5Aexists(f, name.c_str()) <= 0) return std::nullopt;
+  }
+  return read_string_attribute(path, name);
 }
 
 std::uint64_t read_u64_attribute(const std::string& path, const std::string& name) {

@@ -12,6 +12,7 @@
 //   /checkpoints         [task, checkpoint] int64: requests served at each checkpoint
 //   /metrics/<series>    [task, replication, checkpoint] float64, chunked + deflate; attributes
 //                        units, description
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@ struct Dataset {
 };
 Dataset read_dataset(const std::string& path, const std::string& name);
 std::string read_string_attribute(const std::string& path, const std::string& name);
+// The attribute, or nullopt when the file has none of that name (files of older versions).
+std::optional<std::string> find_string_attribute(const std::string& path, const std::string& name);
 std::uint64_t read_u64_attribute(const std::string& path, const std::string& name);
 std::vector<std::string> list_metrics(const std::string& path);
 std::vector<unsigned char> read_done(const std::string& path);

@@ -16,7 +16,8 @@ struct SlurmOptions {
   std::string mem = "4G";
   std::string partition;
   std::vector<std::string> set;
-  std::string units;  // --units of every shard's run ("" = the default, auto)
+  std::vector<std::string> variants;  // --variant names, passed on to every shard
+  std::string units;                  // --units of every shard's run ("" = the default, auto)
 };
 
 std::string slurm_script(const SlurmOptions& o, const std::string& name);

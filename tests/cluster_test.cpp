@@ -143,6 +143,33 @@ TEST(Cluster, SlurmScriptIsValidBashAndMerges) {
   std::filesystem::remove_all(dir);
 }
 
+// The script passes --variant on to every shard: the merged file is the subset's own run.
+TEST(Cluster, SlurmScriptKeepsTheVariantSubset) {
+  auto dir = scratch_dir("slurm_variants");
+  const std::string single_stage = source_dir() + "/experiments/single_stage.toml";
+  auto r = run_command(
+      stagesim_binary() + " slurm " + single_stage +
+      " --array 2 --set experiment.replications=4 --variant Greedy --variant Random --out " +
+      (dir / "q.h5").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--variant 'Greedy' --variant 'Random'"), std::string::npos) << r.output;
+  write_file(dir / "job.sh", r.output);
+  for (int i = 0; i < 2; ++i) {
+    auto s = run_command(
+        "bash -c 'sbatch() { :; }; export -f sbatch; SLURM_ARRAY_TASK_ID=" + std::to_string(i) +
+        " SLURM_ARRAY_JOB_ID=1 bash " + (dir / "job.sh").string() + "'");
+    ASSERT_EQ(s.exit_code, 0) << s.output;
+  }
+  run_ok(stagesim_binary() + " merge " + (dir / "q.h5").string() + " " +
+         (dir / "q.h5.part0.h5").string() + " " + (dir / "q.h5.part1.h5").string());
+  run_ok(stagesim_binary() + " run " + single_stage +
+         " --quiet --set experiment.replications=4 --variant Greedy --variant Random --out " +
+         (dir / "ref.h5").string());
+  expect_same_results((dir / "ref.h5").string(), (dir / "q.h5").string());
+  EXPECT_EQ(read_dataset((dir / "q.h5").string(), "metrics/regret").shape[0], 2u);
+  std::filesystem::remove_all(dir);
+}
+
 #ifdef STAGESIM_MPI_BINARY
 namespace {
 std::string mpirun(int n) {

@@ -163,3 +163,70 @@ TEST(Run, JournalOfAnotherExperimentIsRefused) {
   EXPECT_NE(r.output.find("different experiment"), std::string::npos) << r.output;
   std::filesystem::remove_all(dir);
 }
+
+// --variant builds only the named [[variant]]s: the same numbers as those configurations of a
+// run of the whole file (streams are keyed by the resolved configuration, not its position), and
+// a clear error for names the file does not have.
+TEST(Run, VariantsSubsetGivesTheWholeFilesNumbers) {
+  auto dir = scratch_dir("variants");
+  const std::string all = (dir / "all.h5").string(), some = (dir / "some.h5").string();
+  run(quickstart() + " --set experiment.replications=3 --out " + all);
+  run(quickstart() + " --set experiment.replications=3 --variant Random --variant Greedy --out " +
+      some);
+  for (const char* series : {"regret", "reward"}) {
+    Dataset a = read_dataset(all, std::string("metrics/") + series);
+    Dataset s = read_dataset(some, std::string("metrics/") + series);
+    ASSERT_EQ(a.shape, (std::vector<unsigned long long>{3, 3, 100}));
+    ASSERT_EQ(s.shape, (std::vector<unsigned long long>{2, 3, 100}));
+    // File order is kept (Greedy, Random): the subset's rows are the whole file's rows 1 and 2.
+    const std::size_t row = 3 * 100;
+    EXPECT_EQ(std::memcmp(s.values.data(), a.values.data() + row, 2 * row * sizeof(double)), 0)
+        << series;
+  }
+  auto unknown = run_command(stagesim_binary() + " check " + quickstart() +
+                             " --variant Greedy --variant GreeDy");
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+  EXPECT_NE(
+      unknown.output.find("has no [[variant]] named 'GreeDy'; its variants are LinUCB, Greedy, "
+                          "Random"),
+      std::string::npos)
+      << unknown.output;
+  auto empty =
+      run_command(stagesim_binary() + " check " + quickstart() + " --variant Greedy --variant ''");
+  EXPECT_EQ(empty.exit_code, 2) << empty.output;
+  EXPECT_NE(empty.output.find("an empty name"), std::string::npos) << empty.output;
+  auto listed = run_command(stagesim_binary() + " check " + quickstart() + " --variant Random");
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_NE(listed.output.find("1 configuration (0 grid axes, 1 variant)"), std::string::npos)
+      << listed.output;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Run, VariantsOnAFileWithoutVariantsIsRefusedAndASubsetIsItsOwnExperiment) {
+  LoadOptions lo;
+  lo.variants = {"A"};
+  const std::string text =
+      "[experiment]\nhorizon = 100\ncheckpoints = 10\n"
+      "[world]\ntype = \"linear\"\nitems = 5\ndim = 2\n"
+      "[stages.policy]\ntype = \"greedy\"\nkeep = 1\n[metrics.regret]\n";
+  try {
+    parse_experiment(text, "plain.toml", lo, builtin_registry());
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--variant: plain.toml has no [[variant]]s"),
+              std::string::npos)
+        << e.what();
+  }
+  lo.variants.clear();
+  EXPECT_EQ(parse_experiment(text, "plain.toml", lo, builtin_registry()).configs.size(), 1u);
+  // A subset is another experiment (its own hash), so its journal and shards never mix with
+  // those of the whole file.
+  LoadOptions some;
+  some.variants = {"Greedy"};
+  const Experiment whole = load_experiment(quickstart(), {}, builtin_registry());
+  const Experiment greedy = load_experiment(quickstart(), some, builtin_registry());
+  ASSERT_EQ(greedy.configs.size(), 1u);
+  EXPECT_EQ(greedy.variants, std::vector<std::string>{"Greedy"});
+  EXPECT_EQ(greedy.configs[0].resolved, whole.configs[1].resolved);
+  EXPECT_NE(greedy.hash, whole.hash);
+}

@@ -89,6 +89,15 @@ def _toml_value(v):
     raise TypeError(f"set: cannot write {type(v).__name__} {v!r} as a TOML value")
 
 
+def _variants(variants):
+    """None (all), one name, or a list of names (a name may contain commas)."""
+    if variants is None:
+        return []
+    if isinstance(variants, str):
+        return [variants]
+    return [str(v) for v in variants]
+
+
 def _overrides(set):
     """{key: value} (Python values) or ["key=toml", ...] (the CLI's --set syntax)."""
     if set is None:
@@ -127,7 +136,8 @@ def _shard(shard):
 
 
 def run(path_or_toml_text, set=None, threads=0, out=None, seed=None, data_dir=None,
-        resume=False, progress=False, journal=None, checkpoint_interval=300, shard=None):
+        resume=False, progress=False, journal=None, checkpoint_interval=300, shard=None,
+        variants=None):
     """Runs an experiment in this process and returns its stagesim.Results.
 
     path_or_toml_text: an experiment file, or its TOML text (errors then name "<string>:line").
@@ -140,7 +150,9 @@ def run(path_or_toml_text, set=None, threads=0, out=None, seed=None, data_dir=No
     --checkpoint-interval. Without out, the journal sits in the temporary directory and is
     deleted with it, so resuming needs out (or journal).
     shard: (i, n) runs only shard i of n (0-based) and writes a partial file for `stagesim merge`,
-    as the CLI's --shard i/n."""
+    as the CLI's --shard i/n.
+    variants: build only these [[variant]]s, ["V-PG-SwR", "CA-PG-SwR"] or one name (as the
+    CLI's repeatable --variant); their results are those they have in a run of the whole file."""
     m = _native()
     source, is_text = _source(path_or_toml_text)
     tmpdir = None
@@ -154,7 +166,7 @@ def run(path_or_toml_text, set=None, threads=0, out=None, seed=None, data_dir=No
     try:
         info = m.run(source, is_text, _overrides(set), seed, data_dir or "", int(threads), target,
                      bool(progress), bool(resume), os.fspath(journal) if journal else "",
-                     float(checkpoint_interval), *_shard(shard))
+                     float(checkpoint_interval), *_shard(shard), _variants(variants))
         res = open_results(target)
         if tmpdir is not None:
             res.load()
@@ -165,12 +177,14 @@ def run(path_or_toml_text, set=None, threads=0, out=None, seed=None, data_dir=No
             shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def check(path_or_toml_text, set=None, seed=None, data_dir=None):
+def check(path_or_toml_text, set=None, seed=None, data_dir=None, variants=None):
     """Validates an experiment like `stagesim check` and returns what it would run: a dict with
     path, name, configurations, grid_axes, variants, replications, tasks, units, series
-    (names), cost_flops. Raises stagesim.ConfigError with the file:line message."""
+    (names), cost_flops. variants: as for run. Raises stagesim.ConfigError with the file:line
+    message."""
     source, is_text = _source(path_or_toml_text)
-    return _native().check(source, is_text, _overrides(set), seed, data_dir or "")
+    return _native().check(source, is_text, _overrides(set), seed, data_dir or "",
+                           _variants(variants))
 
 
 def list():  # noqa: A001  (stagesim.list mirrors `stagesim list`)

@@ -61,6 +61,26 @@ class Run(unittest.TestCase):
         self.assertEqual(len(res.frame()), 3 * 4 * 6 * len(res.series))
         self.assertFalse(os.path.exists(out + ".journal"))
 
+    def test_variants_give_the_cli_subset_bit_for_bit(self):
+        names = stagesim.check(QUICKSTART)["variants"]
+        pick = [names[2], names[0]]  # the file's order is kept whatever order they are given in
+        out, cli_out = path("py_variants.h5"), path("cli_variants.h5")
+        res = stagesim.run(QUICKSTART, set=SMALL, out=out, variants=pick)
+        cli("run", QUICKSTART, *SMALL_CLI, "--variant", pick[0], "--variant", pick[1], "--quiet",
+            "--out", cli_out)
+        assert_bit_identical(self, out, cli_out)
+        self.assertEqual(res.run_info["tasks"], 2 * 4)
+        # The subset's rows are the whole run's rows 0 and 2.
+        with h5py.File(out, "r") as a, h5py.File(self.cli_out, "r") as whole:
+            self.assertEqual(a["metrics/regret"][()].tobytes(),
+                             whole["metrics/regret"][()][[0, 2]].tobytes())
+        self.assertEqual(stagesim.check(QUICKSTART, variants=pick)["variants"],
+                         [names[0], names[2]])
+        self.assertEqual(stagesim.check(QUICKSTART, variants=names[1])["variants"], [names[1]])
+        with self.assertRaises(stagesim.ConfigError) as e:
+            stagesim.check(QUICKSTART, variants=["nope"])
+        self.assertIn("has no [[variant]] named 'nope'; its variants are", str(e.exception))
+
     def test_journal_and_checkpoint_interval_reach_the_run(self):
         # A journal in a directory that does not exist fails on that path: the argument is used.
         bad_journal = path("no_such_dir/run.journal")
