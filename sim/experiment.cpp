@@ -1221,8 +1221,8 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
     if (ex.variants.empty())
       throw ConfigError("--variant: " + path +
                         " has no [[variant]]s; drop --variant to run its configurations");
-    std::set<std::string> wanted(opts.variants.begin(), opts.variants.end());
-    for (const std::string& w : wanted)
+    const std::set<std::string> wanted(opts.variants.begin(), opts.variants.end());
+    for (const std::string& w : opts.variants)  // the first unknown one as given
       if (std::find(ex.variants.begin(), ex.variants.end(), w) == ex.variants.end())
         throw ConfigError("--variant: " + path + " has no [[variant]] named '" + printable(w) +
                           "'; its variants are " + join(ex.variants, ", "));
