@@ -1345,6 +1345,7 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
       }
       Config c = validate_config(doc, reg, global, path, ctx);
       c.index = ex.configs.size();
+      c.file_index = point * n_variants + vi;
       c.variant = vname;
       c.grid = std::move(grid_values);
       ex.configs.push_back(std::move(c));

@@ -48,6 +48,9 @@ struct MetricSpec {
 
 struct Config {
   std::size_t index = 0;
+  // Its position among all of the file's configurations (grid point × variant), the same with
+  // or without --variant: what jobs that seed by position use (JobContext::task).
+  std::size_t file_index = 0;
   std::string job_type;  // "" for a simulation
   JobBuild job;
   std::uint64_t job_scope = 0;  // selects the job's streams: its resolved configuration
@@ -132,9 +135,9 @@ struct LoadOptions {
   std::vector<std::string> set;  // "key.path=value" overrides
   std::optional<std::uint64_t> seed;
   std::string data_dir;  // --data-dir: base directory for relative dataset paths
-  // --variant (repeatable): the [[variant]]s to build, by name (empty = all). The others are skipped, so
-  // the experiment is the file's configurations of those variants only; their streams, keyed by
-  // the resolved configuration, are the same as in a run of the whole file.
+  // --variant (repeatable): the [[variant]]s to build, by name (empty = all). The others are
+  // skipped, so the experiment is the file's configurations of those variants only; their streams,
+  // keyed by the resolved configuration, are the same as in a run of the whole file.
   std::vector<std::string> variants;
 };
 

@@ -53,8 +53,9 @@ class JobContext {
   // configuration, replication), so numbers never depend on threads, ranks or task order.
   virtual const StreamKey& key() const = 0;
   virtual std::size_t replication() const = 0;
-  // The configuration's index in the experiment (grid point × variant, 0-based) and the master
-  // seed: for job types that must reproduce a seeding by position (see jobs/pool_learning.cpp).
+  // The configuration's index in the experiment file (grid point × variant, 0-based; the same
+  // when --variant builds a subset) and the master seed: for job types that must reproduce a
+  // seeding by position (see jobs/pool_learning.cpp).
   virtual std::size_t task() const = 0;
   virtual std::uint64_t master_seed() const = 0;
   // The configuration's [world] for this replication, built from the world's own streams (keyed

@@ -47,7 +47,7 @@ class Context final : public JobContext {
 
   const StreamKey& key() const override { return key_; }
   std::size_t replication() const override { return rep_; }
-  std::size_t task() const override { return c_.index; }
+  std::size_t task() const override { return c_.file_index; }
   std::uint64_t master_seed() const override { return ex_.seed; }
   std::unique_ptr<World> make_world() const override {
     if (!c_.world.make)

@@ -397,3 +397,29 @@ TEST(DataCache, OneLoadPerKeyOtherKeysInParallelFailuresRetried) {
       *cache.get<int>("outer", [&] { return 10 * *cache.get<int>("inner", [] { return 4; }); }),
       40);
 }
+
+// A job seeded by its configuration's position (pool learning) gives a --variant subset the
+// numbers it has in the whole file: the position is the file's, not the subset's.
+TEST(Job, VariantSubsetKeepsTheWholeFilesNumbers) {
+  auto dir = scratch_dir("job_variants");
+  write_file(dir / "v.toml", std::string(kSmallFig5) +
+                                 "[[variant]]\nname = \"four\"\n"
+                                 "[[variant]]\nname = \"two\"\njob.experts = 2\n");
+  const std::string base = stagesim_binary() + " run " + (dir / "v.toml").string() +
+                           " --quiet --set experiment.replications=1 --out ";
+  run_ok(base + (dir / "all.h5").string());
+  run_ok(base + (dir / "two.h5").string() + " --variant two");
+  for (const std::string& n : kOutputs) {
+    Dataset all = read_dataset((dir / "all.h5").string(), "metrics/" + n);
+    Dataset two = read_dataset((dir / "two.h5").string(), "metrics/" + n);
+    ASSERT_EQ(all.shape[0], 4u) << n;  // (subset 10, 40) × (four, two), variants fastest
+    ASSERT_EQ(two.shape[0], 2u) << n;
+    const std::size_t row = all.values.size() / 4;
+    for (std::size_t c = 0; c < 2; ++c)
+      EXPECT_EQ(std::memcmp(two.values.data() + c * row, all.values.data() + (2 * c + 1) * row,
+                            row * sizeof(double)),
+                0)
+          << n << " config " << c;
+  }
+  std::filesystem::remove_all(dir);
+}
