@@ -248,8 +248,9 @@ class FsLtrJob final : public Job {
     const StreamKey& key = ctx.key();
     const StreamKey shared{key.master_seed, hash_text(scope_), key.replication};
     const FullyObservedWorld& w = *world_;
-    const std::string cache_key =
-        scope_ + "\n" + std::to_string(key.master_seed) + " " + std::to_string(key.replication);
+    const std::string cache_key = "fs_ltr_pipeline\n" + scope_ + "\n" +
+                                  std::to_string(key.master_seed) + " " +
+                                  std::to_string(key.replication);
     const auto prep = cache_->get<Prepared>(cache_key, [&] {
       Prepared p;
       PipelineOptions po;

@@ -1222,6 +1222,12 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
       throw ConfigError("--variant: " + path +
                         " has no [[variant]]s; drop --variant to run its configurations");
     const std::set<std::string> wanted(opts.variants.begin(), opts.variants.end());
+    for (const std::string& w : opts.variants) {
+      // (Names are recorded one per line in the output, for merge to rebuild the subset.)
+      if (w.empty() || w.find('\n') != std::string::npos)
+        throw ConfigError("--variant " + printable(w) +
+                          ": give a [[variant]]'s name (not empty, on one line)");
+    }
     for (const std::string& w : opts.variants)  // the first unknown one as given
       if (std::find(ex.variants.begin(), ex.variants.end(), w) == ex.variants.end())
         throw ConfigError("--variant: " + path + " has no [[variant]] named '" + printable(w) +

@@ -80,6 +80,9 @@ class Run(unittest.TestCase):
         with self.assertRaises(stagesim.ConfigError) as e:
             stagesim.check(QUICKSTART, variants=["nope"])
         self.assertIn("has no [[variant]] named 'nope'; its variants are", str(e.exception))
+        with self.assertRaises(stagesim.ConfigError) as e:
+            stagesim.check(QUICKSTART, variants=[""])
+        self.assertIn("not empty, on one line", str(e.exception))
 
     def test_journal_and_checkpoint_interval_reach_the_run(self):
         # A journal in a directory that does not exist fails on that path: the argument is used.
