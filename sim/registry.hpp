@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -26,31 +27,31 @@ class DataCache {
   // The value for `key`, made by load() on first use. Callers asking for a key being made wait
   // for it; other keys are made in parallel, and load() may itself ask for other keys. A load
   // that throws is not kept: its waiting callers get the exception, the next caller tries again.
+  // A key belongs to one type T (the value is cast back to it): start keys with what they hold.
   template <class T, class Load>
   std::shared_ptr<const T> get(const std::string& key, Load load) {
-    std::promise<std::shared_ptr<const void>> promise;
+    std::optional<std::promise<std::shared_ptr<const void>>> promise;  // made only on a miss
     std::shared_future<std::shared_ptr<const void>> future;
-    bool mine = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = items_.find(key);
       if (it == items_.end()) {
-        future = promise.get_future().share();
+        promise.emplace();
+        future = promise->get_future().share();
         items_.emplace(key, future);
-        mine = true;
       } else {
         future = it->second;
       }
     }
-    if (mine) {
+    if (promise) {
       try {
-        promise.set_value(std::make_shared<const T>(load()));
+        promise->set_value(std::make_shared<const T>(load()));
       } catch (...) {
         {
           std::lock_guard<std::mutex> lock(mutex_);
           items_.erase(key);
         }
-        promise.set_exception(std::current_exception());
+        promise->set_exception(std::current_exception());
       }
     }
     return std::static_pointer_cast<const T>(future.get());
