@@ -74,17 +74,20 @@ void polyak_update(ParameterSet& target, const ParameterSet& source, double tau)
   }
 }
 
-bool all_finite(std::span<const RowMatrixXd> tensors) {
+bool all_finite(std::span<const double> x) {
   // x − x is 0 for finite x and NaN otherwise; counting the misses is an integer reduction that
   // vectorises (Eigen's allFinite() stops at the first miss, so it runs one element at a time,
   // a percent of a policy-gradient step on the gradient tables). Relies on IEEE arithmetic: under
   // -ffinite-math-only the compiler may fold x − x to 0.
-  for (const RowMatrixXd& t : tensors) {
-    const double* x = t.data();
-    std::ptrdiff_t bad = 0;
-    for (Eigen::Index i = 0; i < t.size(); ++i) bad += !(x[i] - x[i] == 0.0);
-    if (bad != 0) return false;
-  }
+  std::ptrdiff_t bad = 0;
+  for (double v : x) bad += !(v - v == 0.0);
+  return bad == 0;
+}
+
+bool all_finite(std::span<const RowMatrixXd> tensors) {
+  for (const RowMatrixXd& t : tensors)
+    if (!all_finite(std::span<const double>(t.data(), static_cast<std::size_t>(t.size()))))
+      return false;
   return true;
 }
 

@@ -63,6 +63,9 @@ void copy_values(ParameterSet& target, const ParameterSet& source);
 // (τ = 1 copies, τ = 0 leaves the target). invalid_argument on different layouts or τ ∉ [0, 1].
 void polyak_update(ParameterSet& target, const ParameterSet& source, double tau);
 
+// True when every entry is finite (a vectorised check, for hot paths too: a PL ranker's logits
+// per request, the gradient tables per update).
+bool all_finite(std::span<const double> x);
 // True when every entry of every tensor is finite.
 bool all_finite(std::span<const RowMatrixXd> tensors);
 

@@ -371,7 +371,7 @@ class PlRanker final : public Stage {
     const int n = policy_.n_items();
     for (RowMatrixXd& l : logits) {
       double* out = l.row(row).data();
-      if (!pg::all_finite(out, n)) clamp_non_finite(out, n);
+      if (!models::all_finite({out, static_cast<std::size_t>(n)})) clamp_non_finite(out, n);
     }
   }
   // Scores that overflowed (±inf, or NaN from inf − inf) are an overflow event as the spec

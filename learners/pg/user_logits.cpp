@@ -57,14 +57,6 @@ void rows_block(const double* const* u, const double* vt, int dim, int n, double
 
 }  // namespace
 
-bool all_finite(const double* x, int n) {
-  // x − x is 0 for finite x and NaN for ±inf and NaN; counting the misses is an integer
-  // reduction, which vectorises (a floating-point one would not, without reassociation).
-  int bad = 0;
-  for (int a = 0; a < n; ++a) bad += !(x[a] - x[a] == 0.0);
-  return bad == 0;
-}
-
 void user_logits(const RowMatrixXd& user_table, std::span<const int> users, const RowMatrixXd& vt,
                  double inv_tau, RowMatrixXd& out) {
   const int rows = static_cast<int>(users.size());

@@ -14,9 +14,6 @@ namespace stagesim::pg {
 // with a separate multiply and add, exactly as a single-row loop would, so a row's bits do not
 // depend on how many rows share the call (the engine batches the requests of one update; a lone
 // request gives the same logits). Rows of users out of range are the caller's to refuse.
-// No ±inf or NaN among x[0..n) (a vectorised check for the hot serving path).
-bool all_finite(const double* x, int n);
-
 void user_logits(const RowMatrixXd& user_table, std::span<const int> users, const RowMatrixXd& vt,
                  double inv_tau, RowMatrixXd& out);
 

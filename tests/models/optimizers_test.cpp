@@ -176,6 +176,15 @@ TEST(Parameters, FiniteCheck) {
   ParameterSet p;
   p.add("x", t[1]);
   EXPECT_FALSE(p.all_finite());
+  // The flat form, with the miss at each end and −0, denormals and the largest double finite.
+  std::vector<double> v{-0.0, 4.9e-324, 1.7976931348623157e308, 1.0, 2.0};
+  EXPECT_TRUE(all_finite(std::span<const double>(v)));
+  v.front() = INFINITY;
+  EXPECT_FALSE(all_finite(std::span<const double>(v)));
+  v.front() = 0.0;
+  v.back() = std::nan("");
+  EXPECT_FALSE(all_finite(std::span<const double>(v)));
+  EXPECT_TRUE(all_finite(std::span<const double>()));
 }
 
 }  // namespace
